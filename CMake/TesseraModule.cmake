@@ -1,0 +1,29 @@
+# tessera_module(<Name> SOURCES ... DEPENDS ... [TESTS ...] [TEST_DEPENDS ...])
+# Declares library Tessera<Name> (alias Tessera::<Name>) from the module's src/, its public
+# include/ folder, and one GoogleTest executable per test source in test/.
+set(TESSERA_WARNINGS -Wall -Wextra)
+
+function(tessera_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPENDS;TESTS;TEST_DEPENDS" ${ARGN})
+  set(target Tessera${name})
+  add_library(${target} ${M_SOURCES})
+  add_library(Tessera::${name} ALIAS ${target})
+  # ITK headers are system headers: our warnings, not theirs.
+  target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  target_include_directories(${target} SYSTEM PUBLIC ${ITK_INCLUDE_DIRS})
+  target_link_libraries(${target} PUBLIC ${M_DEPENDS})
+  target_compile_options(${target} PRIVATE ${TESSERA_WARNINGS})
+  if(TESSERA_BUILD_TESTING AND M_TESTS)
+    foreach(test_source ${M_TESTS})
+      get_filename_component(test_name ${test_source} NAME_WE)
+      add_executable(${test_name} ${test_source})
+      target_link_libraries(${test_name} PRIVATE ${target} ${M_TEST_DEPENDS} GTest::gtest_main)
+      target_compile_options(${test_name} PRIVATE ${TESSERA_WARNINGS})
+      target_compile_definitions(${test_name} PRIVATE
+        TESSERA_DATA_DIR="${TESSERA_DATA_DIR}"
+        TESSERA_ITK_EXAMPLES_DIR="${TESSERA_ITK_EXAMPLES_DIR}"
+        TESSERA_SKIMAGE_DATA_DIR="${TESSERA_SKIMAGE_DATA_DIR}")
+      gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+    endforeach()
+  endif()
+endfunction()

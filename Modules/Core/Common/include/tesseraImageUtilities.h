@@ -1,0 +1,155 @@
+#ifndef tesseraImageUtilities_h
+#define tesseraImageUtilities_h
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <type_traits>
+
+#include "itkComposeImageFilter.h"
+#include "itkImageRegionConstIterator.h"
+#include "tesseraError.h"
+#include "tesseraImageIO.h"
+#include "tesseraImageTypes.h"
+
+namespace tessera
+{
+/** Calls f(std::integral_constant<unsigned, D>{}) with D the dimension (2 or 3) of the image
+ * file at path, so applications share one templated code path for 2D and 3D.
+ * \throws Error naming the file for other dimensions. */
+template <typename F>
+decltype(auto)
+DispatchDimension(const std::string & path, F && f)
+{
+  const unsigned int d = ReadImageInfo(path).dimension;
+  if (d == 2)
+  {
+    return f(std::integral_constant<unsigned int, 2>{});
+  }
+  if (d == 3)
+  {
+    return f(std::integral_constant<unsigned int, 3>{});
+  }
+  throw Error(path, "is a " + std::to_string(d) + "D image; Tessera handles 2D and 3D");
+}
+
+/** Throws Error(bName, ...) unless b has a's size, spacing, origin and direction (to 1e-6
+ * relative tolerance): masks, labels and probabilities must lie on the image's grid. */
+template <typename TA, typename TB>
+void
+CheckSameGrid(const TA * a, const std::string & aName, const TB * b, const std::string & bName)
+{
+  static_assert(TA::ImageDimension == TB::ImageDimension, "same dimension expected");
+  constexpr unsigned int D = TA::ImageDimension;
+  auto                   vec = [](const auto & v) {
+    std::ostringstream s;
+    for (unsigned int i = 0; i < D; ++i)
+    {
+      s << (i ? "x" : "") << v[i];
+    }
+    return s.str();
+  };
+  const auto sa = a->GetLargestPossibleRegion().GetSize();
+  const auto sb = b->GetLargestPossibleRegion().GetSize();
+  if (sa != sb)
+  {
+    throw Error(bName, "size " + vec(sb) + " differs from " + aName + "'s " + vec(sa));
+  }
+  auto close = [](double x, double y, double scale) { return std::abs(x - y) <= 1e-6 * std::max(1.0, scale); };
+  const double scale = a->GetSpacing().GetNorm();
+  for (unsigned int i = 0; i < D; ++i)
+  {
+    if (!close(a->GetSpacing()[i], b->GetSpacing()[i], a->GetSpacing()[i]))
+    {
+      throw Error(bName, "spacing " + vec(b->GetSpacing()) + " mm differs from " + aName + "'s " + vec(a->GetSpacing()));
+    }
+    if (!close(a->GetOrigin()[i], b->GetOrigin()[i], scale))
+    {
+      throw Error(bName, "origin " + vec(b->GetOrigin()) + " mm differs from " + aName + "'s " + vec(a->GetOrigin()));
+    }
+    for (unsigned int j = 0; j < D; ++j)
+    {
+      if (!close(a->GetDirection()[i][j], b->GetDirection()[i][j], 1.0))
+      {
+        throw Error(bName, "direction differs from " + aName + "'s");
+      }
+    }
+  }
+}
+
+/** A scalar image as a one-component VectorImage (same grid), for stages that take features. */
+template <unsigned int D>
+typename VectorImage<D>::Pointer
+ToVectorImage(const ScalarImage<D> * image)
+{
+  auto compose = itk::ComposeImageFilter<ScalarImage<D>, VectorImage<D>>::New();
+  compose->SetInput(0, image);
+  compose->Update();
+  typename VectorImage<D>::Pointer out = compose->GetOutput();
+  out->DisconnectPipeline();
+  return out;
+}
+
+/** Throws Error(name, ...) if any pixel (inside the mask, when one is given) is NaN or infinite. */
+template <unsigned int D>
+void
+CheckFinite(const VectorImage<D> * image, const std::string & name, const MaskImage<D> * mask = nullptr)
+{
+  const unsigned int                               nc = image->GetNumberOfComponentsPerPixel();
+  const float *                                    data = image->GetBufferPointer();
+  const size_t                                     n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const typename MaskImage<D>::PixelType *         m = mask ? mask->GetBufferPointer() : nullptr;
+  for (size_t i = 0; i < n; ++i)
+  {
+    if (m && !m[i])
+    {
+      continue;
+    }
+    for (unsigned int c = 0; c < nc; ++c)
+    {
+      if (!std::isfinite(data[i * nc + c]))
+      {
+        const auto index = image->ComputeIndex(static_cast<typename VectorImage<D>::OffsetValueType>(i));
+        std::ostringstream s;
+        s << "has a NaN or infinite intensity at voxel " << index;
+        throw Error(name, s.str());
+      }
+    }
+  }
+}
+
+/** Reads a mask (any pixel type; non-zero = inside) and checks it lies on the reference's grid
+ * and is not empty. \throws Error naming the mask file. */
+template <unsigned int D, typename TReference>
+typename MaskImage<D>::Pointer
+ReadMask(const std::string & path, const TReference * reference, const std::string & referenceName)
+{
+  const ImageInfo info = ReadImageInfo(path);
+  if (info.components != 1)
+  {
+    throw Error(path, "a mask must be a scalar image");
+  }
+  // Read as float so masks stored as probabilities or signed types threshold at > 0.
+  auto raw = ReadImageFile<ScalarImage<D>>(path);
+  CheckSameGrid(reference, referenceName, raw.GetPointer(), path);
+  auto mask = MaskImage<D>::New();
+  mask->CopyInformation(raw);
+  mask->SetRegions(raw->GetLargestPossibleRegion());
+  mask->Allocate();
+  const size_t n = raw->GetLargestPossibleRegion().GetNumberOfPixels();
+  size_t       inside = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    const bool in = raw->GetBufferPointer()[i] > 0.0f;
+    mask->GetBufferPointer()[i] = in ? 1 : 0;
+    inside += in;
+  }
+  if (inside == 0)
+  {
+    throw Error(path, "the mask is empty (no voxel is non-zero)");
+  }
+  return mask;
+}
+} // namespace tessera
+
+#endif

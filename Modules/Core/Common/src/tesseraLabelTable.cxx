@@ -1,0 +1,153 @@
+#include "tesseraLabelTable.h"
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tesseraError.h"
+
+namespace tessera
+{
+LabelTable
+LabelTable::Load(const std::string & path)
+{
+  std::ifstream file(path);
+  if (!file)
+  {
+    throw Error(path, "no such label table");
+  }
+  nlohmann::json doc;
+  try
+  {
+    doc = nlohmann::json::parse(file);
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw Error(path, std::string("is not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("labels") || !doc["labels"].is_array())
+  {
+    throw Error(path, "a label table needs a \"labels\" array");
+  }
+  LabelTable table;
+  for (const auto & item : doc["labels"])
+  {
+    if (!item.is_object() || !item.contains("id") || !item.contains("name"))
+    {
+      throw Error(path, "every label needs an \"id\" and a \"name\"");
+    }
+    for (const auto & [key, value] : item.items())
+    {
+      if (key != "id" && key != "name" && key != "color" && key != "ignore")
+      {
+        throw Error(path, "unknown key \"" + key + "\" in a label (expected id, name, color, ignore)");
+      }
+    }
+    if (!item["id"].is_number_integer() || item["id"].get<long long>() < 0 || item["id"].get<long long>() > 65535)
+    {
+      throw Error(path, "label id " + item["id"].dump() + " is not an integer in 0-65535");
+    }
+    const auto id = static_cast<LabelPixel>(item["id"].get<int>());
+    if (table.Contains(id))
+    {
+      throw Error(path, "label id " + std::to_string(id) + " is listed twice");
+    }
+    Entry entry;
+    entry.name = item["name"].get<std::string>();
+    entry.color = DefaultLabelColor(id);
+    if (item.contains("color"))
+    {
+      const auto & c = item["color"];
+      if (!c.is_array() || c.size() != 3)
+      {
+        throw Error(path, "the colour of label " + std::to_string(id) + " is not [R, G, B]");
+      }
+      for (int k = 0; k < 3; ++k)
+      {
+        if (!c[k].is_number_integer() || c[k].get<int>() < 0 || c[k].get<int>() > 255)
+        {
+          throw Error(path, "the colour of label " + std::to_string(id) + " has a value outside 0-255");
+        }
+        entry.color[k] = static_cast<uint8_t>(c[k].get<int>());
+      }
+    }
+    entry.ignore = item.value("ignore", false);
+    table.Add(id, entry);
+  }
+  return table;
+}
+
+std::string
+LabelTable::ToJson() const
+{
+  nlohmann::json labels = nlohmann::json::array();
+  for (const auto & [id, e] : m_Entries)
+  {
+    nlohmann::json item{ { "id", id }, { "name", e.name }, { "color", e.color } };
+    if (e.ignore)
+    {
+      item["ignore"] = true;
+    }
+    labels.push_back(item);
+  }
+  return nlohmann::json{ { "labels", labels } }.dump(2) + "\n";
+}
+
+std::string
+LabelTable::Name(LabelPixel id) const
+{
+  const auto it = m_Entries.find(id);
+  return it == m_Entries.end() ? std::to_string(id) : it->second.name;
+}
+
+std::array<uint8_t, 3>
+LabelTable::Color(LabelPixel id) const
+{
+  const auto it = m_Entries.find(id);
+  return it == m_Entries.end() ? DefaultLabelColor(id) : it->second.color;
+}
+
+bool
+LabelTable::IsIgnored(LabelPixel id) const
+{
+  const auto it = m_Entries.find(id);
+  return it != m_Entries.end() && it->second.ignore;
+}
+
+std::array<uint8_t, 3>
+DefaultLabelColor(LabelPixel id)
+{
+  // ITK-SNAP's first default colours, then golden-angle hues for the rest.
+  static const std::array<std::array<uint8_t, 3>, 13> palette{ { { 0, 0, 0 },
+                                                                 { 255, 0, 0 },
+                                                                 { 0, 255, 0 },
+                                                                 { 0, 0, 255 },
+                                                                 { 255, 255, 0 },
+                                                                 { 0, 255, 255 },
+                                                                 { 255, 0, 255 },
+                                                                 { 255, 239, 213 },
+                                                                 { 0, 0, 205 },
+                                                                 { 205, 133, 63 },
+                                                                 { 210, 180, 140 },
+                                                                 { 102, 205, 170 },
+                                                                 { 0, 0, 128 } } };
+  if (id < palette.size())
+  {
+    return palette[id];
+  }
+  const double h = std::fmod(id * 137.508, 360.0) / 60.0;
+  const double x = 1.0 - std::fabs(std::fmod(h, 2.0) - 1.0);
+  double       r = 0, g = 0, b = 0;
+  switch (static_cast<int>(h))
+  {
+    case 0: r = 1; g = x; break;
+    case 1: r = x; g = 1; break;
+    case 2: g = 1; b = x; break;
+    case 3: g = x; b = 1; break;
+    case 4: r = x; b = 1; break;
+    default: r = 1; b = x; break;
+  }
+  return { static_cast<uint8_t>(55 + 200 * r), static_cast<uint8_t>(55 + 200 * g), static_cast<uint8_t>(55 + 200 * b) };
+}
+} // namespace tessera

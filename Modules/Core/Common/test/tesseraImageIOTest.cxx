@@ -1,0 +1,138 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tesseraImageIO.h"
+
+namespace fs = std::filesystem;
+using namespace tessera;
+
+namespace
+{
+fs::path
+FreshDir(const std::string & name)
+{
+  const fs::path dir = fs::temp_directory_path() / ("tessera-io-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+LabelImage<3>::Pointer
+MakeLabels()
+{
+  auto image = LabelImage<3>::New();
+  LabelImage<3>::SizeType size{ { 4, 3, 2 } };
+  image->SetRegions(size);
+  const double spacing[3] = { 0.5, 1.5, 3.0 };
+  const double origin[3] = { -10.0, 20.0, 7.5 };
+  image->SetSpacing(spacing);
+  image->SetOrigin(origin);
+  LabelImage<3>::DirectionType dir;
+  dir.Fill(0.0);
+  dir[0][1] = 1.0;
+  dir[1][0] = -1.0;
+  dir[2][2] = 1.0;
+  image->SetDirection(dir);
+  image->Allocate();
+  for (size_t i = 0; i < 24; ++i)
+  {
+    image->GetBufferPointer()[i] = static_cast<LabelPixel>(i * 1000);
+  }
+  return image;
+}
+
+size_t
+CountFiles(const fs::path & dir)
+{
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+} // namespace
+
+TEST(ImageIO, RoundTripKeepsValuesAndPhysicalSpaceInEveryFormat)
+{
+  const auto dir = FreshDir("roundtrip");
+  const auto image = MakeLabels();
+  for (const std::string ext : { ".nii.gz", ".mha", ".mhd", ".nrrd" })
+  {
+    const std::string path = (dir / ("labels" + ext)).string();
+    WriteImageFile(image.GetPointer(), path);
+    const auto back = ReadImageFile<LabelImage<3>>(path);
+    EXPECT_EQ(back->GetLargestPossibleRegion().GetSize(), image->GetLargestPossibleRegion().GetSize()) << ext;
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      EXPECT_NEAR(back->GetSpacing()[i], image->GetSpacing()[i], 1e-6) << ext;
+      EXPECT_NEAR(back->GetOrigin()[i], image->GetOrigin()[i], 1e-5) << ext;
+      for (unsigned int j = 0; j < 3; ++j)
+      {
+        EXPECT_NEAR(back->GetDirection()[i][j], image->GetDirection()[i][j], 1e-6) << ext;
+      }
+    }
+    for (size_t i = 0; i < 24; ++i)
+    {
+      EXPECT_EQ(back->GetBufferPointer()[i], image->GetBufferPointer()[i]) << ext;
+    }
+  }
+  // .mhd writes a header and its data file.
+  EXPECT_TRUE(fs::exists(dir / "labels.zraw")); // compressed .mhd data; nothing temporary is left
+  EXPECT_EQ(CountFiles(dir), 5u);
+}
+
+TEST(ImageIO, FailedWriteLeavesNothingBehind)
+{
+  const auto dir = FreshDir("failed");
+  const auto image = MakeLabels();
+  EXPECT_THROW(WriteImageFile(image.GetPointer(), (dir / "labels.unknownformat").string()), Error);
+  EXPECT_EQ(CountFiles(dir), 0u);
+  EXPECT_THROW(WriteImageFile(image.GetPointer(), (dir / "missing-folder" / "labels.nii.gz").string()), Error);
+}
+
+TEST(ImageIO, ReadErrorsNameTheFile)
+{
+  const auto dir = FreshDir("errors");
+  const std::string missing = (dir / "missing.nii.gz").string();
+  try
+  {
+    ReadImageFile<ScalarImage<3>>(missing);
+    FAIL() << "no exception";
+  }
+  catch (const Error & e)
+  {
+    EXPECT_EQ(e.Subject(), missing);
+    EXPECT_NE(std::string(e.what()).find("no such file"), std::string::npos);
+  }
+  const std::string corrupt = (dir / "corrupt.nii.gz").string();
+  std::ofstream(corrupt) << "this is not a NIfTI file";
+  EXPECT_THROW(ReadImageFile<ScalarImage<3>>(corrupt), Error);
+
+  const std::string png = (dir / "slice.png").string();
+  auto slice = LabelImage<2>::New();
+  slice->SetRegions(LabelImage<2>::SizeType{ { 5, 4 } });
+  slice->Allocate(true);
+  WriteImageFile(slice.GetPointer(), png);
+  EXPECT_THROW(ReadImageFile<ScalarImage<3>>(png), Error); // 2D file, 3D expected
+  EXPECT_NO_THROW(ReadImageFile<ScalarImage<2>>(png));
+}
+
+TEST(ImageIO, OutputsMayNotOverwriteInputs)
+{
+  const auto dir = FreshDir("distinct");
+  const std::string in = (dir / "in.nii.gz").string();
+  std::ofstream(in) << "x";
+  EXPECT_THROW(CheckOutputsDistinct({ in }, { (dir / "." / "in.nii.gz").string() }), Error);
+  EXPECT_THROW(CheckOutputsDistinct({ in }, { (dir / "a.png").string(), (dir / "a.png").string() }), Error);
+  EXPECT_NO_THROW(CheckOutputsDistinct({ in }, { (dir / "out.nii.gz").string(), "" }));
+}
+
+TEST(ImageIO, TextFilesAreWrittenWhole)
+{
+  const auto dir = FreshDir("text");
+  const std::string path = (dir / "report.csv").string();
+  WriteTextFile(path, "a,b\n1,2\n");
+  std::ifstream     file(path);
+  std::stringstream s;
+  s << file.rdbuf();
+  EXPECT_EQ(s.str(), "a,b\n1,2\n");
+  EXPECT_EQ(CountFiles(dir), 1u);
+}
