@@ -1,0 +1,53 @@
+#ifndef tesseraGaussianMixtureImageFilter_h
+#define tesseraGaussianMixtureImageFilter_h
+
+#include "tesseraGaussianMixture.h"
+#include "tesseraKMeansImageFilter.h"
+
+namespace tessera
+{
+/** Unsupervised Gaussian-mixture classification: k-means (as KMeansImageFilter) initialises
+ * a K-component mixture with full covariances, EM refines it (FitGaussianMixture()), and
+ * output 0 holds the posteriors p(k | x) for classes 1..K (component 0 = outside the mask).
+ * Classes are numbered by increasing mean intensity/luminance. */
+template <unsigned int D>
+class GaussianMixtureImageFilter : public PixelClassifierImageFilter<D>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(GaussianMixtureImageFilter);
+  using Self = GaussianMixtureImageFilter;
+  using Superclass = PixelClassifierImageFilter<D>;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(GaussianMixtureImageFilter, PixelClassifierImageFilter);
+
+  void SetNumberOfClasses(unsigned int k) { m_KMeans.classes = k; this->Modified(); }
+  unsigned int GetNumberOfClasses() const { return m_KMeans.classes; }
+  void SetSeed(unsigned int seed) { m_KMeans.seed = seed; this->Modified(); }
+  void SetRestarts(unsigned int r) { m_KMeans.restarts = r; this->Modified(); }
+  void SetMaximumIterations(unsigned int i) { m_EM.maximumIterations = i; this->Modified(); }
+  void SetTolerance(double t) { m_EM.tolerance = t; this->Modified(); }
+  const GaussianMixtureModel & GetModel() const { return m_Model; }
+  const KMeansResult & GetKMeansResult() const { return m_Initial; }
+
+protected:
+  GaussianMixtureImageFilter() = default;
+  unsigned int NumberOfComponents() const override { return m_KMeans.classes + 1; }
+  std::vector<float> ClassifySamples(const FeatureSamples & samples) override
+  {
+    m_KMeans.threads = this->GetNumberOfWorkUnits();
+    m_Initial = KMeans(samples, m_KMeans);
+    this->UpdateProgress(0.4f);
+    m_Model = FitGaussianMixture(samples, m_Initial, m_EM);
+    return WithBackground(m_Model.Posteriors(samples), m_KMeans.classes);
+  }
+
+private:
+  KMeansOptions          m_KMeans;
+  GaussianMixtureOptions m_EM;
+  KMeansResult           m_Initial;
+  GaussianMixtureModel   m_Model;
+};
+} // namespace tessera
+
+#endif

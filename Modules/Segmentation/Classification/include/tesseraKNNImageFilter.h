@@ -1,0 +1,46 @@
+#ifndef tesseraKNNImageFilter_h
+#define tesseraKNNImageFilter_h
+
+#include <memory>
+
+#include "tesseraError.h"
+#include "tesseraKNNClassifier.h"
+#include "tesseraPixelClassifierImageFilter.h"
+
+namespace tessera
+{
+/** Supervised kNN classification of a feature image (built by BuildFeatureImage() with the
+ * model's FeatureOptions) with a trained KNNClassifier: output 0 holds the neighbours' vote
+ * fractions for labels 0..C−1 (C = the largest training label + 1), output 1 the majority label.
+ * \throws Error when no classifier is set or the features do not match the model's. */
+template <unsigned int D>
+class KNNImageFilter : public PixelClassifierImageFilter<D>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(KNNImageFilter);
+  using Self = KNNImageFilter;
+  using Superclass = PixelClassifierImageFilter<D>;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(KNNImageFilter, PixelClassifierImageFilter);
+
+  void SetClassifier(std::shared_ptr<const KNNClassifier> classifier) { m_Classifier = std::move(classifier); this->Modified(); }
+
+protected:
+  KNNImageFilter() = default;
+  unsigned int NumberOfComponents() const override
+  {
+    if (!m_Classifier)
+    {
+      throw Error("kNN filter", "no classifier set");
+    }
+    return m_Classifier->NumberOfClasses();
+  }
+  std::vector<float> ClassifySamples(const FeatureSamples & samples) override { return m_Classifier->Predict(samples); }
+
+private:
+  std::shared_ptr<const KNNClassifier> m_Classifier;
+};
+} // namespace tessera
+
+#endif

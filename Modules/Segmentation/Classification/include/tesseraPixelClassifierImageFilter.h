@@ -1,0 +1,60 @@
+#ifndef tesseraPixelClassifierImageFilter_h
+#define tesseraPixelClassifierImageFilter_h
+
+#include <vector>
+
+#include "itkImageToImageFilter.h"
+#include "tesseraFeatureSamples.h"
+#include "tesseraImageTypes.h"
+
+namespace tessera
+{
+/** Base of the pixel classifiers (k-means, Gaussian mixture, kNN): takes a feature image
+ * (VectorImage<D>, e.g. one intensity channel or RGB) and an optional mask, and produces
+ *  - output 0, a ProbabilityImage<D> with C components (component c = p(label c); pixels
+ *    outside the mask get p(0) = 1), and
+ *  - output 1 (GetLabelOutput()), the LabelImage<D> argmax of output 0 (0 outside the mask),
+ * both on the input's grid (spacing, origin and direction kept). Classification runs once per
+ * distinct feature vector (see FeatureSamples), so the cost grows with distinct values, not voxels.
+ * Subclasses say how many components they produce and classify distinct samples. */
+template <unsigned int D>
+class PixelClassifierImageFilter : public itk::ImageToImageFilter<VectorImage<D>, ProbabilityImage<D>>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(PixelClassifierImageFilter);
+  using Self = PixelClassifierImageFilter;
+  using Superclass = itk::ImageToImageFilter<VectorImage<D>, ProbabilityImage<D>>;
+  using Pointer = itk::SmartPointer<Self>;
+  using MaskImageType = MaskImage<D>;
+  using LabelImageType = LabelImage<D>;
+  itkTypeMacro(PixelClassifierImageFilter, ImageToImageFilter);
+
+  /** Optional mask (non-zero = classify); must lie on the input's grid. */
+  itkSetInputMacro(MaskImage, MaskImageType);
+  itkGetInputMacro(MaskImage, MaskImageType);
+
+  LabelImageType * GetLabelOutput();
+
+  using Superclass::MakeOutput;
+  itk::ProcessObject::DataObjectPointer
+  MakeOutput(itk::ProcessObject::DataObjectPointerArraySizeType index) override;
+
+protected:
+  PixelClassifierImageFilter();
+  ~PixelClassifierImageFilter() override = default;
+
+  void GenerateOutputInformation() override;
+  void EnlargeOutputRequestedRegion(itk::DataObject * output) override;
+  void GenerateData() override;
+
+  /** C, the number of probability components. */
+  virtual unsigned int NumberOfComponents() const = 0;
+  /** Probabilities [n_samples, C] of each distinct sample (fitting first, if unsupervised). */
+  virtual std::vector<float> ClassifySamples(const FeatureSamples & samples) = 0;
+};
+
+extern template class PixelClassifierImageFilter<2>;
+extern template class PixelClassifierImageFilter<3>;
+} // namespace tessera
+
+#endif

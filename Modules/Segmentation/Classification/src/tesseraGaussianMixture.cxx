@@ -1,0 +1,249 @@
+#include "tesseraGaussianMixture.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "tesseraError.h"
+
+namespace tessera
+{
+namespace
+{
+constexpr double Log2Pi = 1.8378770664093453;
+
+/** Cholesky factor L (lower, row-major) of a d×d SPD matrix; returns log det. */
+double
+Cholesky(const double * a, unsigned int d, std::vector<double> & l)
+{
+  l.assign(d * d, 0.0);
+  double logDet = 0.0;
+  for (unsigned int i = 0; i < d; ++i)
+  {
+    for (unsigned int j = 0; j <= i; ++j)
+    {
+      double s = a[i * d + j];
+      for (unsigned int k = 0; k < j; ++k)
+      {
+        s -= l[i * d + k] * l[j * d + k];
+      }
+      if (i == j)
+      {
+        if (s <= 0.0)
+        {
+          throw Error("Gaussian mixture", "a covariance matrix is not positive definite");
+        }
+        l[i * d + i] = std::sqrt(s);
+        logDet += 2.0 * std::log(l[i * d + i]);
+      }
+      else
+      {
+        l[i * d + j] = s / l[j * d + j];
+      }
+    }
+  }
+  return logDet;
+}
+
+/** log N(x | μ, Σ) given Σ's Cholesky factor and log det. */
+double
+LogDensity(const float * x, const double * mean, const std::vector<double> & l, double logDet, unsigned int d)
+{
+  double z[16];
+  double q = 0.0;
+  for (unsigned int i = 0; i < d; ++i)
+  {
+    double s = x[i] - mean[i];
+    for (unsigned int k = 0; k < i; ++k)
+    {
+      s -= l[i * d + k] * z[k];
+    }
+    z[i] = s / l[i * d + i];
+    q += z[i] * z[i];
+  }
+  return -0.5 * (d * Log2Pi + logDet + q);
+}
+
+/** Log of π_k N(x | μ_k, Σ_k) for every class, per distinct sample: [n, K]. */
+std::vector<double>
+JointLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s)
+{
+  const unsigned int               d = m.dimension, k = m.classes;
+  std::vector<std::vector<double>> factors(k);
+  std::vector<double>              logDets(k);
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    logDets[j] = Cholesky(m.covariances.data() + j * d * d, d, factors[j]);
+  }
+  std::vector<double> out(s.Size() * k);
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      out[i * k + j] = std::log(m.weights[j]) + LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
+    }
+  }
+  return out;
+}
+
+/** Normalises one row of joint log densities in place into posteriors; returns log p(x). */
+double
+NormaliseRow(double * row, unsigned int k)
+{
+  const double top = *std::max_element(row, row + k);
+  double       sum = 0.0;
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    row[j] = std::exp(row[j] - top);
+    sum += row[j];
+  }
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    row[j] /= sum;
+  }
+  return top + std::log(sum);
+}
+
+/** M-step: proportions, means and covariances from responsibilities r [n, K]. */
+void
+Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<double> & r, const std::vector<double> & floor)
+{
+  const unsigned int d = m.dimension, k = m.classes;
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    double              nk = 0.0;
+    std::vector<double> mean(d, 0.0), cov(d * d, 0.0);
+    for (size_t i = 0; i < s.Size(); ++i)
+    {
+      const double w = s.weights[i] * r[i * k + j];
+      nk += w;
+      for (unsigned int a = 0; a < d; ++a)
+      {
+        mean[a] += w * s.Sample(i)[a];
+      }
+    }
+    nk = std::max(nk, 1e-10);
+    for (auto & v : mean)
+    {
+      v /= nk;
+    }
+    for (size_t i = 0; i < s.Size(); ++i)
+    {
+      const double w = s.weights[i] * r[i * k + j];
+      const float * x = s.Sample(i);
+      for (unsigned int a = 0; a < d; ++a)
+      {
+        for (unsigned int b = 0; b <= a; ++b)
+        {
+          cov[a * d + b] += w * (x[a] - mean[a]) * (x[b] - mean[b]);
+        }
+      }
+    }
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      for (unsigned int b = 0; b <= a; ++b)
+      {
+        cov[a * d + b] /= nk;
+        cov[b * d + a] = cov[a * d + b];
+      }
+      cov[a * d + a] += floor[a];
+    }
+    m.weights[j] = nk / s.totalWeight;
+    std::copy(mean.begin(), mean.end(), m.means.begin() + j * d);
+    std::copy(cov.begin(), cov.end(), m.covariances.begin() + j * d * d);
+  }
+}
+} // namespace
+
+std::vector<float>
+GaussianMixtureModel::Posteriors(const FeatureSamples & samples) const
+{
+  std::vector<double> joint = JointLogDensities(*this, samples);
+  for (size_t i = 0; i < samples.Size(); ++i)
+  {
+    NormaliseRow(joint.data() + i * classes, classes);
+  }
+  return std::vector<float>(joint.begin(), joint.end());
+}
+
+GaussianMixtureModel
+FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const GaussianMixtureOptions & options)
+{
+  const unsigned int d = s.dimension, k = initial.classes;
+  if (d > 16)
+  {
+    throw Error("Gaussian mixture", "at most 16 feature channels are supported (got " + std::to_string(d) + ")");
+  }
+  GaussianMixtureModel m;
+  m.dimension = d;
+  m.classes = k;
+  m.weights.assign(k, 1.0 / k);
+  m.means.assign(k * d, 0.0);
+  m.covariances.assign(k * d * d, 0.0);
+
+  // Covariance floor: 1e-4 of the data's variance per axis.
+  std::vector<double> mean(d, 0.0), floor(d, 0.0);
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      mean[a] += s.weights[i] * s.Sample(i)[a] / s.totalWeight;
+    }
+  }
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      const double t = s.Sample(i)[a] - mean[a];
+      floor[a] += s.weights[i] * t * t / s.totalWeight;
+    }
+  }
+  for (auto & f : floor)
+  {
+    f = std::max(1e-4 * f, 1e-12);
+  }
+
+  // Initialise from the hard k-means partition.
+  std::vector<double> r(s.Size() * k, 0.0);
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    r[i * k + initial.assignment[i]] = 1.0;
+  }
+  Maximise(m, s, r, floor);
+
+  double previous = -std::numeric_limits<double>::infinity();
+  for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
+  {
+    r = JointLogDensities(m, s);
+    double logLikelihood = 0.0;
+    for (size_t i = 0; i < s.Size(); ++i)
+    {
+      logLikelihood += s.weights[i] * NormaliseRow(r.data() + i * k, k);
+    }
+    m.logLikelihood = logLikelihood / s.totalWeight;
+    if (m.logLikelihood - previous < options.tolerance)
+    {
+      break;
+    }
+    previous = m.logLikelihood;
+    Maximise(m, s, r, floor);
+  }
+  m.iterations = std::min(m.iterations, options.maximumIterations);
+
+  // Number components by increasing mean luminance, as k-means does.
+  std::vector<unsigned int> order(k);
+  std::iota(order.begin(), order.end(), 0u);
+  std::vector<float> meansF(m.means.begin(), m.means.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [&](unsigned a, unsigned b) { return Luminance(&meansF[a * d], d) < Luminance(&meansF[b * d], d); });
+  GaussianMixtureModel sorted = m;
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    sorted.weights[j] = m.weights[order[j]];
+    std::copy_n(m.means.begin() + order[j] * d, d, sorted.means.begin() + j * d);
+    std::copy_n(m.covariances.begin() + order[j] * d * d, d * d, sorted.covariances.begin() + j * d * d);
+  }
+  return sorted;
+}
+} // namespace tessera

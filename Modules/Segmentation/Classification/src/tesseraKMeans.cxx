@@ -1,0 +1,276 @@
+#include "tesseraKMeans.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "itkMultiThreaderBase.h"
+#include "tesseraError.h"
+
+namespace tessera
+{
+namespace
+{
+double
+SquaredDistance(const float * x, const double * c, unsigned int d)
+{
+  double s = 0.0;
+  for (unsigned int i = 0; i < d; ++i)
+  {
+    const double t = x[i] - c[i];
+    s += t * t;
+  }
+  return s;
+}
+
+/** Runs f(begin, end, chunk) over [0, n) in chunks on ITK's thread pool. */
+template <typename F>
+void
+ParallelChunks(size_t n, unsigned int chunks, F && f)
+{
+  if (chunks <= 1)
+  {
+    f(size_t{ 0 }, n, 0u);
+    return;
+  }
+  itk::MultiThreaderBase::New()->ParallelizeArray(
+    0, chunks,
+    [&](itk::SizeValueType c) { f(n * c / chunks, n * (c + 1) / chunks, static_cast<unsigned int>(c)); },
+    nullptr);
+}
+
+unsigned int
+ChunkCount(size_t n, unsigned int threads)
+{
+  const unsigned int t = threads ? threads : itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+  return n < 20000 ? 1u : std::max(1u, t);
+}
+
+std::vector<double>
+PlusPlusSeeds(const FeatureSamples & s, unsigned int k, std::mt19937_64 & rng)
+{
+  const unsigned int  d = s.dimension;
+  const size_t        n = s.Size();
+  std::vector<double> centroids;
+  std::discrete_distribution<size_t> first(s.weights.begin(), s.weights.end());
+  const size_t c0 = first(rng);
+  centroids.assign(s.Sample(c0), s.Sample(c0) + d);
+  std::vector<double> closest(n);
+  for (size_t i = 0; i < n; ++i)
+  {
+    closest[i] = s.weights[i] * SquaredDistance(s.Sample(i), centroids.data(), d);
+  }
+  const unsigned int trials = 2 + static_cast<unsigned int>(std::log(k));
+  std::vector<double> candidate(n);
+  for (unsigned int c = 1; c < k; ++c)
+  {
+    std::vector<double> cumulative(n);
+    std::partial_sum(closest.begin(), closest.end(), cumulative.begin());
+    const double total = cumulative.back();
+    size_t       best = 0;
+    double       bestPotential = std::numeric_limits<double>::infinity();
+    std::vector<double> bestClosest;
+    for (unsigned int t = 0; t < trials; ++t)
+    {
+      const double r = std::uniform_real_distribution<double>(0.0, total)(rng);
+      const size_t pick = std::min<size_t>(n - 1, std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin());
+      const std::vector<double> centre(s.Sample(pick), s.Sample(pick) + d);
+      double potential = 0.0;
+      for (size_t i = 0; i < n; ++i)
+      {
+        candidate[i] = std::min(closest[i], s.weights[i] * SquaredDistance(s.Sample(i), centre.data(), d));
+        potential += candidate[i];
+      }
+      if (potential < bestPotential)
+      {
+        bestPotential = potential;
+        best = pick;
+        bestClosest = candidate;
+      }
+    }
+    centroids.insert(centroids.end(), s.Sample(best), s.Sample(best) + d);
+    closest.swap(bestClosest);
+  }
+  return centroids;
+}
+
+KMeansResult
+Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptions & o)
+{
+  const unsigned int d = s.dimension, k = o.classes;
+  const size_t       n = s.Size();
+  const unsigned int chunks = ChunkCount(n, o.threads);
+  KMeansResult       r;
+  r.dimension = d;
+  r.classes = k;
+  r.assignment.assign(n, UINT32_MAX);
+  std::vector<std::vector<double>> sums(chunks, std::vector<double>(k * d));
+  std::vector<std::vector<double>> counts(chunks, std::vector<double>(k));
+  std::vector<size_t>              changes(chunks);
+  std::vector<double>              inertia(chunks);
+  for (r.iterations = 1; r.iterations <= o.maximumIterations; ++r.iterations)
+  {
+    ParallelChunks(n, chunks, [&](size_t begin, size_t end, unsigned int c) {
+      std::fill(sums[c].begin(), sums[c].end(), 0.0);
+      std::fill(counts[c].begin(), counts[c].end(), 0.0);
+      changes[c] = 0;
+      inertia[c] = 0.0;
+      for (size_t i = begin; i < end; ++i)
+      {
+        const float * x = s.Sample(i);
+        uint32_t      best = 0;
+        double        bestDistance = SquaredDistance(x, centroids.data(), d);
+        for (uint32_t j = 1; j < k; ++j)
+        {
+          const double dist = SquaredDistance(x, centroids.data() + j * d, d);
+          if (dist < bestDistance)
+          {
+            bestDistance = dist;
+            best = j;
+          }
+        }
+        changes[c] += r.assignment[i] != best;
+        r.assignment[i] = best;
+        inertia[c] += s.weights[i] * bestDistance;
+        counts[c][best] += s.weights[i];
+        for (unsigned int t = 0; t < d; ++t)
+        {
+          sums[c][best * d + t] += s.weights[i] * x[t];
+        }
+      }
+    });
+    const size_t changed = std::accumulate(changes.begin(), changes.end(), size_t{ 0 });
+    r.inertia = std::accumulate(inertia.begin(), inertia.end(), 0.0);
+    if (changed == 0)
+    {
+      break; // centroids are already the means of this assignment
+    }
+    for (uint32_t j = 0; j < k; ++j)
+    {
+      double count = 0.0;
+      for (unsigned int c = 0; c < chunks; ++c)
+      {
+        count += counts[c][j];
+      }
+      if (count == 0.0)
+      {
+        // Re-seed an empty cluster at the sample farthest from its centre.
+        size_t far = 0;
+        double farDistance = -1.0;
+        for (size_t i = 0; i < n; ++i)
+        {
+          const double dist = SquaredDistance(s.Sample(i), centroids.data() + r.assignment[i] * d, d);
+          if (dist > farDistance)
+          {
+            farDistance = dist;
+            far = i;
+          }
+        }
+        std::copy(s.Sample(far), s.Sample(far) + d, centroids.begin() + j * d);
+        r.assignment[far] = j;
+        continue;
+      }
+      for (unsigned int t = 0; t < d; ++t)
+      {
+        double sum = 0.0;
+        for (unsigned int c = 0; c < chunks; ++c)
+        {
+          sum += sums[c][j * d + t];
+        }
+        centroids[j * d + t] = sum / count;
+      }
+    }
+  }
+  r.iterations = std::min(r.iterations, o.maximumIterations);
+  r.centroids = std::move(centroids);
+  return r;
+}
+
+/** Renumbers clusters by increasing centroid luminance. */
+void
+OrderByLuminance(KMeansResult & r)
+{
+  const unsigned int    d = r.dimension;
+  std::vector<uint32_t> order(r.classes);
+  std::iota(order.begin(), order.end(), 0u);
+  std::vector<float> c(r.centroids.begin(), r.centroids.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return Luminance(&c[a * d], d) < Luminance(&c[b * d], d); });
+  std::vector<uint32_t> rank(r.classes);
+  std::vector<double>   sorted(r.centroids.size());
+  for (uint32_t j = 0; j < r.classes; ++j)
+  {
+    rank[order[j]] = j;
+    std::copy(r.centroids.begin() + order[j] * d, r.centroids.begin() + (order[j] + 1) * d, sorted.begin() + j * d);
+  }
+  r.centroids.swap(sorted);
+  for (auto & a : r.assignment)
+  {
+    a = rank[a];
+  }
+}
+} // namespace
+
+KMeansResult
+KMeans(const FeatureSamples & samples, const KMeansOptions & options)
+{
+  if (options.classes < 2)
+  {
+    throw Error("--classes", "must be at least 2 (got " + std::to_string(options.classes) + ")");
+  }
+  if (options.classes > samples.Size())
+  {
+    throw Error("--classes", std::to_string(options.classes) + " classes asked, but the image has only " +
+                               std::to_string(samples.Size()) + " distinct value(s) inside the mask");
+  }
+  std::mt19937_64 rng(options.seed);
+  KMeansResult    best;
+  best.inertia = std::numeric_limits<double>::infinity();
+  for (unsigned int start = 0; start < std::max(1u, options.restarts); ++start)
+  {
+    KMeansResult r = Lloyd(samples, PlusPlusSeeds(samples, options.classes, rng), options);
+    if (r.inertia < best.inertia)
+    {
+      best = std::move(r);
+    }
+  }
+  OrderByLuminance(best);
+  return best;
+}
+
+std::vector<float>
+KMeansMemberships(const FeatureSamples & s, const KMeansResult & r, bool soft)
+{
+  const unsigned int k = r.classes, d = r.dimension;
+  std::vector<float> p(s.Size() * k, 0.0f);
+  const double       variance = std::max(r.inertia / std::max(1.0, s.totalWeight), 1e-12);
+  std::vector<double> dist(k);
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    if (!soft)
+    {
+      p[i * k + r.assignment[i]] = 1.0f;
+      continue;
+    }
+    double lowest = std::numeric_limits<double>::infinity();
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      dist[j] = SquaredDistance(s.Sample(i), r.centroids.data() + j * d, d);
+      lowest = std::min(lowest, dist[j]);
+    }
+    double sum = 0.0;
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      dist[j] = std::exp(-(dist[j] - lowest) / (2.0 * variance));
+      sum += dist[j];
+    }
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      p[i * k + j] = static_cast<float>(dist[j] / sum);
+    }
+  }
+  return p;
+}
+} // namespace tessera

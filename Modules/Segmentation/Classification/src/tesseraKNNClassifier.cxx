@@ -1,0 +1,239 @@
+#include "tesseraKNNClassifier.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include <opencv2/core.hpp>
+#include <opencv2/flann.hpp>
+
+#include "tesseraError.h"
+#include "tesseraImageIO.h"
+
+namespace tessera
+{
+struct KNNClassifier::Index
+{
+  cv::Mat               data;
+  cv::flann::Index      index;
+};
+
+KNNClassifier::KNNClassifier(const Parameters & parameters)
+  : m_Parameters(parameters)
+{
+  if (parameters.k == 0)
+  {
+    throw Error("--k", "must be at least 1");
+  }
+}
+KNNClassifier::~KNNClassifier() = default;
+KNNClassifier::KNNClassifier(KNNClassifier &&) noexcept = default;
+KNNClassifier & KNNClassifier::operator=(KNNClassifier &&) noexcept = default;
+
+void
+KNNClassifier::AddTrainingPixels(const float * features, size_t n, unsigned int dimension, unsigned int channels,
+                                 const LabelPixel * labels, const uint8_t * mask)
+{
+  if (m_Dimension != 0 && (dimension != m_Dimension || channels != m_Channels))
+  {
+    throw Error("training images", "all training images need the same number of channels");
+  }
+  m_Dimension = dimension;
+  m_Channels = channels;
+  const auto & ignore = m_Parameters.ignoreLabels;
+  for (size_t i = 0; i < n; ++i)
+  {
+    if ((mask && !mask[i]) || std::find(ignore.begin(), ignore.end(), labels[i]) != ignore.end())
+    {
+      continue;
+    }
+    m_Samples.insert(m_Samples.end(), features + i * dimension, features + (i + 1) * dimension);
+    m_Labels.push_back(labels[i]);
+  }
+}
+
+void
+KNNClassifier::Train()
+{
+  const size_t n = m_Labels.size();
+  if (n == 0)
+  {
+    throw Error("training images", "no labelled training pixel (all masked out or ignored)");
+  }
+  if (m_Parameters.k > n)
+  {
+    throw Error("--k", std::to_string(m_Parameters.k) + " neighbours asked but only " + std::to_string(n) +
+                         " training pixels");
+  }
+  const unsigned int d = m_Dimension;
+  if (n > m_Parameters.maximumSamples)
+  {
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{ 0 });
+    std::mt19937_64 rng(m_Parameters.seed);
+    std::shuffle(order.begin(), order.end(), rng);
+    order.resize(m_Parameters.maximumSamples);
+    std::sort(order.begin(), order.end());
+    std::vector<float>      samples;
+    std::vector<LabelPixel> labels;
+    for (size_t i : order)
+    {
+      samples.insert(samples.end(), m_Samples.begin() + i * d, m_Samples.begin() + (i + 1) * d);
+      labels.push_back(m_Labels[i]);
+    }
+    m_Samples.swap(samples);
+    m_Labels.swap(labels);
+  }
+  const size_t kept = m_Labels.size();
+  m_Mean.assign(d, 0.0f);
+  m_Scale.assign(d, 1.0f);
+  for (unsigned int a = 0; a < d; ++a)
+  {
+    double sum = 0.0, sum2 = 0.0;
+    for (size_t i = 0; i < kept; ++i)
+    {
+      sum += m_Samples[i * d + a];
+      sum2 += static_cast<double>(m_Samples[i * d + a]) * m_Samples[i * d + a];
+    }
+    const double mean = sum / kept;
+    const double sd = std::sqrt(std::max(0.0, sum2 / kept - mean * mean));
+    m_Mean[a] = static_cast<float>(mean);
+    m_Scale[a] = sd > 0.0 ? static_cast<float>(1.0 / sd) : 1.0f;
+  }
+  // Position features (the last D of them) carry their own weight.
+  if (m_Parameters.features.position)
+  {
+    const unsigned int positional = d - m_Channels * (m_Parameters.features.localMeanRadius ? 2 : 1);
+    for (unsigned int a = d - positional; a < d; ++a)
+    {
+      m_Scale[a] *= static_cast<float>(m_Parameters.features.positionWeight);
+    }
+  }
+  for (size_t i = 0; i < kept; ++i)
+  {
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      m_Samples[i * d + a] = (m_Samples[i * d + a] - m_Mean[a]) * m_Scale[a];
+    }
+  }
+  m_Classes = *std::max_element(m_Labels.begin(), m_Labels.end()) + 1u;
+  BuildIndex();
+}
+
+void
+KNNClassifier::BuildIndex()
+{
+  m_Index = std::make_unique<Index>();
+  m_Index->data = cv::Mat(static_cast<int>(m_Labels.size()), static_cast<int>(m_Dimension), CV_32F, m_Samples.data());
+  m_Index->index.build(m_Index->data, cv::flann::KDTreeIndexParams(1), cvflann::FLANN_DIST_L2);
+}
+
+std::vector<float>
+KNNClassifier::Predict(const FeatureSamples & samples) const
+{
+  if (!m_Index)
+  {
+    throw Error("kNN classifier", "not trained");
+  }
+  if (samples.dimension != m_Dimension)
+  {
+    throw Error("kNN classifier", "the image gives " + std::to_string(samples.dimension) +
+                                    " features per pixel but the model was trained on " + std::to_string(m_Dimension));
+  }
+  const size_t       n = samples.Size();
+  const unsigned int d = m_Dimension, k = m_Parameters.k;
+  cv::Mat            query(static_cast<int>(n), static_cast<int>(d), CV_32F);
+  for (size_t i = 0; i < n; ++i)
+  {
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      query.at<float>(static_cast<int>(i), static_cast<int>(a)) = (samples.Sample(i)[a] - m_Mean[a]) * m_Scale[a];
+    }
+  }
+  cv::Mat indices, distances;
+  m_Index->index.knnSearch(query, indices, distances, static_cast<int>(k), cv::flann::SearchParams(-1));
+  std::vector<float> votes(n * m_Classes, 0.0f);
+  for (size_t i = 0; i < n; ++i)
+  {
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      const int neighbour = indices.at<int>(static_cast<int>(i), static_cast<int>(j));
+      votes[i * m_Classes + m_Labels[neighbour]] += 1.0f / static_cast<float>(k);
+    }
+  }
+  return votes;
+}
+
+void
+KNNClassifier::Save(const std::string & path) const
+{
+  AtomicOutput out(path);
+  try
+  {
+    cv::FileStorage fs(out.TemporaryPath(), cv::FileStorage::WRITE);
+    fs << "model" << "tessera-knn" << "version" << 1;
+    fs << "k" << static_cast<int>(m_Parameters.k) << "localMeanRadius"
+       << static_cast<int>(m_Parameters.features.localMeanRadius) << "position"
+       << static_cast<int>(m_Parameters.features.position) << "positionWeight" << m_Parameters.features.positionWeight;
+    fs << "dimension" << static_cast<int>(m_Dimension) << "channels" << static_cast<int>(m_Channels) << "classes"
+       << static_cast<int>(m_Classes);
+    fs << "mean" << m_Mean << "scale" << m_Scale;
+    fs << "samples" << cv::Mat(static_cast<int>(m_Labels.size()), static_cast<int>(m_Dimension), CV_32F,
+                                const_cast<float *>(m_Samples.data()));
+    std::vector<int> labels(m_Labels.begin(), m_Labels.end());
+    fs << "labels" << labels;
+    fs.release();
+  }
+  catch (const cv::Exception & e)
+  {
+    throw Error(path, std::string("cannot be written: ") + e.what());
+  }
+  out.Commit();
+}
+
+KNNClassifier
+KNNClassifier::Load(const std::string & path)
+{
+  cv::FileStorage fs;
+  try
+  {
+    if (!fs.open(path, cv::FileStorage::READ))
+    {
+      throw Error(path, "no such kNN model");
+    }
+  }
+  catch (const cv::Exception &)
+  {
+    throw Error(path, "is not a Tessera kNN model (unreadable)");
+  }
+  if (static_cast<std::string>(fs["model"]) != "tessera-knn")
+  {
+    throw Error(path, "is not a Tessera kNN model");
+  }
+  Parameters p;
+  p.k = static_cast<int>(fs["k"]);
+  p.features.localMeanRadius = static_cast<int>(fs["localMeanRadius"]);
+  p.features.position = static_cast<int>(fs["position"]) != 0;
+  p.features.positionWeight = static_cast<double>(fs["positionWeight"]);
+  KNNClassifier model(p);
+  model.m_Dimension = static_cast<int>(fs["dimension"]);
+  model.m_Channels = static_cast<int>(fs["channels"]);
+  model.m_Classes = static_cast<int>(fs["classes"]);
+  fs["mean"] >> model.m_Mean;
+  fs["scale"] >> model.m_Scale;
+  cv::Mat samples;
+  fs["samples"] >> samples;
+  std::vector<int> labels;
+  fs["labels"] >> labels;
+  if (samples.empty() || samples.type() != CV_32F || samples.cols != static_cast<int>(model.m_Dimension) ||
+      static_cast<size_t>(samples.rows) != labels.size() || model.m_Mean.size() != model.m_Dimension)
+  {
+    throw Error(path, "is a damaged Tessera kNN model (inconsistent sizes)");
+  }
+  model.m_Samples.assign(samples.ptr<float>(), samples.ptr<float>() + samples.total());
+  model.m_Labels.assign(labels.begin(), labels.end());
+  model.BuildIndex();
+  return model;
+}
+} // namespace tessera

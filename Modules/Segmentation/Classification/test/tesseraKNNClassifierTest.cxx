@@ -1,0 +1,77 @@
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "tesseraError.h"
+#include "tesseraKNNClassifier.h"
+
+using namespace tessera;
+
+namespace
+{
+KNNClassifier
+TrainLine(unsigned int k)
+{
+  // 1D training set: values 0..9 labelled 1, values 20..29 labelled 3, one value 15 labelled 2.
+  std::vector<float>      f;
+  std::vector<LabelPixel> l;
+  for (int v = 0; v < 10; ++v)
+  {
+    f.push_back(static_cast<float>(v));
+    l.push_back(1);
+    f.push_back(static_cast<float>(20 + v));
+    l.push_back(3);
+  }
+  f.push_back(15.0f);
+  l.push_back(2);
+  f.push_back(100.0f);
+  l.push_back(7); // ignored below
+  KNNClassifier::Parameters p;
+  p.k = k;
+  p.ignoreLabels = { 7 };
+  KNNClassifier c(p);
+  c.AddTrainingPixels(f.data(), l.size(), 1, 1, l.data(), nullptr);
+  c.Train();
+  return c;
+}
+} // namespace
+
+TEST(KNNClassifier, VotesOfTheNearestNeighbours)
+{
+  const auto   c = TrainLine(3);
+  EXPECT_EQ(c.NumberOfClasses(), 4u); // labels 1..3; 7 was ignored
+  const float  probe[] = { 4.0f, 24.0f, 16.0f };
+  const auto   p = c.Predict(FeatureSamples::FromPixels(probe, 3, 1, nullptr));
+  EXPECT_FLOAT_EQ(p[0 * 4 + 1], 1.0f);
+  EXPECT_FLOAT_EQ(p[1 * 4 + 3], 1.0f);
+  // 16's three nearest: 15 (label 2) at 1, 20 and 21 (label 3) at 4 and 5.
+  EXPECT_FLOAT_EQ(p[2 * 4 + 2], 1.0f / 3.0f);
+  EXPECT_FLOAT_EQ(p[2 * 4 + 3], 2.0f / 3.0f);
+}
+
+TEST(KNNClassifier, SaveLoadPredictsTheSame)
+{
+  const auto  c = TrainLine(5);
+  const auto  path = (std::filesystem::temp_directory_path() / "tessera-knn-test.yml.gz").string();
+  c.Save(path);
+  const auto  back = KNNClassifier::Load(path);
+  const float probe[] = { -3.0f, 8.5f, 14.0f, 16.0f, 40.0f };
+  const auto  s = FeatureSamples::FromPixels(probe, 5, 1, nullptr);
+  EXPECT_EQ(c.Predict(s), back.Predict(s));
+  EXPECT_EQ(back.GetParameters().k, 5u);
+  EXPECT_THROW(KNNClassifier::Load("/nonexistent/model.yml.gz"), Error);
+}
+
+TEST(KNNClassifier, RejectsBadTrainingSets)
+{
+  KNNClassifier::Parameters p;
+  p.k = 4;
+  KNNClassifier   c(p);
+  const float      f[] = { 1, 2, 3 };
+  const LabelPixel l[] = { 1, 1, 2 };
+  EXPECT_THROW(c.Train(), Error); // empty
+  c.AddTrainingPixels(f, 3, 1, 1, l, nullptr);
+  EXPECT_THROW(c.Train(), Error); // k > 3 samples
+  p.k = 0;
+  EXPECT_THROW(KNNClassifier{ p }, Error);
+}
