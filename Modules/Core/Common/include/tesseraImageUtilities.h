@@ -150,6 +150,52 @@ ReadMask(const std::string & path, const TReference * reference, const std::stri
   }
   return mask;
 }
+/** Reads intensities as a VectorImage (scalar → 1 component, RGB → 3, multi-component → all).
+ * Grey stored as RGB (all pixels with R = G = B, common for PNG) is read as one channel, and
+ * an RGBA alpha channel is dropped.
+ * \throws Error naming the file for a missing/corrupt file, another dimension, or a pixel type
+ * that is not intensities (complex, tensors, ...). */
+template <unsigned int D>
+typename VectorImage<D>::Pointer
+ReadIntensityImage(const std::string & path)
+{
+  const ImageInfo info = ReadImageInfo(path);
+  if (info.pixelType != "scalar" && info.pixelType != "rgb" && info.pixelType != "rgba" && info.pixelType != "vector")
+  {
+    throw Error(path, "unsupported pixel type: " + info.pixelType + " of " + info.componentType +
+                        " (expected scalar, RGB, RGBA or vector intensities)");
+  }
+  auto image = ReadImageFile<VectorImage<D>>(path);
+  const unsigned int nc = image->GetNumberOfComponentsPerPixel();
+  const bool         colour = info.pixelType == "rgb" || info.pixelType == "rgba";
+  if (!colour || nc < 3)
+  {
+    return image;
+  }
+  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const float * p = image->GetBufferPointer();
+  bool          grey = true;
+  for (size_t i = 0; i < n && grey; ++i)
+  {
+    grey = p[i * nc] == p[i * nc + 1] && p[i * nc] == p[i * nc + 2];
+  }
+  const unsigned int keep = grey ? 1 : 3;
+  if (keep == nc)
+  {
+    return image;
+  }
+  auto out = VectorImage<D>::New();
+  out->CopyInformation(image);
+  out->SetRegions(image->GetLargestPossibleRegion());
+  out->SetNumberOfComponentsPerPixel(keep);
+  out->Allocate();
+  float * q = out->GetBufferPointer();
+  for (size_t i = 0; i < n; ++i)
+  {
+    std::copy(p + i * nc, p + i * nc + keep, q + i * keep);
+  }
+  return out;
+}
 } // namespace tessera
 
 #endif

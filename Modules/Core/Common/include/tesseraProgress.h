@@ -34,7 +34,7 @@ private:
   int                                   m_LastStep = -1;
   bool                                  m_Open = false;
   std::chrono::steady_clock::time_point m_Start;
-  itk::ProcessObject *                  m_Watched = nullptr;
+  itk::ProcessObject::Pointer           m_Watched; // kept alive until the observer is removed
   unsigned long                         m_Observer = 0;
 };
 } // namespace tessera
