@@ -39,40 +39,6 @@ ToLabel(int value, const std::string & option)
   return static_cast<LabelPixel>(value);
 }
 
-/** Reads a label image: unsigned 8/16-bit files directly; any other pixel type (float, signed,
- * 32-bit) is checked voxel by voxel to hold integers in 0-65535. */
-template <unsigned int D>
-typename LabelImage<D>::Pointer
-ReadLabels(const std::string & path)
-{
-  const ImageInfo info = ReadImageInfo(path);
-  if (info.components == 1 && (info.componentType == "unsigned_char" || info.componentType == "unsigned_short"))
-  {
-    return ReadImageFile<LabelImage<D>>(path);
-  }
-  using WideImage = itk::Image<double, D>;
-  const auto wide = ReadImageFile<WideImage>(path);
-  auto       labels = LabelImage<D>::New();
-  labels->CopyInformation(wide);
-  labels->SetRegions(wide->GetLargestPossibleRegion());
-  labels->Allocate();
-  const double *     in = wide->GetBufferPointer();
-  LabelPixel *       out = labels->GetBufferPointer();
-  const std::size_t  n = wide->GetLargestPossibleRegion().GetNumberOfPixels();
-  for (std::size_t i = 0; i < n; ++i)
-  {
-    if (!(in[i] >= 0.0 && in[i] <= 65535.0 && in[i] == std::floor(in[i])))
-    {
-      std::ostringstream s;
-      s << "voxel " << wide->ComputeIndex(static_cast<itk::OffsetValueType>(i)) << " holds " << in[i]
-        << ", not a label (an integer in 0-65535)";
-      throw Error(path, s.str());
-    }
-    out[i] = static_cast<LabelPixel>(in[i]);
-  }
-  return labels;
-}
-
 template <unsigned int D>
 void
 Evaluate(const EvaluateOptions & o)
@@ -103,8 +69,8 @@ Evaluate(const EvaluateOptions & o)
       options.names[id] = entry.name;
     }
   }
-  const auto reference = ReadLabels<D>(o.reference);
-  const auto segmentation = ReadLabels<D>(o.segmentation);
+  const auto reference = ReadLabelImage<D>(o.reference);
+  const auto segmentation = ReadLabelImage<D>(o.segmentation);
   const EvaluationReport report = EvaluationReport::Compute<D>(reference, segmentation, options);
   if (!o.csv.empty())
   {

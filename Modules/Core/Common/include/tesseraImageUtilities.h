@@ -196,6 +196,42 @@ ReadIntensityImage(const std::string & path)
   }
   return out;
 }
+/** Reads a label image: unsigned 8/16-bit files directly; any other pixel type (float, signed,
+ * 32-bit) is checked voxel by voxel to hold integers in 0–65535.
+ * \throws Error naming the file for several components or a voxel that is not a label. */
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+ReadLabelImage(const std::string & path)
+{
+  const ImageInfo info = ReadImageInfo(path);
+  if (info.components != 1)
+  {
+    throw Error(path, "a label image must have one component per voxel, not " + std::to_string(info.components));
+  }
+  if (info.componentType == "unsigned_char" || info.componentType == "unsigned_short")
+  {
+    return ReadImageFile<LabelImage<D>>(path);
+  }
+  const auto wide = ReadImageFile<itk::Image<double, D>>(path);
+  auto       labels = LabelImage<D>::New();
+  labels->CopyInformation(wide);
+  labels->SetRegions(wide->GetLargestPossibleRegion());
+  labels->Allocate();
+  const size_t n = wide->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < n; ++i)
+  {
+    const double v = wide->GetBufferPointer()[i];
+    if (!(v >= 0.0 && v <= 65535.0 && v == std::floor(v)))
+    {
+      std::ostringstream s;
+      s << "voxel " << wide->ComputeIndex(static_cast<itk::OffsetValueType>(i)) << " holds " << v
+        << ", not a label (an integer in 0-65535)";
+      throw Error(path, s.str());
+    }
+    labels->GetBufferPointer()[i] = static_cast<LabelPixel>(v);
+  }
+  return labels;
+}
 } // namespace tessera
 
 #endif

@@ -1,0 +1,114 @@
+#ifndef tesseraPottsProblem_h
+#define tesseraPottsProblem_h
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <vector>
+
+#include "tesseraImageTypes.h"
+
+namespace tessera
+{
+/** How PottsMRFImageFilter minimises the Potts energy. */
+enum class PottsMRFMethod
+{
+  /** Iterated conditional modes (Besag, J. R. Stat. Soc. B 48(3), 1986): greedy, raster order. */
+  ICM,
+  /** Graph-cut alpha-expansion (Boykov, Veksler, Zabih, IEEE PAMI 23(11), 2001). */
+  AlphaExpansion
+};
+std::ostream & operator<<(std::ostream & os, PottsMRFMethod method);
+
+/** Smallest probability used in the unary term: -log(max(p, epsilon)), so that a zero
+ * probability costs -log(1e-6) ~ 13.8 instead of infinity. */
+constexpr double DefaultPottsEpsilon = 1e-6;
+
+/** A Potts energy on the graph of the pixels/voxels inside a mask, independent of the image
+ * dimension (PottsMRFImageFilter<D> builds it from the image grid):
+ *
+ *   E(l) = sum_p -log(max(P_p(l_p), epsilon)) + sum_{p~q} c_pq [l_p != l_q],
+ *
+ * where P_p(c) is component c of pixel p's probability vector and c_pq = beta * w_pq the cost of
+ * a label change between neighbours p and q (w_pq: spacing weight, see PottsMRFImageFilter).
+ *
+ * Nodes are the mask pixels in raster order. Each node lists its neighbours with a
+ * neighbourhood "class" k in [0, K): class k is one offset of the neighbourhood and class K-1-k
+ * its opposite, so the neighbour lists are symmetric. Node ids are 32-bit; a problem holds at
+ * most 2^32 - 3 nodes. */
+class PottsProblem
+{
+public:
+  using NodeId = std::uint32_t;
+  /** Receives progress fractions in [0, 1]. */
+  using ProgressCallback = std::function<void(double)>;
+
+  /** \param probabilities the probability image buffer, numberOfComponents floats per pixel
+   *        (must outlive the problem);
+   * \param pairCosts beta * w for each neighbourhood class k (K entries, pairCosts[k] ==
+   *        pairCosts[K-1-k], all >= 0);
+   * \param epsilon smallest probability in the unary term (> 0). */
+  PottsProblem(const float * probabilities, unsigned int numberOfComponents, std::vector<double> pairCosts,
+               double epsilon = DefaultPottsEpsilon);
+
+  /** Reserves room for nodes and their neighbours (an estimate; speeds up building). */
+  void Reserve(std::size_t nodes, std::size_t neighboursPerNode);
+  /** Appends the next node: pixel is its index into the probability buffer (in pixels);
+   * neighbours[i] (node ids, added before or after this one) has neighbourhood class
+   * classes[i]; classes must be strictly increasing. \returns the node's id. */
+  NodeId AddNode(std::uint64_t pixel, const NodeId * neighbours, const std::uint8_t * classes, unsigned int count);
+
+  std::size_t   GetNumberOfNodes() const { return m_Pixel.size(); }
+  std::size_t   GetNumberOfNeighbourPairs() const { return m_Neighbour.size() / 2; }
+  unsigned int  GetNumberOfComponents() const { return m_NumberOfComponents; }
+  std::uint64_t GetPixel(NodeId p) const { return m_Pixel[p]; }
+
+  /** -log(max(P_p(label), epsilon)); label < number of components. */
+  double Unary(NodeId p, LabelPixel label) const;
+  /** The labels whose probability is > 0 at one node at least, ascending. */
+  std::vector<LabelPixel> CandidateLabels() const;
+  /** Per node, the component with the highest probability (the lowest index on ties). */
+  std::vector<LabelPixel> ArgmaxLabels() const;
+  /** E(labels); labels has one entry per node, each < number of components. */
+  double Energy(const std::vector<LabelPixel> & labels) const;
+
+  /** ICM: visits the nodes in raster order, giving each the candidate label that minimises its
+   * local energy (keeping its label unless another is strictly better); stops after a sweep
+   * that changes nothing, or after maximumIterations sweeps.
+   * \returns the number of sweeps made. */
+  unsigned int SolveICM(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
+                        unsigned int maximumIterations, const ProgressCallback & progress = {}) const;
+
+  /** Alpha-expansion: cycles over the candidate labels alpha; each move lets every node keep its
+   * label or take alpha, choosing the best such labelling exactly by an s-t minimum cut
+   * (Boost.Graph's boykov_kolmogorov_max_flow on the Kolmogorov-Zabih graph, PAMI 26(2), 2004).
+   * A move is kept only if it lowers the energy. Stops once every candidate has been tried on
+   * the current labelling without lowering it (so at the latest after a cycle that lowers
+   * nothing; an accepted move counts as the try of its own label, which it cannot improve
+   * again), or after maximumIterations cycles. The graph (nodes + source + sink, 4 terminal
+   * edges per node, 2 per neighbour pair, compressed rows with 32-bit indices, ~16 bytes per
+   * edge) is built once; each move only rewrites capacities.
+   * \returns the number of cycles begun. */
+  unsigned int SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
+                                   unsigned int maximumIterations, const ProgressCallback & progress = {}) const;
+
+  /** Neighbour lists in compressed-row form: node p's neighbours are
+   * Neighbours()[RowStart()[p] .. RowStart()[p + 1]), with classes NeighbourClasses(). */
+  const std::vector<std::uint64_t> & RowStart() const { return m_RowStart; }
+  const std::vector<NodeId> &        Neighbours() const { return m_Neighbour; }
+  const std::vector<std::uint8_t> &  NeighbourClasses() const { return m_Class; }
+  const std::vector<double> &        PairCosts() const { return m_PairCost; }
+
+private:
+  const float *              m_Probabilities;
+  unsigned int               m_NumberOfComponents;
+  std::vector<double>        m_PairCost;
+  double                     m_Epsilon;
+  std::vector<std::uint64_t> m_Pixel;
+  std::vector<std::uint64_t> m_RowStart{ 0 };
+  std::vector<NodeId>        m_Neighbour;
+  std::vector<std::uint8_t>  m_Class;
+};
+} // namespace tessera
+
+#endif

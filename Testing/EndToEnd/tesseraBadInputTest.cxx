@@ -1,0 +1,157 @@
+// Bad input: each case gives one clear error line naming the file (or option) and the problem,
+// a non-zero exit code, and no output file.
+#include <algorithm>
+#include <complex>
+
+#include <gtest/gtest.h>
+
+#include "tesseraCommandLine.h"
+#include "tesseraImageIO.h"
+
+using namespace tessera;
+using namespace tessera::testing;
+namespace fs = std::filesystem;
+
+namespace
+{
+class BadInput : public ::testing::Test
+{
+protected:
+  void SetUp() override { m_Dir = ScratchDir(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
+
+  std::string Path(const std::string & name) const { return (m_Dir / name).string(); }
+
+  template <typename TImage>
+  std::string Write(const std::string & name, unsigned int size, typename TImage::PixelType value, double spacing = 1.0)
+  {
+    auto image = TImage::New();
+    typename TImage::SizeType s;
+    s.Fill(size);
+    image->SetRegions(s);
+    typename TImage::SpacingType sp;
+    sp.Fill(spacing);
+    image->SetSpacing(sp);
+    image->Allocate();
+    image->FillBuffer(value);
+    WriteImageFile(image.GetPointer(), Path(name));
+    return Path(name);
+  }
+
+  /** A 3D float image with two distinct values. */
+  std::string TwoValued(const std::string & name)
+  {
+    auto image = ScalarImage<3>::New();
+    image->SetRegions(ScalarImage<3>::SizeType{ { 8, 8, 8 } });
+    image->Allocate();
+    for (size_t i = 0; i < 512; ++i)
+    {
+      image->GetBufferPointer()[i] = i < 256 ? 10.0f : 20.0f;
+    }
+    WriteImageFile(image.GetPointer(), Path(name));
+    return Path(name);
+  }
+
+  /** Runs segment and checks: exit ≠ 0, exactly one error line (the last on stderr, after any
+   * progress lines) naming `subject` and `problem`, and no output written. */
+  void ExpectRejected(const std::string & arguments, const std::string & subject, const std::string & problem)
+  {
+    const std::string output = Path("out.nii.gz");
+    const auto        r = Tessera("segment " + arguments + " -o " + output);
+    EXPECT_NE(r.exitCode, 0);
+    const auto lines = r.ErrorLines();
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                            [](const std::string & l) { return l.find("error") != std::string::npos; }),
+              1)
+      << r.err;
+    EXPECT_EQ(lines.back().rfind("tessera segment: error: ", 0), 0u) << lines.back();
+    EXPECT_NE(lines.back().find(subject), std::string::npos) << lines.back();
+    EXPECT_NE(lines.back().find(problem), std::string::npos) << lines.back();
+    EXPECT_FALSE(fs::exists(output));
+    for (const auto & entry : fs::directory_iterator(m_Dir))
+    {
+      EXPECT_EQ(entry.path().filename().string().rfind(".tessera-tmp", 0), std::string::npos) << "temporary left behind";
+    }
+  }
+
+  fs::path m_Dir;
+};
+} // namespace
+
+TEST_F(BadInput, MissingFile)
+{
+  ExpectRejected("-i " + Path("missing.nii.gz"), Path("missing.nii.gz"), "no such file");
+}
+
+TEST_F(BadInput, CorruptFile)
+{
+  std::ofstream(Path("corrupt.nii.gz")) << "not an image at all";
+  ExpectRejected("-i " + Path("corrupt.nii.gz"), Path("corrupt.nii.gz"), "corrupt");
+}
+
+TEST_F(BadInput, UnsupportedPixelType)
+{
+  // NIfTI keeps the complex type (MetaImage would store it as a 2-vector).
+  const auto in = Write<itk::Image<std::complex<float>, 2>>("complex.nii.gz", 8, { 1.0f, 2.0f });
+  ExpectRejected("-i " + in, in, "unsupported pixel type");
+}
+
+TEST_F(BadInput, MaskOfAnotherSize)
+{
+  const auto in = TwoValued("image.nii.gz");
+  const auto mask = Write<MaskImage<3>>("mask.nii.gz", 9, 1);
+  ExpectRejected("-i " + in + " --mask " + mask, mask, "size 9x9x9 differs");
+}
+
+TEST_F(BadInput, MaskInAnotherPhysicalSpace)
+{
+  const auto in = TwoValued("image.nii.gz");
+  const auto mask = Write<MaskImage<3>>("mask.nii.gz", 8, 1, 2.0);
+  ExpectRejected("-i " + in + " --mask " + mask, mask, "spacing");
+}
+
+TEST_F(BadInput, EmptyMask)
+{
+  const auto in = TwoValued("image.nii.gz");
+  const auto mask = Write<MaskImage<3>>("mask.nii.gz", 8, 0);
+  ExpectRejected("-i " + in + " --mask " + mask, mask, "empty");
+}
+
+TEST_F(BadInput, TooFewClasses)
+{
+  ExpectRejected("-i " + TwoValued("image.nii.gz") + " --classes 1", "--classes", "at least 2");
+}
+
+TEST_F(BadInput, MoreClassesThanDistinctValues)
+{
+  ExpectRejected("-i " + TwoValued("image.nii.gz") + " --classes 3", "--classes", "only 2 distinct");
+}
+
+TEST_F(BadInput, NaNIntensities)
+{
+  auto image = ScalarImage<2>::New();
+  image->SetRegions(ScalarImage<2>::SizeType{ { 4, 4 } });
+  image->Allocate();
+  image->FillBuffer(1.0f);
+  image->GetBufferPointer()[5] = std::nanf("");
+  // MetaImage keeps the NaN (ITK's NIfTI reader would turn it into 0).
+  WriteImageFile(image.GetPointer(), Path("nan.mha"));
+  ExpectRejected("-i " + Path("nan.mha"), Path("nan.mha"), "NaN");
+}
+
+TEST_F(BadInput, OutputOverInput)
+{
+  const auto in = TwoValued("image.nii.gz");
+  const auto before = fs::file_size(in);
+  const auto r = Tessera("segment -i " + in + " -o " + in);
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("never overwrites its inputs"), std::string::npos) << r.err;
+  EXPECT_EQ(fs::file_size(in), before);
+}
+
+TEST_F(BadInput, UnknownOptionAndMissingRequiredOption)
+{
+  EXPECT_NE(Tessera("segment -i x.nii.gz -o y.nii.gz --no-such-option").exitCode, 0);
+  EXPECT_NE(Tessera("segment -i x.nii.gz").exitCode, 0);
+  EXPECT_NE(Tessera("").exitCode, 0);
+}

@@ -1,0 +1,134 @@
+// The main job: `tessera segment` on real 2D grey, 2D colour and 3D images writes label images
+// on the input's grid (size, spacing, origin, direction), with labels 1..K, and overlays.
+#include <gtest/gtest.h>
+
+#include "tesseraCommandLine.h"
+#include "tesseraImageUtilities.h"
+
+using namespace tessera;
+using namespace tessera::testing;
+
+namespace
+{
+template <unsigned int D>
+void
+ExpectSegmentation(const std::string & input, const std::string & extraOptions, unsigned int classes,
+                   const std::string & name, const std::string & outputExtension)
+{
+  const auto        dir = ScratchDir(name);
+  const std::string labels = (dir / ("labels" + outputExtension)).string();
+  const std::string overlay = (dir / "overlay.png").string();
+  const auto        r = Tessera("segment -i " + input + " -o " + labels + " --overlay " + overlay + " --classes " +
+                         std::to_string(classes) + " " + extraOptions);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("Potts energy"), std::string::npos);
+
+  const auto image = ReadIntensityImage<D>(input);
+  const auto result = ReadImageFile<LabelImage<D>>(labels);
+  EXPECT_NO_THROW(CheckSameGrid(image.GetPointer(), input, result.GetPointer(), labels));
+  std::vector<size_t> counts(classes + 1, 0);
+  const size_t        n = result->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < n; ++i)
+  {
+    const LabelPixel l = result->GetBufferPointer()[i];
+    ASSERT_LE(l, classes);
+    ++counts[l];
+  }
+  for (unsigned int k = 1; k <= classes; ++k)
+  {
+    EXPECT_GT(counts[k], 0u) << "class " << k << " is empty";
+  }
+  // Classes are numbered by increasing intensity: class means must increase.
+  std::vector<double> sums(classes + 1, 0.0);
+  const unsigned int  nc = image->GetNumberOfComponentsPerPixel();
+  for (size_t i = 0; i < n; ++i)
+  {
+    double v = 0.0;
+    for (unsigned int c = 0; c < nc; ++c)
+    {
+      v += image->GetBufferPointer()[i * nc + c];
+    }
+    sums[result->GetBufferPointer()[i]] += v / nc;
+  }
+  for (unsigned int k = 2; k <= classes; ++k)
+  {
+    EXPECT_LT(sums[k - 1] / counts[k - 1], sums[k] / counts[k]) << "class " << k;
+  }
+  const auto info = ReadImageInfo(overlay);
+  EXPECT_EQ(info.components, 3u);
+  EXPECT_EQ(info.dimension, 2u);
+}
+} // namespace
+
+TEST(SegmentEndToEnd, BrainT1Slice2DGrey)
+{
+  ExpectSegmentation<2>(ItkExample("BrainT1Slice.png"), "", 4, "brain2d", ".png");
+}
+
+TEST(SegmentEndToEnd, KmeansTestVolume3DKeepsPhysicalSpace)
+{
+  // 128×128×62 at 2×2×3 mm with a non-identity direction: the labels must keep all of it.
+  ExpectSegmentation<3>(ItkExample("KmeansTest_T1UCharRaw.nii.gz"), "--smoothness 0.3", 3, "kmeans3d", ".nii.gz");
+}
+
+TEST(SegmentEndToEnd, Coins2DGrey)
+{
+  ExpectSegmentation<2>(std::string(TESSERA_SKIMAGE_DATA_DIR) + "/coins.png", "", 2, "coins", ".png");
+}
+
+TEST(SegmentEndToEnd, DubaiAerialTileColour)
+{
+  // NIfTI output: PNG stores spacing as whole pixels per metre, which rounds the JPEG's 0.352778 mm.
+  ExpectSegmentation<2>(SharedData("dubai-aerial/tile1/images/image_part_001.jpg"), "--seed 3", 5, "dubai", ".nii.gz");
+}
+
+TEST(SegmentEndToEnd, SameSeedSameLabels)
+{
+  const auto dir = ScratchDir("seed");
+  const auto in = ItkExample("BrainT1Slice.png");
+  for (const char * name : { "a.nii.gz", "b.nii.gz" })
+  {
+    ASSERT_EQ(Tessera("segment -q -i " + in + " -o " + (dir / name).string() + " --seed 7").exitCode, 0);
+  }
+  const auto a = ReadImageFile<LabelImage<2>>((dir / "a.nii.gz").string());
+  const auto b = ReadImageFile<LabelImage<2>>((dir / "b.nii.gz").string());
+  const size_t n = a->GetLargestPossibleRegion().GetNumberOfPixels();
+  EXPECT_TRUE(std::equal(a->GetBufferPointer(), a->GetBufferPointer() + n, b->GetBufferPointer()));
+}
+
+TEST(SegmentEndToEnd, KMeansAndGMMApplicationsWriteProbabilities)
+{
+  const auto dir = ScratchDir("kmeans-gmm");
+  const auto in = ItkExample("KmeansTest_T1UCharRaw.nii.gz");
+  for (const std::string app : { "kmeans", "gmm" })
+  {
+    const auto p = (dir / (app + "_p.nii.gz")).string();
+    const auto r = Tessera(app + " -q -i " + in + " -o " + (dir / (app + ".nii.gz")).string() + " --probabilities " + p +
+                           " -k 3");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto probabilities = ReadImageFile<ProbabilityImage<3>>(p);
+    EXPECT_EQ(probabilities->GetNumberOfComponentsPerPixel(), 4u); // background + 3 classes
+  }
+  // The GMM's posteriors feed `tessera mrf`.
+  const auto r = Tessera("mrf -q -i " + (dir / "gmm_p.nii.gz").string() + " -o " + (dir / "mrf.nii.gz").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "mrf.nii.gz"));
+}
+
+TEST(SegmentEndToEnd, KNNTrainedOnOneMembraneImageLabelsAnother)
+{
+  // ISBI 2012: train on image 0's labels, apply to image 1, score against its labels.
+  const auto dir = ScratchDir("knn");
+  const auto model = (dir / "knn.yml.gz").string();
+  auto       r = Tessera("knn train -q -i " + SharedData("isbi2012-membrane/image/0.png") + " -l " +
+                   SharedData("isbi2012-membrane/label/0.png") + " -m " + model + " -k 15 --local-mean-radius 2");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto labels = (dir / "1.png").string();
+  r = Tessera("knn apply -q -m " + model + " -i " + SharedData("isbi2012-membrane/image/1.png") + " -o " + labels);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  r = Tessera("evaluate -r " + SharedData("isbi2012-membrane/label/1.png") + " -s " + labels + " --no-hausdorff");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto at = r.out.find("pixel accuracy ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_GT(std::stod(r.out.substr(at + 15)), 0.80) << r.out;
+}
