@@ -14,7 +14,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   libinsighttoolkit5-dev libfftw3-dev libgdcm-tools
   libopencv-dev libopencv-contrib-dev libboost-graph-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libtorch-dev python3-torch
   insighttoolkit5-examples python3-skimage python3-sklearn python3-nibabel python3-numpy
 )
 installed=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null | grep -c '^ii' || true)
@@ -42,8 +42,8 @@ case "$mode" in
     echo "== tessera segment: brain MRI slice (2D grey, background + CSF, GM, WM)"
     "$tessera" segment -i "$examples/BrainT1Slice.png" --classes 4 -o "$out/BrainT1Slice_labels.png" \
       --overlay "$out/BrainT1Slice_overlay.png"
-    echo "== tessera segment: T1 volume (3D, 2x2x3 mm)"
-    "$tessera" segment -i "$examples/KmeansTest_T1UCharRaw.nii.gz" --classes 3 --smoothness 0.3 \
+    echo "== tessera segment: T1 volume (3D, 2x2x3 mm; background, CSF, GM, WM)"
+    "$tessera" segment -i "$examples/KmeansTest_T1UCharRaw.nii.gz" --classes 4 --smoothness 0.3 \
       -o "$out/KmeansTest_T1_labels.nii.gz" --probabilities "$out/KmeansTest_T1_posteriors.nii.gz" \
       --overlay "$out/KmeansTest_T1_overlay.png"
     echo "== tessera segment: coins (2D grey)"

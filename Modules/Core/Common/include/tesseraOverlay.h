@@ -10,7 +10,8 @@ namespace tessera
 {
 /** Writes a PNG with label colours blended over the intensities, region borders drawn in full
  * colour, for a quick look. A 2D image is shown whole; a 3D volume as its middle axial,
- * coronal and sagittal slices side by side (voxel grid, not resampled). Intensities are
+ * coronal and sagittal slices side by side (voxel index axes, each view stretched to its
+ * physical aspect from the spacing). Intensities are
  * stretched from their 1st to 99th percentile; one-component images are grey, three or more
  * components show the first three as RGB. Label 0 is left uncoloured.
  * \param opacity colour weight in [0, 1] inside the regions.

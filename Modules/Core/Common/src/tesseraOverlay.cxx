@@ -113,21 +113,33 @@ WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const L
 
   std::vector<cv::Mat> views;
   const auto           size = image->GetLargestPossibleRegion().GetSize();
+  const auto &         spacing = image->GetSpacing();
+  const double         finest = *std::min_element(spacing.Begin(), spacing.End());
+  // Views are stretched to physical aspect (anisotropic voxels would look squashed otherwise).
+  auto toScale = [&](cv::Mat view, unsigned int rowAxis, unsigned int colAxis) {
+    const cv::Size physical(static_cast<int>(std::lround(view.cols * spacing[colAxis] / finest)),
+                            static_cast<int>(std::lround(view.rows * spacing[rowAxis] / finest)));
+    if (physical != view.size())
+    {
+      cv::resize(view, view, physical, 0, 0, cv::INTER_NEAREST);
+    }
+    return view;
+  };
   if constexpr (D == 2)
   {
-    views.push_back(Render(ExtractSlice<2>(image, labels, 1, 0, 0), lo, hi, table, opacity));
+    views.push_back(toScale(Render(ExtractSlice<2>(image, labels, 1, 0, 0), lo, hi, table, opacity), 1, 0));
   }
   else
   {
     // Axial (rows = y), coronal and sagittal (rows = z, flipped so superior is up).
     const auto mid = [&](unsigned int axis) { return static_cast<itk::IndexValueType>(size[axis] / 2); };
-    views.push_back(Render(ExtractSlice<3>(image, labels, 1, 0, mid(2)), lo, hi, table, opacity));
+    views.push_back(toScale(Render(ExtractSlice<3>(image, labels, 1, 0, mid(2)), lo, hi, table, opacity), 1, 0));
     for (unsigned int fixed : { 1u, 0u })
     {
       const unsigned int colAxis = fixed == 1 ? 0 : 1;
       cv::Mat view = Render(ExtractSlice<3>(image, labels, 2, colAxis, mid(fixed)), lo, hi, table, opacity);
       cv::flip(view, view, 0);
-      views.push_back(view);
+      views.push_back(toScale(view, 2, colAxis));
     }
   }
   int rows = 0;
