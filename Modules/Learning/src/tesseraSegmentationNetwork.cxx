@@ -1,0 +1,32 @@
+#include "tesseraSegmentationNetwork.h"
+
+#include "tesseraError.h"
+
+namespace tessera
+{
+std::shared_ptr<SegmentationNetworkImpl>
+MakeNetwork(const NetworkOptions & options)
+{
+  ValidateNetworkOptions(options, "network");
+  // One branch per architecture. FPN, LinkNet and GridNet live in their own files
+  // (tesseraFPN.cxx, tesseraLinkNet.cxx, tesseraGridNet.cxx); add their branches here.
+  if (options.architecture == "unet")
+  {
+    return MakeUNet(options);
+  }
+  if (options.architecture == "fpn")
+  {
+    return MakeFPN(options);
+  }
+  if (options.architecture == "linknet")
+  {
+    return MakeLinkNet(options);
+  }
+  if (options.architecture == "gridnet")
+  {
+    return MakeGridNet(options);
+  }
+  throw Error("architecture", "unknown network architecture \"" + options.architecture +
+                                "\" (expected unet, fpn, linknet or gridnet)");
+}
+} // namespace tessera

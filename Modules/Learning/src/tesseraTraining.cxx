@@ -1,0 +1,604 @@
+// tessera train: the training loop (see Documentation/Applications/train.md).
+#include "tesseraTraining.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iomanip>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "tesseraError.h"
+#include "tesseraImageIO.h"
+#include "tesseraImageTensor.h"
+#include "tesseraImageUtilities.h"
+#include "tesseraInference.h"
+#include "tesseraLosses.h"
+#include "tesseraModelFile.h"
+#include "tesseraProgress.h"
+#include "tesseraTrainingConfig.h"
+
+namespace fs = std::filesystem;
+
+namespace tessera
+{
+namespace
+{
+using Clock = std::chrono::steady_clock;
+
+struct Sample
+{
+  torch::Tensor image; ///< [C, (D,) H, W] float, normalised
+  torch::Tensor label; ///< [(D,) H, W] int16 class, -1 ignored
+};
+
+struct Batch
+{
+  torch::Tensor images; ///< [B, C, ...]
+  torch::Tensor labels; ///< [B, ...] int64, -1 ignored
+};
+
+uint64_t
+Mix(uint64_t a, uint64_t b)
+{
+  uint64_t x = a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL + (a << 6) + (a >> 2));
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  return x;
+}
+
+void
+SetThreads(unsigned int threads)
+{
+  const unsigned int n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  at::set_num_threads(static_cast<int>(n));
+}
+
+/** Raw label values of a label file (grey indices, or colours mapped through the table) → class tensor. */
+template <unsigned int D>
+torch::Tensor
+ReadClasses(const TrainingConfig & c, const std::string & file, const VectorImage<D> * image, const std::string & imageFile)
+{
+  const auto           imageSize = image->GetLargestPossibleRegion().GetSize();
+  std::vector<int>     raw;
+  itk::Size<D>         size;
+  if (c.labelFormat == "rgb")
+  {
+    auto         colours = ReadImageFile<VectorImage<D>>(file);
+    const auto   nc = colours->GetNumberOfComponentsPerPixel();
+    if (nc < 3)
+      throw Error(file, "expected an RGB colour mask (data.label_format is rgb), got " + std::to_string(nc) + " component(s)");
+    size = colours->GetLargestPossibleRegion().GetSize();
+    const size_t  n = colours->GetLargestPossibleRegion().GetNumberOfPixels();
+    const float * p = colours->GetBufferPointer();
+    raw.resize(n);
+    for (size_t i = 0; i < n; ++i)
+    {
+      const uint32_t key = (static_cast<uint32_t>(p[i * nc]) << 16) | (static_cast<uint32_t>(p[i * nc + 1]) << 8) |
+                           static_cast<uint32_t>(p[i * nc + 2]);
+      auto it = c.colourToValue.find(key);
+      if (it == c.colourToValue.end())
+      {
+        std::ostringstream s;
+        s << "colour (" << p[i * nc] << "," << p[i * nc + 1] << "," << p[i * nc + 2] << ") at pixel "
+          << colours->ComputeIndex(static_cast<typename VectorImage<D>::OffsetValueType>(i))
+          << " is not in the label table " << c.labelTablePath;
+        throw Error(file, s.str());
+      }
+      raw[i] = it->second;
+    }
+  }
+  else
+  {
+    auto labels = ReadLabelImage<D>(file);
+    size = labels->GetLargestPossibleRegion().GetSize();
+    raw.assign(labels->GetBufferPointer(), labels->GetBufferPointer() + labels->GetLargestPossibleRegion().GetNumberOfPixels());
+  }
+  if (size != imageSize)
+  {
+    std::ostringstream s;
+    s << "size " << size << " differs from the image " << imageFile << "'s " << imageSize;
+    throw Error(file, s.str());
+  }
+  std::unordered_map<int, int> lut;
+  std::vector<int64_t>         shape;
+  for (int a = static_cast<int>(D) - 1; a >= 0; --a)
+    shape.push_back(static_cast<int64_t>(size[a]));
+  auto      out = torch::empty({ static_cast<int64_t>(raw.size()) }, torch::kShort);
+  int16_t * o = out.data_ptr<int16_t>();
+  for (size_t i = 0; i < raw.size(); ++i)
+  {
+    auto it = lut.find(raw[i]);
+    if (it == lut.end())
+      it = lut.emplace(raw[i], c.ClassOf(raw[i], file)).first;
+    o[i] = static_cast<int16_t>(it->second);
+  }
+  return out.reshape(shape);
+}
+
+template <unsigned int D>
+std::vector<Sample>
+LoadSet(const TrainingConfig & c, const DatasetFiles & files, int & channels, ProgressReporter & progress)
+{
+  std::vector<Sample> set;
+  for (size_t i = 0; i < files.images.size(); ++i)
+  {
+    const std::string & imageFile = files.images[i];
+    const ImageInfo     info = ReadImageInfo(imageFile);
+    if (info.dimension != D)
+      throw Error(imageFile, "is " + std::to_string(info.dimension) + "D but network.dimension is " + std::to_string(D));
+    auto image = ReadIntensityImage<D>(imageFile);
+    CheckFinite<D>(image.GetPointer(), imageFile);
+    const int nc = static_cast<int>(image->GetNumberOfComponentsPerPixel());
+    if (channels == 0)
+      channels = nc;
+    if (nc != channels)
+      throw Error(imageFile, "has " + std::to_string(nc) + " channel(s) but " +
+                               (c.inChannelsGiven ? std::string("network.in_channels is ") : std::string("the first image has ")) +
+                               std::to_string(channels));
+    Sample s;
+    s.image = ImageToTensor<D>(image.GetPointer());
+    s.label = ReadClasses<D>(c, files.labels[i], image.GetPointer(), imageFile);
+    set.push_back(std::move(s));
+    progress.Report(static_cast<double>(i + 1) / files.images.size());
+  }
+  return set;
+}
+
+std::vector<int64_t>
+Scaled(const torch::Tensor & label, double scale)
+{
+  std::vector<int64_t> s;
+  for (int64_t a = 0; a < label.dim(); ++a)
+    s.push_back(std::max<int64_t>(1, std::llround(label.size(a) * scale)));
+  return s;
+}
+
+/** One augmented training crop. */
+Sample
+MakeCrop(const std::vector<Sample> & set, const std::discrete_distribution<size_t> & pick, const TrainingConfig & c,
+         std::mt19937_64 & rng)
+{
+  auto                 chooser = pick;
+  const Sample &       s = set[chooser(rng)];
+  const auto &         g = c.augmentation;
+  const int64_t        dims = s.label.dim();
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double scale = g.scaleMin == g.scaleMax ? g.scaleMin
+                                                : std::exp(std::log(g.scaleMin) + unit(rng) * (std::log(g.scaleMax) - std::log(g.scaleMin)));
+  std::vector<int64_t> source(dims);
+  auto                 image = s.image;
+  auto                 label = s.label;
+  std::vector<int64_t> padImage, padLabel;
+  for (int64_t a = 0; a < dims; ++a)
+  {
+    source[a] = std::max<int64_t>(1, std::llround(c.cropSize[a] / scale));
+    const int64_t size = s.label.size(a);
+    int64_t       origin;
+    if (size >= source[a])
+      origin = std::uniform_int_distribution<int64_t>(0, size - source[a])(rng);
+    else
+      origin = -std::uniform_int_distribution<int64_t>(0, source[a] - size)(rng);
+    const int64_t lo = std::max<int64_t>(0, origin), hi = std::min(size, origin + source[a]);
+    image = image.slice(1 + a, lo, hi);
+    label = label.slice(a, lo, hi);
+    padImage.insert(padImage.begin(), { lo - origin, origin + source[a] - hi });
+    padLabel.insert(padLabel.begin(), { lo - origin, origin + source[a] - hi });
+  }
+  image = torch::constant_pad_nd(image, padImage, 0);
+  label = torch::constant_pad_nd(label, padLabel, -1);
+  if (source != c.cropSize)
+  {
+    image = ResizeImage(image, c.cropSize);
+    label = ResizeLabels(label, c.cropSize);
+  }
+  if (g.flip)
+    for (int64_t a = 0; a < dims; ++a)
+      if (unit(rng) < 0.5)
+      {
+        image = torch::flip(image, { 1 + a });
+        label = torch::flip(label, { a });
+      }
+  if (g.rot90 && c.cropSize[dims - 1] == c.cropSize[dims - 2])
+  {
+    const int64_t k = std::uniform_int_distribution<int64_t>(0, 3)(rng);
+    if (k)
+    {
+      image = torch::rot90(image, k, { dims - 1, dims });
+      label = torch::rot90(label, k, { dims - 2, dims - 1 });
+    }
+  }
+  if (g.contrast > 0 || g.brightness > 0)
+  {
+    const double contrast = 1.0 + (2 * unit(rng) - 1) * g.contrast;
+    const double brightness = (2 * unit(rng) - 1) * g.brightness;
+    image = image * contrast + brightness;
+  }
+  return { image.contiguous(), label.contiguous() };
+}
+
+Batch
+MakeBatch(const std::vector<Sample> & set, const std::discrete_distribution<size_t> & pick, const TrainingConfig & c,
+          uint64_t seed, int epoch, int step)
+{
+  std::vector<torch::Tensor> images(c.batchSize), labels(c.batchSize);
+  auto                       work = [&](int first, int stride) {
+    for (int i = first; i < c.batchSize; i += stride)
+    {
+      // One generator per sample, seeded by (seed, epoch, step, i): the same crops whatever the thread count.
+      std::mt19937_64 rng(Mix(Mix(Mix(seed, static_cast<uint64_t>(epoch)), static_cast<uint64_t>(step)), static_cast<uint64_t>(i)));
+      auto            s = MakeCrop(set, pick, c, rng);
+      images[i] = s.image;
+      labels[i] = s.label;
+    }
+  };
+  const int                threads = std::min(c.workers, c.batchSize);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t)
+    pool.emplace_back(work, t, threads);
+  work(0, threads);
+  for (auto & t : pool)
+    t.join();
+  return { torch::stack(images), torch::stack(labels).to(torch::kLong) };
+}
+
+struct Validation
+{
+  double loss = NAN, mIoU = NAN, dice = NAN;
+};
+
+Validation
+Validate(SegmentationNetworkImpl & net, const std::vector<Sample> & set, const CombinedLoss & loss,
+         const TrainingConfig & c, torch::Device device)
+{
+  Validation v;
+  if (set.empty())
+    return v;
+  const int64_t    K = c.Classes();
+  InferenceOptions o;
+  o.window = c.cropSize;
+  o.overlap = c.valOverlap;
+  o.batchSize = c.batchSize;
+  o.device = device;
+  auto   confusion = torch::zeros({ K * K }, torch::kLong);
+  double lossSum = 0;
+  for (const auto & s : set)
+  {
+    const auto p = PredictProbabilities(net, s.image, o);
+    const auto target = s.label.to(torch::kLong);
+    lossSum += loss(p.clamp_min(1e-8).log().unsqueeze(0), target.unsqueeze(0)).item<double>();
+    const auto valid = target >= 0;
+    const auto t = target.masked_select(valid), q = p.argmax(0).masked_select(valid);
+    confusion += torch::bincount(t * K + q, {}, K * K);
+  }
+  v.loss = lossSum / set.size();
+  const auto m = confusion.reshape({ K, K }).to(torch::kDouble);
+  const auto tp = m.diag(), fn = m.sum(1) - tp, fp = m.sum(0) - tp;
+  const auto present = (tp + fn + fp) > 0;
+  if (present.any().item<bool>())
+  {
+    v.mIoU = (tp / (tp + fp + fn)).masked_select(present).mean().item<double>();
+    v.dice = (2 * tp / (2 * tp + fp + fn)).masked_select(present).mean().item<double>();
+  }
+  net.train();
+  return v;
+}
+
+std::string
+Fixed(double v, int precision = 6)
+{
+  if (std::isnan(v))
+    return "";
+  std::ostringstream s;
+  s << std::setprecision(precision) << v;
+  return s.str();
+}
+
+template <unsigned int D>
+void
+Train(const TrainingRequest & request, TrainingConfig c)
+{
+  const auto start = Clock::now();
+  if (c.output.empty())
+    throw Error(request.config, "output: no output folder (set \"output\" or --output)");
+  const fs::path out(c.output);
+  const std::string bestPath = (out / "best.pt").string(), lastPath = (out / "last.pt").string(),
+                    csvPath = (out / "training.csv").string();
+  auto loss = CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
+  loss.SetIgnoreIndex(-1);
+
+  // Resume: the checkpoint decides the state; the config must describe the same network.
+  LoadedModel resumed;
+  if (request.resume)
+  {
+    resumed = LoadModel(lastPath);
+    if (resumed.trainingState.is_null())
+      throw Error(lastPath, "is not a training checkpoint (no training state)");
+  }
+  uint64_t seed = request.seedGiven ? request.seed : std::random_device{}();
+  if (request.resume && !request.seedGiven)
+    seed = resumed.trainingState.value("seed", seed);
+  torch::manual_seed(seed);
+  if (torch::cuda::is_available())
+    torch::cuda::manual_seed_all(seed);
+
+  // Data.
+  std::vector<Sample> train, val;
+  int                 channels = c.inChannelsGiven ? c.network.inChannels : 0;
+  {
+    ProgressReporter progress("train: reading " + std::to_string(c.train.images.size()) + " training images", request.quiet);
+    train = LoadSet<D>(c, c.train, channels, progress);
+    progress.Done();
+  }
+  if (!c.val.images.empty())
+  {
+    ProgressReporter progress("train: reading " + std::to_string(c.val.images.size()) + " validation images", request.quiet);
+    val = LoadSet<D>(c, c.val, channels, progress);
+    progress.Done();
+  }
+  c.network.inChannels = channels;
+  // Normalisation: per-channel mean and standard deviation of the training images.
+  std::vector<double> mean(channels, 0.0), stdev(channels, 0.0);
+  if (request.resume)
+  {
+    mean = resumed.info.mean;
+    stdev = resumed.info.std;
+  }
+  else
+  {
+    std::vector<double> sum(channels, 0.0), sum2(channels, 0.0);
+    double              count = 0;
+    for (const auto & s : train)
+    {
+      const auto x = s.image.to(torch::kDouble).reshape({ channels, -1 });
+      for (int k = 0; k < channels; ++k)
+      {
+        sum[k] += x[k].sum().item<double>();
+        sum2[k] += (x[k] * x[k]).sum().item<double>();
+      }
+      count += static_cast<double>(x.size(1));
+    }
+    for (int k = 0; k < channels; ++k)
+    {
+      mean[k] = sum[k] / count;
+      stdev[k] = std::sqrt(std::max(0.0, sum2[k] / count - mean[k] * mean[k]));
+      if (!(stdev[k] > 1e-12))
+        stdev[k] = 1.0;
+    }
+  }
+  const auto m = torch::tensor(mean, torch::kDouble).to(torch::kFloat), sd = torch::tensor(stdev, torch::kDouble).to(torch::kFloat);
+  for (auto * set : { &train, &val })
+    for (auto & s : *set)
+    {
+      std::vector<int64_t> shape(s.image.dim(), 1);
+      shape[0] = channels;
+      s.image = (s.image - m.reshape(shape)) / sd.reshape(shape);
+      if (c.inputScale != 1.0)
+      {
+        const auto size = Scaled(s.label, c.inputScale);
+        s.image = ResizeImage(s.image, size).contiguous();
+        s.label = ResizeLabels(s.label, size).contiguous();
+      }
+    }
+  std::vector<double> weights;
+  double              trainPixels = 0;
+  for (const auto & s : train)
+  {
+    weights.push_back(static_cast<double>(s.label.numel()));
+    trainPixels += static_cast<double>(s.label.numel());
+  }
+  const std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  double cropPixels = 1;
+  for (auto v : c.cropSize)
+    cropPixels *= static_cast<double>(v);
+  const int steps = c.stepsPerEpoch > 0 ? c.stepsPerEpoch
+                                        : std::max(1, static_cast<int>(std::ceil(trainPixels / cropPixels / c.batchSize)));
+
+  // Network and optimiser.
+  const torch::Device device = DefaultDevice();
+  SegmentationNetworkPointer net;
+  if (request.resume)
+  {
+    if (resumed.info.network.ToJson().dump() != c.network.ToJson().dump())
+      throw Error(request.config, "network: differs from the checkpoint " + lastPath + "'s; cannot resume");
+    net = resumed.network;
+  }
+  else
+  {
+    net = MakeNetwork(c.network);
+  }
+  for (auto v : c.cropSize)
+    if (v % net->SizeMultiple() != 0)
+      throw Error(request.config, "crop_size: " + std::to_string(v) + " is not a multiple of " +
+                                    std::to_string(net->SizeMultiple()) + " (2^depth for a U-Net)");
+  net->to(device);
+  net->train();
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.learningRate).weight_decay(c.weightDecay));
+
+  ModelInfo info;
+  info.network = c.network;
+  info.mean = mean;
+  info.std = stdev;
+  info.outputValues = c.outputValues;
+  info.labelTable = c.labelTable;
+  info.cropSize = c.cropSize;
+  info.inputScale = c.inputScale;
+
+  // Training state (saved in last.pt for --resume).
+  nlohmann::json state;
+  state["seed"] = seed;
+  state["epoch"] = 0;
+  state["lr"] = c.learningRate;
+  state["best"] = nullptr;
+  state["best_epoch"] = 0;
+  state["plateau_best"] = nullptr;
+  state["plateau_count"] = 0;
+  state["rows"] = nlohmann::json::array();
+  if (request.resume)
+  {
+    state = resumed.trainingState;
+    LoadOptimizerState(lastPath, optimizer);
+    optimizer.zero_grad();
+  }
+  double lr = state["lr"].get<double>();
+  auto   setLearningRate = [&](double value) {
+    for (auto & group : optimizer.param_groups())
+      static_cast<torch::optim::AdamOptions &>(group.options()).lr(value);
+  };
+  setLearningRate(lr);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (!fs::is_directory(out))
+    throw Error(c.output, "cannot create the output folder");
+  {
+    std::ifstream     in(request.config);
+    std::stringstream text;
+    text << in.rdbuf();
+    WriteTextFile((out / "config.json").string(), text.str());
+  }
+  const bool higherIsBetter = c.monitor == "val_miou" && !val.empty();
+  if (!request.quiet)
+  {
+    std::cout << "train: " << train.size() << " training, " << val.size() << " validation images; " << c.Classes()
+              << " classes; " << c.network.architecture << " (" << net->parameters().size() << " tensors, ";
+    int64_t n = 0;
+    for (const auto & p : net->parameters())
+      n += p.numel();
+    std::cout << n << " parameters) on " << (device.is_cuda() ? "CUDA" : "CPU") << " with " << at::get_num_threads()
+              << " threads; loss " << loss.Describe() << "; " << steps << " steps of " << c.batchSize
+              << " per epoch; seed " << seed << std::endl;
+  }
+  auto csv = [&]() {
+    std::ostringstream s;
+    s << "epoch,train_loss,val_loss,val_miou,val_dice,lr,seconds\n";
+    for (const auto & r : state["rows"])
+      s << r[0].get<int>() << "," << Fixed(r[1].get<double>()) << "," << (r[2].is_null() ? "" : Fixed(r[2].get<double>()))
+        << "," << (r[3].is_null() ? "" : Fixed(r[3].get<double>())) << ","
+        << (r[4].is_null() ? "" : Fixed(r[4].get<double>())) << "," << Fixed(r[5].get<double>()) << ","
+        << Fixed(r[6].get<double>(), 4) << "\n";
+    return s.str();
+  };
+  auto jsonNumber = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+
+  const double budget = c.maxMinutes * 60.0;
+  bool         outOfTime = false;
+  int          epoch = state["epoch"].get<int>();
+  std::future<Batch> next = std::async(std::launch::async, MakeBatch, std::cref(train), std::cref(pick), std::cref(c), seed, epoch + 1, 0);
+  while (epoch < c.epochs && !outOfTime)
+  {
+    ++epoch;
+    const auto       epochStart = Clock::now();
+    ProgressReporter progress("train: epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), request.quiet);
+    double           lossSum = 0;
+    int              done = 0;
+    for (int step = 0; step < steps; ++step)
+    {
+      if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() > budget)
+      {
+        outOfTime = true;
+        break;
+      }
+      Batch batch = next.get();
+      const int nextEpoch = step + 1 < steps ? epoch : epoch + 1, nextStep = step + 1 < steps ? step + 1 : 0;
+      next = std::async(std::launch::async, MakeBatch, std::cref(train), std::cref(pick), std::cref(c), seed, nextEpoch, nextStep);
+      optimizer.zero_grad();
+      auto logits = net->forward(batch.images.to(device));
+      auto l = loss(logits, batch.labels.to(device));
+      l.backward();
+      optimizer.step();
+      const double value = l.item<double>();
+      if (!std::isfinite(value))
+        throw Error(request.config, "the training loss became " + std::to_string(value) + " at epoch " +
+                                      std::to_string(epoch) + "; lower optimizer.lr");
+      lossSum += value;
+      ++done;
+      progress.Report(static_cast<double>(step + 1) / steps);
+    }
+    if (done == 0)
+    {
+      --epoch;
+      break;
+    }
+    const double trainLoss = lossSum / done;
+    Validation   v = Validate(*net, val, loss, c, device);
+    progress.Done();
+    const double monitored = val.empty() ? trainLoss : (higherIsBetter ? v.mIoU : v.loss);
+    const double plateauValue = val.empty() ? trainLoss : v.loss;
+    // Best checkpoint.
+    const bool better = state["best"].is_null() || (higherIsBetter ? monitored > state["best"].get<double>()
+                                                                   : monitored < state["best"].get<double>());
+    info.training = { { "epoch", epoch }, { "train_loss", trainLoss }, { "val_loss", jsonNumber(v.loss) },
+                      { "val_miou", jsonNumber(v.mIoU) }, { "val_dice", jsonNumber(v.dice) }, { "config", request.config } };
+    if (better && std::isfinite(monitored))
+    {
+      state["best"] = monitored;
+      state["best_epoch"] = epoch;
+      SaveModel(bestPath, *net, info);
+    }
+    const double epochLr = lr;
+    // ReduceLROnPlateau on the validation loss (relative threshold 1e-4, as PyTorch's default).
+    if (state["plateau_best"].is_null() || plateauValue < state["plateau_best"].get<double>() * (1 - 1e-4))
+    {
+      state["plateau_best"] = plateauValue;
+      state["plateau_count"] = 0;
+    }
+    else
+    {
+      state["plateau_count"] = state["plateau_count"].get<int>() + 1;
+      if (state["plateau_count"].get<int>() > c.plateauPatience)
+      {
+        lr = std::max(c.minLearningRate, lr * c.plateauFactor);
+        setLearningRate(lr);
+        state["plateau_count"] = 0;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+    state["rows"].push_back({ epoch, trainLoss, jsonNumber(v.loss), jsonNumber(v.mIoU), jsonNumber(v.dice), epochLr, seconds });
+    state["epoch"] = epoch;
+    state["lr"] = lr;
+    SaveModel(lastPath, *net, info, &optimizer, state);
+    WriteTextFile(csvPath, csv());
+    if (!request.quiet)
+      std::cout << "epoch " << epoch << ": train loss " << Fixed(trainLoss, 4) << ", val loss " << Fixed(v.loss, 4)
+                << ", val mIoU " << Fixed(v.mIoU, 4) << ", val Dice " << Fixed(v.dice, 4) << ", lr " << epochLr << ", "
+                << Fixed(seconds, 3) << " s" << (better ? " (best)" : "") << std::endl;
+    if (c.earlyStopping > 0 && epoch - state["best_epoch"].get<int>() >= c.earlyStopping)
+    {
+      if (!request.quiet)
+        std::cout << "train: early stopping: no improvement for " << c.earlyStopping << " epochs" << std::endl;
+      break;
+    }
+  }
+  next.wait();
+  if (!request.quiet)
+  {
+    if (outOfTime)
+      std::cout << "train: stopped after " << c.maxMinutes << " minutes (max_minutes)" << std::endl;
+    std::cout << "train: best epoch " << state["best_epoch"].get<int>() << " (" << (higherIsBetter ? "val mIoU " : (val.empty() ? "train loss " : "val loss "))
+              << (state["best"].is_null() ? std::string("-") : Fixed(state["best"].get<double>(), 4)) << "): " << bestPath
+              << std::endl;
+  }
+}
+} // namespace
+
+void
+RunTraining(const TrainingRequest & request)
+{
+  SetThreads(request.threads);
+  TrainingConfig c = ReadTrainingConfig(request.config);
+  if (!request.output.empty())
+    c.output = request.output;
+  // Check the loss spec before reading any data.
+  CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
+  if (c.network.dimension == 2)
+    Train<2>(request, c);
+  else
+    Train<3>(request, c);
+}
+} // namespace tessera

@@ -1,0 +1,267 @@
+// tessera train / tessera predict from the command line: tiny runs on real data (ISBI 2012, Dubai
+// aerial), determinism under --seed, resume, folders, physical space, and bad input.
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tesseraCommandLine.h"
+#include "tesseraImageIO.h"
+#include "tesseraImageUtilities.h"
+
+using namespace tessera;
+using namespace tessera::testing;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace
+{
+std::string
+Isbi(const std::string & kind, int i)
+{
+  return SharedData("isbi2012-membrane/" + kind + "/" + std::to_string(i) + ".png");
+}
+
+/** A tiny, fast ISBI config: 2 training images, 1 validation image, 64² crops, 4-wide 2-level U-Net. */
+json
+TinyConfig(int epochs)
+{
+  json c;
+  c["data"]["train"]["images"] = { Isbi("image", 0), Isbi("image", 1) };
+  c["data"]["train"]["labels"] = { Isbi("label", 0), Isbi("label", 1) };
+  c["data"]["val"]["images"] = { Isbi("image", 2) };
+  c["data"]["val"]["labels"] = { Isbi("label", 2) };
+  c["data"]["remap"] = { { "0", 0 }, { "255", 1 } };
+  c["network"] = { { "base_width", 4 }, { "depth", 2 } };
+  c["loss"] = "cross_entropy+dice";
+  c["crop_size"] = { 64, 64 };
+  c["batch_size"] = 2;
+  c["epochs"] = epochs;
+  c["steps_per_epoch"] = 3;
+  c["validation_overlap"] = 0.0;
+  c["augmentation"] = { { "scale", { 0.8, 1.25 } }, { "brightness", 0.1 }, { "contrast", 0.1 } };
+  return c;
+}
+
+std::string
+WriteJson(const fs::path & path, const json & j)
+{
+  std::ofstream(path) << j.dump(2);
+  return path.string();
+}
+
+std::string
+ReadText(const fs::path & path)
+{
+  std::stringstream s;
+  s << std::ifstream(path).rdbuf();
+  return s.str();
+}
+
+std::vector<std::string>
+Lines(const std::string & text)
+{
+  std::vector<std::string> lines;
+  std::istringstream       s(text);
+  for (std::string line; std::getline(s, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+/** The CSV without the seconds column (the only one that may differ between identical runs). */
+std::vector<std::string>
+WithoutSeconds(const std::string & csv)
+{
+  std::vector<std::string> out;
+  for (auto line : Lines(csv))
+    out.push_back(line.substr(0, line.rfind(',')));
+  return out;
+}
+
+class Learning : public ::testing::Test
+{
+protected:
+  static void SetUpTestSuite()
+  {
+    s_Dir = ScratchDir("learning");
+    const auto r = Tessera("train " + WriteJson(s_Dir / "tiny.json", TinyConfig(2)) + " --seed 7 -q -o " +
+                           (s_Dir / "run").string());
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    s_Model = (s_Dir / "run" / "best.pt").string();
+  }
+  static void TearDownTestSuite() { fs::remove_all(s_Dir); }
+
+  /** exit ≠ 0, the last stderr line names subject and problem, and `output` was not written. */
+  static void ExpectRejected(const CommandResult & r, const std::string & subject, const std::string & problem,
+                             const std::string & output)
+  {
+    EXPECT_NE(r.exitCode, 0);
+    const auto lines = r.ErrorLines();
+    ASSERT_FALSE(lines.empty());
+    EXPECT_NE(lines.back().find(subject), std::string::npos) << lines.back();
+    EXPECT_NE(lines.back().find(problem), std::string::npos) << lines.back();
+    EXPECT_FALSE(fs::exists(output)) << output;
+  }
+
+  static fs::path    s_Dir;
+  static std::string s_Model;
+};
+fs::path    Learning::s_Dir;
+std::string Learning::s_Model;
+} // namespace
+
+TEST_F(Learning, TrainWritesCheckpointsAndOneCsvRowPerEpoch)
+{
+  const auto run = s_Dir / "run";
+  EXPECT_TRUE(fs::exists(run / "best.pt"));
+  EXPECT_TRUE(fs::exists(run / "last.pt"));
+  EXPECT_TRUE(fs::exists(run / "config.json"));
+  const auto lines = Lines(ReadText(run / "training.csv"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "epoch,train_loss,val_loss,val_miou,val_dice,lr,seconds");
+  EXPECT_EQ(lines[1].substr(0, 2), "1,");
+  EXPECT_EQ(lines[2].substr(0, 2), "2,");
+}
+
+TEST_F(Learning, SameSeedSameRunAndResumeContinues)
+{
+  const auto config = WriteJson(s_Dir / "tiny3.json", TinyConfig(3));
+  const auto again = s_Dir / "again";
+  auto       r = Tessera("train " + WriteJson(s_Dir / "tiny2.json", TinyConfig(2)) + " --seed 7 -q -o " + again.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(WithoutSeconds(ReadText(again / "training.csv")), WithoutSeconds(ReadText(s_Dir / "run" / "training.csv")));
+  // Resume to epoch 3: the first two rows are kept, one is added.
+  r = Tessera("train " + config + " --resume -q -o " + again.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto rows = WithoutSeconds(ReadText(again / "training.csv"));
+  ASSERT_EQ(rows.size(), 4u);
+  const auto before = WithoutSeconds(ReadText(s_Dir / "run" / "training.csv"));
+  EXPECT_EQ(std::vector<std::string>(rows.begin(), rows.begin() + 3), before);
+  // A different seed gives a different run.
+  const auto other = s_Dir / "other";
+  r = Tessera("train " + WriteJson(s_Dir / "tiny2b.json", TinyConfig(2)) + " --seed 8 -q -o " + other.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(WithoutSeconds(ReadText(other / "training.csv")), before);
+}
+
+TEST_F(Learning, PredictKeepsGridAndWritesOutputValues)
+{
+  const auto out = (s_Dir / "25.png").string(), p = (s_Dir / "25-p.nii.gz").string(),
+             overlay = (s_Dir / "25-overlay.png").string();
+  auto r = Tessera("predict -q --window 256x256 --overlap 0.25 -m " + s_Model + " -i " + Isbi("image", 25) + " -o " +
+                  out + " --overlay " + overlay);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto labels = ReadImageFile<LabelImage<2>>(out);
+  EXPECT_EQ(labels->GetLargestPossibleRegion().GetSize()[0], 512u);
+  std::set<int> values(labels->GetBufferPointer(), labels->GetBufferPointer() + 512 * 512);
+  for (int v : values)
+    EXPECT_TRUE(v == 0 || v == 255) << v;
+  EXPECT_TRUE(fs::exists(overlay));
+  // Class indices and their probabilities (2 components summing to 1), with TTA.
+  r = Tessera("predict -q --tta --class-indices --window 512x512 -m " + s_Model + " -i " + Isbi("image", 25) + " -o " +
+              (s_Dir / "25-classes.png").string() + " --probabilities " + p);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto probabilities = ReadImageFile<ProbabilityImage<2>>(p);
+  ASSERT_EQ(probabilities->GetNumberOfComponentsPerPixel(), 2u);
+  const float * q = probabilities->GetBufferPointer();
+  EXPECT_NEAR(q[0] + q[1], 1.0f, 1e-5f);
+}
+
+TEST_F(Learning, PredictOnPhysicalGridAndFolders)
+{
+  // A 100×77 crop of image 26 with spacing 0.5 mm and an origin: the labels lie on its grid.
+  auto image = ReadImageFile<ScalarImage<2>>(Isbi("image", 26));
+  auto crop = ScalarImage<2>::New();
+  crop->SetRegions(ScalarImage<2>::SizeType{ { 100, 77 } });
+  crop->Allocate();
+  for (unsigned y = 0; y < 77; ++y)
+    for (unsigned x = 0; x < 100; ++x)
+      crop->SetPixel({ { x, y } }, image->GetPixel({ { x + 200, y + 100 } }));
+  crop->SetSpacing(itk::Vector<double, 2>(0.5));
+  ScalarImage<2>::PointType origin;
+  origin[0] = 3;
+  origin[1] = -4;
+  crop->SetOrigin(origin);
+  const auto folder = s_Dir / "in";
+  fs::create_directories(folder);
+  WriteImageFile(crop.GetPointer(), (folder / "a.nii.gz").string());
+  WriteImageFile(crop.GetPointer(), (folder / "b.nii.gz").string());
+  const auto outFolder = s_Dir / "out";
+  auto       r = Tessera("predict -q -m " + s_Model + " -i " + folder.string() + " -o " + outFolder.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  for (const char * name : { "a.nii.gz", "b.nii.gz" })
+  {
+    auto labels = ReadImageFile<LabelImage<2>>((outFolder / name).string());
+    CheckSameGrid(crop.GetPointer(), "input", labels.GetPointer(), name);
+  }
+}
+
+TEST_F(Learning, RgbColourMasksThroughTheLabelTable)
+{
+  json c;
+  const std::string tile = SharedData("dubai-aerial/tile1/");
+  c["data"]["train"]["images"] = { tile + "images/image_part_001.jpg" };
+  c["data"]["train"]["labels"] = { tile + "masks/image_part_001.png" };
+  c["data"]["label_format"] = "rgb";
+  // The colours of data/README.md (as Documentation/Learning/dubai-labels.json); black is ignored too.
+  const json table = json::parse(R"json({"labels": [
+    {"id": 0, "name": "Building", "color": [60, 16, 152]}, {"id": 1, "name": "Land", "color": [132, 41, 246]},
+    {"id": 2, "name": "Road", "color": [110, 193, 228]}, {"id": 3, "name": "Vegetation", "color": [254, 221, 58]},
+    {"id": 4, "name": "Water", "color": [226, 169, 41]},
+    {"id": 5, "name": "Unlabeled", "color": [155, 155, 155], "ignore": true},
+    {"id": 6, "name": "Unlabeled (black)", "color": [0, 0, 0], "ignore": true}]})json");
+  c["data"]["label_table"] = WriteJson(s_Dir / "dubai-labels.json", table);
+  c["network"] = { { "base_width", 4 }, { "depth", 2 } };
+  c["crop_size"] = { 64, 64 };
+  c["batch_size"] = 2;
+  c["epochs"] = 1;
+  c["steps_per_epoch"] = 2;
+  const auto out = s_Dir / "dubai";
+  auto       r = Tessera("train -q --seed 1 " + WriteJson(s_Dir / "dubai.json", c) + " -o " + out.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // 5 classes (Unlabeled and black are ignored): the model writes labels 0..4.
+  r = Tessera("predict -q --window 256x256 --overlap 0 -m " + (out / "best.pt").string() + " -i " + tile + "images/image_part_002.jpg -o " +
+              (s_Dir / "dubai.png").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto labels = ReadImageFile<LabelImage<2>>((s_Dir / "dubai.png").string());
+  const size_t n = labels->GetLargestPossibleRegion().GetNumberOfPixels();
+  EXPECT_LT(*std::max_element(labels->GetBufferPointer(), labels->GetBufferPointer() + n), 5);
+}
+
+TEST_F(Learning, BadInputIsRejectedWithoutOutput)
+{
+  const auto out = (s_Dir / "bad.png").string();
+  ExpectRejected(Tessera("predict -m " + (s_Dir / "missing.pt").string() + " -i " + Isbi("image", 25) + " -o " + out),
+                 "missing.pt", "not found", out);
+  const auto corrupt = s_Dir / "corrupt.pt";
+  std::ofstream(corrupt) << "garbage";
+  ExpectRejected(Tessera("predict -m " + corrupt.string() + " -i " + Isbi("image", 25) + " -o " + out), "corrupt.pt",
+                 "model", out);
+  // An RGB image for a one-channel model.
+  ExpectRejected(Tessera("predict -m " + s_Model + " -i " + SharedData("camvid/val/0016E5_07959.png") + " -o " + out),
+                 "0016E5_07959.png", "channel", out);
+  // Label values outside the classes (no remap: 255 is not a class of 2).
+  auto c = TinyConfig(1);
+  c["data"].erase("remap");
+  c["network"]["classes"] = 2;
+  const auto runOut = s_Dir / "badrun";
+  ExpectRejected(Tessera("train " + WriteJson(s_Dir / "bad-labels.json", c) + " -o " + runOut.string()), "label/0.png",
+                 "255", (runOut / "best.pt").string());
+  // Unknown config key, named.
+  c = TinyConfig(1);
+  c["learning_rate"] = 0.1;
+  ExpectRejected(Tessera("train " + WriteJson(s_Dir / "bad-key.json", c) + " -o " + runOut.string()), "bad-key.json",
+                 "learning_rate", (runOut / "best.pt").string());
+  c = TinyConfig(1);
+  c["loss"] = "cross_entropy+hinge";
+  ExpectRejected(Tessera("train " + WriteJson(s_Dir / "bad-loss.json", c) + " -o " + runOut.string()), "bad-loss.json",
+                 "hinge", (runOut / "best.pt").string());
+  std::ofstream(s_Dir / "malformed.json") << "{\"data\": ";
+  ExpectRejected(Tessera("train " + (s_Dir / "malformed.json").string() + " -o " + runOut.string()), "malformed.json",
+                 "JSON", (runOut / "best.pt").string());
+  // Resume without a checkpoint.
+  ExpectRejected(Tessera("train " + WriteJson(s_Dir / "resume.json", TinyConfig(1)) + " --resume -o " +
+                         (s_Dir / "nothing").string()),
+                 "last.pt", "not found", (s_Dir / "nothing" / "best.pt").string());
+}
