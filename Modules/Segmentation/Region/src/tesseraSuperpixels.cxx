@@ -1,0 +1,307 @@
+// Superpixels and supervoxels: ITK SLIC (2D/3D) and OpenCV ximgproc (2D).
+#include "tesseraSuperpixels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/ximgproc.hpp>
+#include <opencv2/ximgproc/segmentation.hpp>
+
+#include "itkSLICImageFilter.h"
+#include "tesseraError.h"
+#include "tesseraRegionGrid.h"
+
+namespace tessera
+{
+namespace
+{
+const std::vector<std::pair<std::string, SuperpixelMethod>> & MethodNames()
+{
+  static const std::vector<std::pair<std::string, SuperpixelMethod>> names{
+    { "slic", SuperpixelMethod::SLIC },       { "opencv-slic", SuperpixelMethod::OpenCVSLIC },
+    { "slico", SuperpixelMethod::SLICO },     { "mslic", SuperpixelMethod::MSLIC },
+    { "seeds", SuperpixelMethod::SEEDS },     { "lsc", SuperpixelMethod::LSC },
+    { "felzenszwalb", SuperpixelMethod::Felzenszwalb }
+  };
+  return names;
+}
+
+/** Connected components of equal labels (face connectivity) numbered 1..N in raster order. */
+template <unsigned int D, typename T>
+typename LabelImage<D>::Pointer
+RelabelConnected(const itk::ImageBase<D> * grid, const T * raw)
+{
+  const detail::Grid<D> g(grid, false);
+  auto                  out = LabelImage<D>::New();
+  out->CopyInformation(grid);
+  out->SetRegions(grid->GetLargestPossibleRegion());
+  out->Allocate();
+  out->FillBuffer(0);
+  LabelPixel *        labels = out->GetBufferPointer();
+  size_t              next = 0;
+  std::vector<size_t> stack;
+  for (size_t s = 0; s < g.count; ++s)
+  {
+    if (labels[s])
+    {
+      continue;
+    }
+    if (++next > 65535)
+    {
+      throw Error("--segments", "the segmentation has more than 65535 connected segments; ask for fewer");
+    }
+    labels[s] = static_cast<LabelPixel>(next);
+    stack.push_back(s);
+    while (!stack.empty())
+    {
+      const size_t i = stack.back();
+      stack.pop_back();
+      g.ForEachNeighbour(i, [&](size_t j) {
+        if (!labels[j] && raw[j] == raw[i])
+        {
+          labels[j] = static_cast<LabelPixel>(next);
+          stack.push_back(j);
+        }
+      });
+    }
+  }
+  return out;
+}
+
+/** An 8-bit cv::Mat (rows = y) of a 2D image: RGB → OpenCV's 8-bit L*a*b* when lab, grey and
+ * other channel counts scaled to 0–255 over their range unless already within it. */
+cv::Mat
+ToMat(const VectorImage<2> * image, bool lab)
+{
+  const auto         size = image->GetLargestPossibleRegion().GetSize();
+  const int          w = static_cast<int>(size[0]), h = static_cast<int>(size[1]);
+  const unsigned int nc = image->GetNumberOfComponentsPerPixel();
+  const size_t       n = size_t(w) * h;
+  const float *      p = image->GetBufferPointer();
+  const auto [lo, hi] = std::minmax_element(p, p + n * nc);
+  const bool   byte = *lo >= 0.0f && *hi <= 255.0f && *hi > 1.0f;
+  const bool   unit = *lo >= 0.0f && *hi <= 1.0f;
+  const double a = byte ? 1.0 : unit ? 255.0 : (*hi > *lo ? 255.0 / (*hi - *lo) : 1.0);
+  const double b = byte || unit ? 0.0 : -*lo * a;
+  cv::Mat      mat(h, w, CV_MAKETYPE(CV_32F, static_cast<int>(nc)));
+  std::copy(p, p + n * nc, mat.ptr<float>());
+  cv::Mat bytes;
+  mat.convertTo(bytes, CV_MAKETYPE(CV_8U, static_cast<int>(nc)), a, b);
+  if (lab && nc == 3)
+  {
+    cv::cvtColor(bytes, bytes, cv::COLOR_RGB2Lab);
+  }
+  return bytes;
+}
+
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
+{
+  typename VectorImage<D>::Pointer input = o.lab ? RGBToLab<D>(image) : typename VectorImage<D>::Pointer(const_cast<VectorImage<D> *>(image));
+  // Grid step in mm from the physical extent, then per axis in voxels.
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  double     extent = 1.0;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    extent *= size[d] * image->GetSpacing()[d];
+  }
+  const double step = std::pow(extent / o.segments, 1.0 / D);
+  using WideLabels = itk::Image<uint32_t, D>;
+  auto                                                      slic = itk::SLICImageFilter<VectorImage<D>, WideLabels>::New();
+  typename itk::SLICImageFilter<VectorImage<D>, WideLabels>::SuperGridSizeType grid;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    grid[d] = std::max(1u, static_cast<unsigned int>(std::lround(step / image->GetSpacing()[d])));
+  }
+  slic->SetInput(input);
+  slic->SetSuperGridSize(grid);
+  slic->SetSpatialProximityWeight(o.compactness);
+  slic->SetMaximumNumberOfIterations(o.iterations);
+  slic->SetEnforceConnectivity(true);
+  slic->Update();
+  return RelabelConnected<D>(image, slic->GetOutput()->GetBufferPointer());
+}
+
+typename LabelImage<2>::Pointer
+OpenCVSuperpixels(const VectorImage<2> * image, const SuperpixelOptions & o)
+{
+  const cv::Mat mat = ToMat(image, o.lab);
+  const double  pixels = double(mat.rows) * mat.cols;
+  const int     regionSize = std::max(2, static_cast<int>(std::lround(std::sqrt(pixels / o.segments))));
+  cv::Mat       labels;
+  switch (o.method)
+  {
+    case SuperpixelMethod::OpenCVSLIC:
+    case SuperpixelMethod::SLICO:
+    case SuperpixelMethod::MSLIC:
+    {
+      const int algorithm = o.method == SuperpixelMethod::OpenCVSLIC ? cv::ximgproc::SLIC
+                            : o.method == SuperpixelMethod::SLICO    ? cv::ximgproc::SLICO
+                                                                     : cv::ximgproc::MSLIC;
+      auto s = cv::ximgproc::createSuperpixelSLIC(mat, algorithm, regionSize, static_cast<float>(o.compactness));
+      s->iterate(static_cast<int>(o.iterations));
+      s->enforceLabelConnectivity(25);
+      s->getLabels(labels);
+      break;
+    }
+    case SuperpixelMethod::SEEDS:
+    {
+      auto s = cv::ximgproc::createSuperpixelSEEDS(mat.cols, mat.rows, mat.channels(), static_cast<int>(o.segments),
+                                                   static_cast<int>(o.seedsLevels), 2,
+                                                   static_cast<int>(o.seedsBins), false);
+      s->iterate(mat, static_cast<int>(o.iterations));
+      s->getLabels(labels);
+      break;
+    }
+    case SuperpixelMethod::LSC:
+    {
+      auto s = cv::ximgproc::createSuperpixelLSC(mat, regionSize, static_cast<float>(o.compactness / 100.0));
+      s->iterate(static_cast<int>(o.iterations));
+      s->enforceLabelConnectivity(20);
+      s->getLabels(labels);
+      break;
+    }
+    case SuperpixelMethod::Felzenszwalb:
+    {
+      auto s = cv::ximgproc::segmentation::createGraphSegmentation(o.sigma, static_cast<float>(o.scale),
+                                                                   static_cast<int>(o.minimumSize));
+      s->processImage(mat, labels);
+      break;
+    }
+    default:
+      throw Error("--method", "not an OpenCV method");
+  }
+  CV_Assert(labels.type() == CV_32S && labels.isContinuous());
+  return RelabelConnected<2>(image, labels.ptr<int>());
+}
+} // namespace
+
+SuperpixelMethod
+ParseSuperpixelMethod(const std::string & name)
+{
+  for (const auto & [n, m] : MethodNames())
+  {
+    if (n == name)
+    {
+      return m;
+    }
+  }
+  std::string known;
+  for (const auto & entry : MethodNames())
+  {
+    known += (known.empty() ? "" : ", ") + entry.first;
+  }
+  throw Error("--method", "unknown method '" + name + "' (known: " + known + ")");
+}
+
+std::string
+SuperpixelMethodName(SuperpixelMethod method)
+{
+  for (const auto & [n, m] : MethodNames())
+  {
+    if (m == method)
+    {
+      return n;
+    }
+  }
+  return "?";
+}
+
+template <unsigned int D>
+typename VectorImage<D>::Pointer
+RGBToLab(const VectorImage<D> * image)
+{
+  const unsigned int nc = image->GetNumberOfComponentsPerPixel();
+  if (nc != 3)
+  {
+    return typename VectorImage<D>::Pointer(const_cast<VectorImage<D> *>(image));
+  }
+  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const float * p = image->GetBufferPointer();
+  const float   top = *std::max_element(p, p + 3 * n);
+  const double  scale = top <= 1.0f ? 1.0 : 1.0 / 255.0;
+  auto          out = VectorImage<D>::New();
+  out->CopyInformation(image);
+  out->SetRegions(image->GetLargestPossibleRegion());
+  out->SetNumberOfComponentsPerPixel(3);
+  out->Allocate();
+  float * q = out->GetBufferPointer();
+  auto    linear = [](double c) {
+    c = std::clamp(c, 0.0, 1.0);
+    return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+  };
+  auto f = [](double t) { return t > 216.0 / 24389.0 ? std::cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0; };
+  for (size_t i = 0; i < n; ++i)
+  {
+    const double r = linear(p[3 * i] * scale), g = linear(p[3 * i + 1] * scale), b = linear(p[3 * i + 2] * scale);
+    const double x = (0.412453 * r + 0.357580 * g + 0.180423 * b) / 0.950456;
+    const double y = 0.212671 * r + 0.715160 * g + 0.072169 * b;
+    const double z = (0.019334 * r + 0.119193 * g + 0.950227 * b) / 1.088754;
+    const double fx = f(x), fy = f(y), fz = f(z);
+    q[3 * i] = static_cast<float>(116.0 * fy - 16.0);
+    q[3 * i + 1] = static_cast<float>(500.0 * (fx - fy));
+    q[3 * i + 2] = static_cast<float>(200.0 * (fy - fz));
+  }
+  return out;
+}
+
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+ComputeSuperpixels(const VectorImage<D> * image, const SuperpixelOptions & o)
+{
+  if (o.segments == 0)
+  {
+    throw Error("--segments", "must be > 0");
+  }
+  if (!(o.compactness > 0.0))
+  {
+    throw Error("--compactness", "must be > 0");
+  }
+  if (o.iterations == 0)
+  {
+    throw Error("--iterations", "must be > 0");
+  }
+  if (!(o.scale > 0.0))
+  {
+    throw Error("--scale", "must be > 0");
+  }
+  if (!(o.sigma >= 0.0))
+  {
+    throw Error("--sigma", "must be >= 0 pixels");
+  }
+  if (o.method == SuperpixelMethod::SLIC)
+  {
+    return ITKSLIC<D>(image, o);
+  }
+  if constexpr (D == 2)
+  {
+    return OpenCVSuperpixels(image, o);
+  }
+  else
+  {
+    throw Error("--method", SuperpixelMethodName(o.method) + " (OpenCV) handles 2D images only; use slic for 3D");
+  }
+}
+
+template <unsigned int D>
+void
+SuperpixelImageFilter<D>::GenerateData()
+{
+  auto labels = ComputeSuperpixels<D>(this->GetInput(), m_Options);
+  auto * out = this->AllocateLabelOutput();
+  const size_t n = out->GetBufferedRegion().GetNumberOfPixels();
+  std::copy(labels->GetBufferPointer(), labels->GetBufferPointer() + n, out->GetBufferPointer());
+  m_NumberOfSegments = n ? *std::max_element(out->GetBufferPointer(), out->GetBufferPointer() + n) : 0;
+  this->UpdateProgress(1.0f);
+}
+
+template typename LabelImage<2>::Pointer ComputeSuperpixels<2>(const VectorImage<2> *, const SuperpixelOptions &);
+template typename LabelImage<3>::Pointer ComputeSuperpixels<3>(const VectorImage<3> *, const SuperpixelOptions &);
+template typename VectorImage<2>::Pointer RGBToLab<2>(const VectorImage<2> *);
+template typename VectorImage<3>::Pointer RGBToLab<3>(const VectorImage<3> *);
+template class SuperpixelImageFilter<2>;
+template class SuperpixelImageFilter<3>;
+} // namespace tessera

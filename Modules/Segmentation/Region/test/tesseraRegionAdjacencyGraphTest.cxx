@@ -1,0 +1,297 @@
+#include "tesseraRegionAdjacencyGraph.h"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "itkSLICImageFilter.h"
+#include "tesseraError.h"
+#include "tesseraImageUtilities.h"
+
+namespace
+{
+template <unsigned int D>
+typename tessera::LabelImage<D>::Pointer
+MakeLabels(const std::array<unsigned int, D> & size,
+           const std::function<tessera::LabelPixel(const itk::Index<D> &)> & f)
+{
+  auto                                 image = tessera::LabelImage<D>::New();
+  typename tessera::LabelImage<D>::SizeType s;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    s[d] = size[d];
+  }
+  image->SetRegions(s);
+  image->Allocate();
+  itk::ImageRegionIteratorWithIndex<tessera::LabelImage<D>> it(image, image->GetBufferedRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    it.Set(f(it.GetIndex()));
+  }
+  return image;
+}
+
+template <unsigned int D>
+typename tessera::VectorImage<D>::Pointer
+MakeFeatures(const tessera::LabelImage<D> * labels, unsigned int nc,
+             const std::function<float(const itk::Index<D> &, unsigned int)> & f)
+{
+  auto image = tessera::VectorImage<D>::New();
+  image->CopyInformation(labels);
+  image->SetRegions(labels->GetBufferedRegion());
+  image->SetNumberOfComponentsPerPixel(nc);
+  image->Allocate();
+  itk::ImageRegionIteratorWithIndex<tessera::VectorImage<D>> it(image, image->GetBufferedRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    itk::VariableLengthVector<float> v(nc);
+    for (unsigned int c = 0; c < nc; ++c)
+    {
+      v[c] = f(it.GetIndex(), c);
+    }
+    it.Set(v);
+  }
+  return image;
+}
+
+template <unsigned int D>
+std::map<std::pair<int, int>, std::uint64_t>
+EdgeMap(const tessera::RegionAdjacencyGraph<D> & rag)
+{
+  std::map<std::pair<int, int>, std::uint64_t> out;
+  const auto &                                 g = rag.Graph();
+  for (auto [e, end] = boost::edges(g); e != end; ++e)
+  {
+    int a = g[boost::source(*e, g)].label, b = g[boost::target(*e, g)].label;
+    out[{ std::min(a, b), std::max(a, b) }] = g[*e].size;
+  }
+  return out;
+}
+} // namespace
+
+// 3x3 grid of 4x5-pixel blocks (12 wide, 15 high), labels 1..9 row by row.
+TEST(RegionAdjacencyGraph, GridOfBlocks2D)
+{
+  auto labels = MakeLabels<2>({ 12, 15 }, [](const itk::Index<2> & i) {
+    return static_cast<tessera::LabelPixel>(1 + i[0] / 4 + 3 * (i[1] / 5));
+  });
+  auto features = MakeFeatures<2>(labels, 1, [](const itk::Index<2> & i, unsigned int) {
+    return static_cast<float>(10 * (1 + i[0] / 4 + 3 * (i[1] / 5)));
+  });
+  tessera::RegionAdjacencyGraph<2> rag(labels, features, 1);
+  ASSERT_EQ(rag.NumberOfRegions(), 9u);
+  // 4-connectivity: 12 edges; horizontal neighbours share a 5-pixel side, vertical ones 4.
+  std::map<std::pair<int, int>, std::uint64_t> expected;
+  for (int r = 0; r < 3; ++r)
+  {
+    for (int c = 0; c < 3; ++c)
+    {
+      const int l = 1 + c + 3 * r;
+      if (c < 2)
+      {
+        expected[{ l, l + 1 }] = 5;
+      }
+      if (r < 2)
+      {
+        expected[{ l, l + 3 }] = 4;
+      }
+    }
+  }
+  EXPECT_EQ(EdgeMap(rag), expected);
+  // Boundary gradient: |difference of labels x 10| per pixel (spacing 1).
+  const auto & g = rag.Graph();
+  for (auto [e, end] = boost::edges(g); e != end; ++e)
+  {
+    const double diff = 10.0 * std::abs(g[boost::source(*e, g)].label - g[boost::target(*e, g)].label);
+    EXPECT_DOUBLE_EQ(g[*e].MeanGradient(), diff);
+  }
+  const auto & r5 = rag.Region(rag.VertexOf(5));
+  EXPECT_EQ(r5.size, 20u);
+  EXPECT_DOUBLE_EQ(r5.Mean(0), 50.0);
+  EXPECT_NEAR(r5.Covariance()[0], 0.0, 1e-9);
+  EXPECT_DOUBLE_EQ(r5.CentroidIndex()[0], 5.5);
+  EXPECT_DOUBLE_EQ(r5.CentroidIndex()[1], 7.0);
+  EXPECT_EQ(r5.lower[0], 4);
+  EXPECT_EQ(r5.upper[0], 7);
+  EXPECT_EQ(r5.lower[1], 5);
+  EXPECT_EQ(r5.upper[1], 9);
+
+  // 8-connectivity adds the diagonals: each 2x2 block corner gives pairs (l, l+4) and (l+1, l+3)
+  // with 1 pixel pair each; horizontal sides gain 2*(5-1) diagonal pairs, vertical 2*(4-1).
+  tessera::RegionAdjacencyGraph<2> rag8(labels, features, 2);
+  EXPECT_EQ(rag8.NumberOfEdges(), 12u + 8u);
+  const auto e8 = EdgeMap(rag8);
+  EXPECT_EQ(e8.at({ 1, 2 }), 5u + 8u);
+  EXPECT_EQ(e8.at({ 1, 4 }), 4u + 6u);
+  EXPECT_EQ(e8.at({ 1, 5 }), 1u);
+  EXPECT_EQ(e8.at({ 2, 4 }), 1u);
+}
+
+// 2x2x2 blocks of 3x4x5 voxels with background slab: label 0 takes no part.
+TEST(RegionAdjacencyGraph, BlockTiling3D)
+{
+  auto labels = MakeLabels<3>({ 6, 8, 12 }, [](const itk::Index<3> & i) {
+    if (i[2] >= 10)
+    {
+      return tessera::LabelPixel{ 0 };
+    }
+    return static_cast<tessera::LabelPixel>(1 + i[0] / 3 + 2 * (i[1] / 4) + 4 * (i[2] / 5));
+  });
+  tessera::RegionAdjacencyGraph<3> rag(labels, nullptr, 1);
+  ASSERT_EQ(rag.NumberOfRegions(), 8u);
+  std::map<std::pair<int, int>, std::uint64_t> expected;
+  for (int l = 1; l <= 8; ++l)
+  {
+    const int x = (l - 1) % 2, y = ((l - 1) / 2) % 2, z = (l - 1) / 4;
+    if (x == 0)
+    {
+      expected[{ l, l + 1 }] = 4 * 5; // face normal to x: 4 (y) x 5 (z)
+    }
+    if (y == 0)
+    {
+      expected[{ l, l + 2 }] = 3 * 5;
+    }
+    if (z == 0)
+    {
+      expected[{ l, l + 4 }] = 3 * 4;
+    }
+  }
+  EXPECT_EQ(EdgeMap(rag), expected);
+  for (int l = 1; l <= 8; ++l)
+  {
+    EXPECT_EQ(rag.Region(rag.VertexOf(l)).size, 60u);
+  }
+  // 26-connectivity: every pair of the 8 blocks touches (28 edges); the corner pair (1,8) by one voxel pair.
+  tessera::RegionAdjacencyGraph<3> rag26(labels, nullptr, 3);
+  EXPECT_EQ(rag26.NumberOfEdges(), 28u);
+  EXPECT_EQ(EdgeMap(rag26).at({ 1, 8 }), 1u);
+  EXPECT_EQ(rag.Connectivity(), 1u);
+}
+
+TEST(RegionAdjacencyGraph, BadInput)
+{
+  auto single = MakeLabels<2>({ 8, 8 }, [](const itk::Index<2> &) { return tessera::LabelPixel{ 3 }; });
+  auto empty = MakeLabels<2>({ 8, 8 }, [](const itk::Index<2> &) { return tessera::LabelPixel{ 0 }; });
+  auto two = MakeLabels<2>({ 8, 8 }, [](const itk::Index<2> & i) { return tessera::LabelPixel(1 + (i[0] > 3)); });
+  EXPECT_THROW(tessera::RegionAdjacencyGraph<2>(single, nullptr), tessera::Error);
+  EXPECT_THROW(tessera::RegionAdjacencyGraph<2>(empty, nullptr), tessera::Error);
+  EXPECT_THROW(tessera::RegionAdjacencyGraph<2>(two, nullptr, 3), tessera::Error);
+  EXPECT_THROW(tessera::RegionAdjacencyGraph<2>(two, nullptr, 0), tessera::Error);
+  auto other = MakeLabels<2>({ 8, 9 }, [](const itk::Index<2> &) { return tessera::LabelPixel{ 1 }; });
+  auto features = MakeFeatures<2>(other, 1, [](const itk::Index<2> &, unsigned int) { return 1.0f; });
+  EXPECT_THROW(tessera::RegionAdjacencyGraph<2>(two, features), tessera::Error);
+  auto shifted = MakeFeatures<2>(two, 1, [](const itk::Index<2> &, unsigned int) { return 1.0f; });
+  auto origin = shifted->GetOrigin();
+  origin[0] += 5.0;
+  shifted->SetOrigin(origin);
+  EXPECT_THROW(tessera::RegionAdjacencyGraph<2>(two, shifted), tessera::Error);
+  try
+  {
+    tessera::RegionAdjacencyGraph<2> rag(single, nullptr);
+  }
+  catch (const tessera::Error & e)
+  {
+    EXPECT_NE(std::string(e.what()).find("single region"), std::string::npos) << e.what();
+  }
+}
+
+// Supervoxels (ITK SLIC) on a real T1 volume; every region statistic checked against a
+// direct per-region computation.
+TEST(RegionAdjacencyGraph, SupervoxelStatisticsOnMiccaiT1)
+{
+  const std::string path = std::string(TESSERA_DATA_DIR) + "/miccai2012-multiatlas/1000_SS.nii.gz";
+  auto              t1 = tessera::ReadIntensityImage<3>(path);
+  using Scalar = itk::Image<float, 3>;
+  auto scalar = tessera::ReadImageFile<Scalar>(path);
+  auto slic = itk::SLICImageFilter<Scalar, tessera::LabelImage<3>>::New();
+  slic->SetInput(scalar);
+  slic->SetSuperGridSize(12);
+  slic->SetMaximumNumberOfIterations(3);
+  // ITK 5.2's connectivity enforcement races between threads (ITK issue #4711) and crashes;
+  // disconnected supervoxels are fine for a region adjacency graph.
+  slic->SetEnforceConnectivity(false);
+  slic->Update();
+  tessera::LabelImage<3>::Pointer labels = slic->GetOutput();
+  // SLIC labels start at 0: shift so that every supervoxel is a region.
+  for (std::size_t i = 0; i < labels->GetBufferedRegion().GetNumberOfPixels(); ++i)
+  {
+    labels->GetBufferPointer()[i] += 1;
+  }
+  tessera::RegionAdjacencyGraph<3> rag(labels, t1, 1);
+  ASSERT_GT(rag.NumberOfRegions(), 1000u);
+
+  struct Direct
+  {
+    std::uint64_t n = 0;
+    double        s = 0, s2 = 0;
+    double        c[3] = { 0, 0, 0 };
+    long          lo[3] = { 1 << 30, 1 << 30, 1 << 30 }, hi[3] = { -1, -1, -1 };
+  };
+  std::map<int, Direct> direct;
+  itk::ImageRegionConstIteratorWithIndex<tessera::LabelImage<3>> it(labels, labels->GetBufferedRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    auto &       r = direct[it.Get()];
+    const double v = scalar->GetPixel(it.GetIndex());
+    ++r.n;
+    r.s += v;
+    r.s2 += v * v;
+    for (int d = 0; d < 3; ++d)
+    {
+      r.c[d] += it.GetIndex()[d];
+      r.lo[d] = std::min<long>(r.lo[d], it.GetIndex()[d]);
+      r.hi[d] = std::max<long>(r.hi[d], it.GetIndex()[d]);
+    }
+  }
+  ASSERT_EQ(direct.size(), rag.NumberOfRegions());
+  for (const auto & [label, r] : direct)
+  {
+    const auto & s = rag.Region(rag.VertexOf(static_cast<tessera::LabelPixel>(label)));
+    ASSERT_EQ(s.size, r.n) << label;
+    const double mean = r.s / r.n;
+    EXPECT_NEAR(s.Mean(0), mean, 1e-9 * std::max(1.0, std::abs(mean))) << label;
+    EXPECT_NEAR(s.Covariance()[0], r.s2 / r.n - mean * mean, 1e-6 * std::max(1.0, r.s2 / r.n)) << label;
+    const auto ci = s.CentroidIndex();
+    for (int d = 0; d < 3; ++d)
+    {
+      EXPECT_NEAR(ci[d], r.c[d] / r.n, 1e-9) << label;
+      EXPECT_EQ(s.lower[d], r.lo[d]) << label;
+      EXPECT_EQ(s.upper[d], r.hi[d]) << label;
+    }
+    // physical centroid through the image geometry
+    itk::ContinuousIndex<double, 3> cidx;
+    for (int d = 0; d < 3; ++d)
+    {
+      cidx[d] = r.c[d] / r.n;
+    }
+    itk::Point<double, 3> p;
+    labels->TransformContinuousIndexToPhysicalPoint(cidx, p);
+    const auto pc = rag.Centroid(rag.VertexOf(static_cast<tessera::LabelPixel>(label)));
+    for (int d = 0; d < 3; ++d)
+    {
+      EXPECT_NEAR(pc[d], p[d], 1e-6);
+    }
+  }
+  // Every boundary: total pairs equal the number of differing face-neighbour pairs.
+  std::uint64_t pairs = 0, expectedPairs = 0;
+  const auto &  g = rag.Graph();
+  for (auto [e, end] = boost::edges(g); e != end; ++e)
+  {
+    pairs += g[*e].size;
+  }
+  const auto size = labels->GetBufferedRegion().GetSize();
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+  {
+    for (int d = 0; d < 3; ++d)
+    {
+      auto q = it.GetIndex();
+      if (++q[d] < static_cast<long>(size[d]) && labels->GetPixel(q) != it.Get())
+      {
+        ++expectedPairs;
+      }
+    }
+  }
+  EXPECT_EQ(pairs, expectedPairs);
+}

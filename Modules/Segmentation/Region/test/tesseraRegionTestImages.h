@@ -1,0 +1,80 @@
+#ifndef tesseraRegionTestImages_h
+#define tesseraRegionTestImages_h
+
+// Synthetic images for the Region module's tests.
+#include <functional>
+
+#include "itkImageRegionIteratorWithIndex.h"
+#include "tesseraImageTypes.h"
+
+namespace tessera::testing
+{
+/** A VectorImage<D> of the given size and channels, value(index, channel) per pixel. */
+template <unsigned int D>
+typename VectorImage<D>::Pointer
+MakeImage(const typename VectorImage<D>::SizeType & size, unsigned int channels,
+          const std::function<float(const itk::Index<D> &, unsigned int)> & value)
+{
+  auto image = VectorImage<D>::New();
+  image->SetRegions(size);
+  image->SetNumberOfComponentsPerPixel(channels);
+  image->Allocate();
+  itk::ImageRegionIteratorWithIndex<VectorImage<D>> it(image, image->GetLargestPossibleRegion());
+  itk::VariableLengthVector<float>                  v(channels);
+  for (; !it.IsAtEnd(); ++it)
+  {
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      v[c] = value(it.GetIndex(), c);
+    }
+    it.Set(v);
+  }
+  return image;
+}
+
+/** A label image on image's grid, label(index) per pixel. */
+template <unsigned int D, typename TImage>
+typename LabelImage<D>::Pointer
+MakeLabels(const TImage * grid, const std::function<LabelPixel(const itk::Index<D> &)> & label)
+{
+  auto labels = LabelImage<D>::New();
+  labels->CopyInformation(grid);
+  labels->SetRegions(grid->GetLargestPossibleRegion());
+  labels->Allocate();
+  itk::ImageRegionIteratorWithIndex<LabelImage<D>> it(labels, labels->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    it.Set(label(it.GetIndex()));
+  }
+  return labels;
+}
+
+/** Squared distance in pixels between an index and a centre. */
+template <unsigned int D>
+double
+Distance2(const itk::Index<D> & index, const std::array<double, D> & centre)
+{
+  double s = 0;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    s += (index[d] - centre[d]) * (index[d] - centre[d]);
+  }
+  return s;
+}
+
+/** Pixels where two label images differ. */
+template <unsigned int D>
+size_t
+Differences(const LabelImage<D> * a, const LabelImage<D> * b)
+{
+  const size_t n = a->GetLargestPossibleRegion().GetNumberOfPixels();
+  size_t       d = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    d += a->GetBufferPointer()[i] != b->GetBufferPointer()[i];
+  }
+  return d;
+}
+} // namespace tessera::testing
+
+#endif
