@@ -22,7 +22,9 @@ function(tessera_module name)
       target_compile_definitions(${test_name} PRIVATE
         TESSERA_DATA_DIR="${TESSERA_DATA_DIR}"
         TESSERA_ITK_EXAMPLES_DIR="${TESSERA_ITK_EXAMPLES_DIR}"
-        TESSERA_SKIMAGE_DATA_DIR="${TESSERA_SKIMAGE_DATA_DIR}")
+        TESSERA_SKIMAGE_DATA_DIR="${TESSERA_SKIMAGE_DATA_DIR}"
+        # Scripts beside the tests (__FILE__ is relative under ccache's base_dir).
+        TESSERA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/test")
       gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
     endforeach()
   endif()

@@ -88,7 +88,7 @@ SamePartition(const TA * a, const TB * b)
 std::string
 SourceDir()
 {
-  return std::filesystem::path(__FILE__).parent_path().string();
+  return TESSERA_TEST_SOURCE_DIR;
 }
 } // namespace
 
