@@ -121,6 +121,9 @@ ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
   slic->SetSpatialProximityWeight(o.compactness);
   slic->SetMaximumNumberOfIterations(o.iterations);
   slic->SetEnforceConnectivity(true);
+  // ITK 5.2's threaded connectivity pass races (ITK issue #4711, fixed in PR #4727 after 5.2):
+  // one work unit keeps it correct.
+  slic->SetNumberOfWorkUnits(1);
   slic->Update();
   return RelabelConnected<D>(image, slic->GetOutput()->GetBufferPointer());
 }
