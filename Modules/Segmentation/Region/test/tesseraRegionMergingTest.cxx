@@ -15,28 +15,11 @@
 #include "itkSLICImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraRegionTestImages.h"
 
 namespace
 {
-template <unsigned int D>
-typename tessera::LabelImage<D>::Pointer
-MakeLabels(const std::array<unsigned int, D> & size, const std::function<tessera::LabelPixel(const itk::Index<D> &)> & f)
-{
-  auto                                      image = tessera::LabelImage<D>::New();
-  typename tessera::LabelImage<D>::SizeType s;
-  for (unsigned int d = 0; d < D; ++d)
-  {
-    s[d] = size[d];
-  }
-  image->SetRegions(s);
-  image->Allocate();
-  itk::ImageRegionIteratorWithIndex<tessera::LabelImage<D>> it(image, image->GetBufferedRegion());
-  for (; !it.IsAtEnd(); ++it)
-  {
-    it.Set(f(it.GetIndex()));
-  }
-  return image;
-}
+using tessera::testing::MakeLabels;
 
 template <unsigned int D>
 typename tessera::VectorImage<D>::Pointer

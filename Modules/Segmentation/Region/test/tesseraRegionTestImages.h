@@ -2,6 +2,7 @@
 #define tesseraRegionTestImages_h
 
 // Synthetic images for the Region module's tests.
+#include <array>
 #include <functional>
 
 #include "itkImageRegionIteratorWithIndex.h"
@@ -9,6 +10,27 @@
 
 namespace tessera::testing
 {
+/** A LabelImage<D> of the given size, label(index) per pixel. */
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+MakeLabels(const std::array<unsigned int, D> & size, const std::function<LabelPixel(const itk::Index<D> &)> & label)
+{
+  auto                              image = LabelImage<D>::New();
+  typename LabelImage<D>::SizeType s;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    s[d] = size[d];
+  }
+  image->SetRegions(s);
+  image->Allocate();
+  itk::ImageRegionIteratorWithIndex<LabelImage<D>> it(image, image->GetBufferedRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    it.Set(label(it.GetIndex()));
+  }
+  return image;
+}
+
 /** A VectorImage<D> of the given size and channels, value(index, channel) per pixel. */
 template <unsigned int D>
 typename VectorImage<D>::Pointer
