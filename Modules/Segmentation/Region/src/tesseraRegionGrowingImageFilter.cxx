@@ -236,44 +236,34 @@ RegionGrowingImageFilter<D>::GenerateData()
       {
         throw Error("--multiplier", "must be > 0 (the k in mean ± k·sigma)");
       }
+      // One ITK confidence-connected run per label: scalar for grey, vector for colour.
+      auto growEach = [&](auto newFilter, const auto * input) {
+        for (const auto & [label, indices] : seeds)
+        {
+          auto f = newFilter();
+          f->SetInput(input);
+          f->SetMultiplier(m_Multiplier);
+          f->SetNumberOfIterations(m_NumberOfIterations);
+          f->SetInitialNeighborhoodRadius(m_InitialNeighborhoodRadius);
+          f->SetReplaceValue(1);
+          for (const auto & index : indices)
+          {
+            f->AddSeed(index);
+          }
+          f->Update();
+          stamp(f->GetOutput(), label);
+          this->UpdateProgress(static_cast<float>(++done) / seeds.size());
+        }
+      };
       if (nc == 1)
       {
         auto scalar = FirstChannel<D>(image);
-        for (const auto & [label, indices] : seeds)
-        {
-          auto f = itk::ConfidenceConnectedImageFilter<ScalarImage<D>, LabelImageType>::New();
-          f->SetInput(scalar);
-          f->SetMultiplier(m_Multiplier);
-          f->SetNumberOfIterations(m_NumberOfIterations);
-          f->SetInitialNeighborhoodRadius(m_InitialNeighborhoodRadius);
-          f->SetReplaceValue(1);
-          for (const auto & index : indices)
-          {
-            f->AddSeed(index);
-          }
-          f->Update();
-          stamp(f->GetOutput(), label);
-          this->UpdateProgress(static_cast<float>(++done) / seeds.size());
-        }
+        growEach([] { return itk::ConfidenceConnectedImageFilter<ScalarImage<D>, LabelImageType>::New(); },
+                 scalar.GetPointer());
       }
       else
       {
-        for (const auto & [label, indices] : seeds)
-        {
-          auto f = itk::VectorConfidenceConnectedImageFilter<InputImageType, LabelImageType>::New();
-          f->SetInput(image);
-          f->SetMultiplier(m_Multiplier);
-          f->SetNumberOfIterations(m_NumberOfIterations);
-          f->SetInitialNeighborhoodRadius(m_InitialNeighborhoodRadius);
-          f->SetReplaceValue(1);
-          for (const auto & index : indices)
-          {
-            f->AddSeed(index);
-          }
-          f->Update();
-          stamp(f->GetOutput(), label);
-          this->UpdateProgress(static_cast<float>(++done) / seeds.size());
-        }
+        growEach([] { return itk::VectorConfidenceConnectedImageFilter<InputImageType, LabelImageType>::New(); }, image);
       }
       break;
     }
