@@ -1,56 +1,44 @@
-// The `tessera` launcher: git-style subcommands, one per Applications/tessera<Name>.cxx.
+// The `tessera` launcher: git-style subcommands, one per registered stage (tesseraStages.h), plus
+// `pipeline` (run a pipeline file) and `stages` (list the stages, print their option tables).
 #include <iostream>
 
 #include "itkMacro.h"
-#include "itkMultiThreaderBase.h"
-#include "tesseraApplication.h"
-#include "tesseraError.h"
+#include "tesseraStageCommand.h"
+#include "tesseraStages.h"
 
-namespace tessera
+namespace
 {
-std::map<std::string, std::pair<std::string, ApplicationSetup>> &
-RegisteredApplications()
-{
-  static std::map<std::string, std::pair<std::string, ApplicationSetup>> applications;
-  return applications;
-}
-
-ApplicationRegistration::ApplicationRegistration(const std::string & name, const std::string & summary,
-                                                 ApplicationSetup setup)
-{
-  RegisteredApplications()[name] = { summary, std::move(setup) };
-}
-
 void
-AddCommonOptions(CLI::App & sub, CommonOptions & options, bool withSeed)
+AddStagesCommand(CLI::App & app)
 {
-  sub.add_flag("-q,--quiet", options.quiet, "No progress or result lines; errors are still printed to stderr");
-  sub.add_option("--threads", options.threads, "Worker threads (0 = all cores)")->default_val(0);
-  if (withSeed)
-  {
-    sub.add_option("--seed", options.seed, "Random seed: the same seed gives the same result")->default_val(0);
-  }
+  auto * sub = app.add_subcommand("stages", "List the stages (applications and pipeline steps) with their inputs and "
+                                            "outputs, or print one stage's option table as Markdown");
+  auto markdown = std::make_shared<std::string>();
+  sub->add_option("--markdown", *markdown, "Print the Markdown option table of this stage (as in Documentation)");
+  sub->callback([markdown] {
+    const auto & registry = tessera::Stages();
+    if (!markdown->empty())
+    {
+      std::cout << tessera::StageOptionsMarkdown(registry.Get(*markdown));
+      return;
+    }
+    for (const auto & [name, stage] : registry.All())
+    {
+      std::cout << name << ": " << stage.summary << "\n  in:";
+      for (const auto & p : stage.inputs)
+      {
+        std::cout << " " << p.name << (p.optional ? "?" : "") << " (" << p.KindText() << ")";
+      }
+      std::cout << "\n  out:";
+      for (const auto & p : stage.outputs)
+      {
+        std::cout << " " << p.name << (p.optional ? "?" : "") << " (" << p.KindText() << ")";
+      }
+      std::cout << "\n";
+    }
+  });
 }
-
-void
-ApplyCommonOptions(const CommonOptions & options)
-{
-  if (options.threads > 0)
-  {
-    itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(options.threads);
-    itk::MultiThreaderBase::SetGlobalMaximumNumberOfThreads(options.threads);
-  }
-}
-
-void
-PrintResult(const CommonOptions & options, const std::string & line)
-{
-  if (!options.quiet)
-  {
-    std::cout << line << std::endl;
-  }
-}
-} // namespace tessera
+} // namespace
 
 int
 main(int argc, char ** argv)
@@ -58,21 +46,28 @@ main(int argc, char ** argv)
   CLI::App app{ "Tessera: image segmentation for 2D and 3D medical, natural and aerial images.\n"
                 "Run `tessera <application> --help` for an application's options." };
   app.name("tessera");
+  app.set_version_flag("--version", "tessera " TESSERA_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
-  for (auto & [name, entry] : tessera::RegisteredApplications())
-  {
-    CLI::App * sub = app.add_subcommand(name, entry.first);
-    entry.second(*sub);
-  }
   const std::string which = argc > 1 ? std::string("tessera ") + argv[1] : std::string("tessera");
   try
   {
+    for (const auto & [name, stage] : tessera::Stages().All())
+    {
+      tessera::AddStageCommand(app, stage);
+    }
+    tessera::AddPipelineCommand(app);
+    AddStagesCommand(app);
     app.parse(argc, argv);
   }
   catch (const CLI::ParseError & e)
   {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) // --help, --version
+    {
+      return app.exit(e);
+    }
+    std::cerr << which << ": error: " << e.what() << std::endl;
+    return 1;
   }
   catch (const tessera::Error & e)
   {
@@ -82,6 +77,11 @@ main(int argc, char ** argv)
   catch (const itk::ExceptionObject & e)
   {
     std::cerr << which << ": error: " << e.GetDescription() << std::endl;
+    return 1;
+  }
+  catch (const std::bad_alloc &)
+  {
+    std::cerr << which << ": error: out of memory" << std::endl;
     return 1;
   }
   catch (const std::exception & e)

@@ -119,7 +119,7 @@ TEST_F(BadInput, EmptyMask)
 
 TEST_F(BadInput, TooFewClasses)
 {
-  ExpectRejected("-i " + TwoValued("image.nii.gz") + " --classes 1", "--classes", "at least 2");
+  ExpectRejected("-i " + TwoValued("image.nii.gz") + " --classes 1", "--classes", "must be in [2, 1000], got 1");
 }
 
 TEST_F(BadInput, MoreClassesThanDistinctValues)

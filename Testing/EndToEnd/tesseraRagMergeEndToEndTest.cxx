@@ -76,7 +76,7 @@ TEST(RagMerge, GivenSegmentsHierarchyReplayReproducesOutput)
   const auto dir = ScratchDir("rag-merge-segments");
   const auto seg = (dir / "segments.png").string();
   ASSERT_EQ(Tessera("superpixels -i " + Astronaut() + " -o " + seg + " -n 600 --quiet").exitCode, 0);
-  const auto r = Tessera("rag-merge -i " + Astronaut() + " -s " + seg + " -o " + (dir / "out.png").string() +
+  const auto r = Tessera("rag-merge -i " + Astronaut() + " --regions " + seg + " -o " + (dir / "out.png").string() +
                          " --method threshold -t 20 --connectivity 2 --hierarchy " + (dir / "h.csv").string() + " --quiet");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto segments = tessera::ReadLabelImage<2>(seg);
@@ -117,7 +117,7 @@ TEST(RagMerge, BadInput)
   const auto outputs = " -o " + (dir / "out.png").string() + " --hierarchy " + (dir / "hierarchy.csv").string() +
                        " --overlay " + (dir / "overlay.png").string();
   // labels on another grid: camera.png is 512x512
-  ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " -s " + std::string(TESSERA_SKIMAGE_DATA_DIR) +
+  ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " --regions " + std::string(TESSERA_SKIMAGE_DATA_DIR) +
                                         "/camera.png" + outputs),
                                 dir, "size");
   // a label image with a single region, and one with none
@@ -127,12 +127,12 @@ TEST(RagMerge, BadInput)
   single->FillBuffer(7);
   const auto singlePath = (dir / "single.nrrd").string();
   tessera::WriteImageFile(single.GetPointer(), singlePath);
-  ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " -s " + singlePath + outputs), dir,
+  ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " --regions " + singlePath + outputs), dir,
                                 "single region");
   single->FillBuffer(0);
   const auto emptyPath = (dir / "empty.nrrd").string();
   tessera::WriteImageFile(single.GetPointer(), emptyPath);
-  ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " -s " + emptyPath + outputs), dir, "no regions");
+  ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " --regions " + emptyPath + outputs), dir, "no regions");
   // zero and negative thresholds
   ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " -t 0" + outputs), dir, "--threshold");
   ExpectOneErrorLineAndNoOutput(Tessera("rag-merge -i " + coffee + " -t -3" + outputs), dir, "--threshold");

@@ -176,7 +176,7 @@ TEST_F(RegionApps, SplitMergeGivesTheConstantRegions)
 {
   const int         blocks[4][4] = { { 1, 2, 2, 3 }, { 1, 1, 3, 3 }, { 4, 4, 5, 6 }, { 4, 7, 6, 6 } };
   const std::string input = Write2D("blocks.nii.gz", 64, 64, [&](long x, long y) { return 10.0f * blocks[y / 16][x / 16]; });
-  const auto        r = Tessera("split-merge -i " + input + " -t 1 --min-size 1 -o " + Path("sm.nii.gz") + " --leaves " +
+  const auto        r = Tessera("split-merge -i " + input + " -t 1 --min-block-size 1 -o " + Path("sm.nii.gz") + " --leaves " +
                          Path("leaves.nii.gz") + " --overlay " + Path("sm.png"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("16 blocks after the split, 7 regions after merging"), std::string::npos) << r.out;
@@ -204,23 +204,23 @@ TEST_F(RegionApps, BadInput)
   ExpectRejected("region-grow", "-i " + disc + " --seeds " + smaller, smaller, "size");
   const std::string empty = WriteLabels2D("empty.nii.gz", 64, 64, [](long, long) { return LabelPixel(0); });
   ExpectRejected("region-grow", "-i " + disc + " --seeds " + empty, empty, "empty");
-  ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --max-distance 0", "--max-distance", "> 0");
-  ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --max-distance -5", "--max-distance", "> 0");
-  ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --criterion confidence --multiplier 0", "--multiplier", "> 0");
+  ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --max-distance 0", "--max-distance", "must be in (0, 1e+30]");
+  ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --max-distance -5", "--max-distance", "must be in (0, 1e+30]");
+  ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --criterion confidence --multiplier 0", "--multiplier", "must be in (0, 100]");
   ExpectRejected("region-grow", "-i " + disc + " --seed-index 3,3 --criterion interval --lower 10 --upper 5", "--lower",
                  "exceeds");
   ExpectRejected("watershed", "-i " + disc + " --markers " + empty, empty, "empty");
   ExpectRejected("watershed", "-i " + disc + " --markers " + offGrid, offGrid, "spacing");
-  ExpectRejected("watershed", "-i " + disc + " --level 1.5", "--level", "[0, 1)");
-  ExpectRejected("watershed", "-i " + disc + " --sigma -1", "--sigma", ">= 0");
-  ExpectRejected("superpixels", "-i " + disc + " -n 0", "--segments", "> 0");
-  ExpectRejected("superpixels", "-i " + disc + " --compactness 0", "--compactness", "> 0");
+  ExpectRejected("watershed", "-i " + disc + " --level 1.5", "--level", "must be in [0, 1)");
+  ExpectRejected("watershed", "-i " + disc + " --sigma -1", "--sigma", "must be in [0, 1000]");
+  ExpectRejected("superpixels", "-i " + disc + " -n 0", "--superpixels", "must be in [1, 65535]");
+  ExpectRejected("superpixels", "-i " + disc + " --compactness 0", "--compactness", "must be in (0, 1e+06]");
   ExpectRejected("superpixels", "-i " + volume + " --method slico", "--method", "2D images only");
-  ExpectRejected("superpixels", "-i " + disc + " --method quickshift", "--method", "unknown method");
-  ExpectRejected("split-merge", "-i " + disc + " -t 0", "--threshold", "> 0");
-  ExpectRejected("split-merge", "-i " + disc + " -t -3", "--threshold", "> 0");
-  ExpectRejected("split-merge", "-i " + disc + " --min-size 0", "--min-size", ">= 1");
-  ExpectRejected("split-merge", "-i " + disc + " --merge-threshold 0", "--merge-threshold", "> 0");
+  ExpectRejected("superpixels", "-i " + disc + " --method quickshift", "--method", "is not one of slic");
+  ExpectRejected("split-merge", "-i " + disc + " -t 0", "--threshold", "must be in (0, 1e+30]");
+  ExpectRejected("split-merge", "-i " + disc + " -t -3", "--threshold", "must be in (0, 1e+30]");
+  ExpectRejected("split-merge", "-i " + disc + " --min-block-size 0", "--min-block-size", "must be in [1, 65536]");
+  ExpectRejected("split-merge", "-i " + disc + " --merge-threshold 0", "--merge-threshold", "must be in (0, 1e+30]");
   // Outputs may not overwrite the input.
   const auto r = Tessera("superpixels -i " + disc + " -o " + disc + " --quiet");
   EXPECT_NE(r.exitCode, 0);

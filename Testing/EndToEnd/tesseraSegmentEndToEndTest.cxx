@@ -107,7 +107,8 @@ TEST(SegmentEndToEnd, KMeansAndGMMApplicationsWriteProbabilities)
                            " -k 3");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto probabilities = ReadImageFile<ProbabilityImage<3>>(p);
-    EXPECT_EQ(probabilities->GetNumberOfComponentsPerPixel(), 4u); // background + 3 classes
+    EXPECT_EQ(probabilities->GetNumberOfComponentsPerPixel(), 3u); // one per class 1..3
+    EXPECT_TRUE(std::filesystem::exists(dir / (app + "_p.labels.json"))); // the classes travel beside NIfTI
   }
   // The GMM's posteriors feed `tessera mrf`.
   const auto r = Tessera("mrf -q -i " + (dir / "gmm_p.nii.gz").string() + " -o " + (dir / "mrf.nii.gz").string());
@@ -121,7 +122,7 @@ TEST(SegmentEndToEnd, KNNTrainedOnOneMembraneImageLabelsAnother)
   const auto dir = ScratchDir("knn");
   const auto model = (dir / "knn.yml.gz").string();
   auto       r = Tessera("knn train -q -i " + SharedData("isbi2012-membrane/image/0.png") + " -l " +
-                   SharedData("isbi2012-membrane/label/0.png") + " -m " + model + " -k 15 --local-mean-radius 2");
+                   SharedData("isbi2012-membrane/label/0.png") + " -m " + model + " --neighbours 15 --local-mean-radius 2");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const auto labels = (dir / "1.png").string();
   r = Tessera("knn apply -q -m " + model + " -i " + SharedData("isbi2012-membrane/image/1.png") + " -o " + labels);

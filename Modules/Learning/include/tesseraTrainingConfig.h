@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tesseraImageIO.h"
 #include "tesseraImageTypes.h"
 #include "tesseraNetworkOptions.h"
 
@@ -76,9 +77,6 @@ struct TrainingConfig
 /** Reads and checks a config. \throws Error(path, "<key>: ...") for unreadable JSON, unknown keys
  * (naming the key), wrong types, missing files and inconsistent class settings. */
 TrainingConfig ReadTrainingConfig(const std::string & path);
-
-/** Lists the image files of a folder (sorted by name) — the formats ITK reads by extension. */
-std::vector<std::string> ListImageFiles(const std::string & folder);
 } // namespace tessera
 
 #endif

@@ -125,31 +125,6 @@ Pack(const std::array<uint8_t, 3> & c)
 }
 } // namespace
 
-std::vector<std::string>
-ListImageFiles(const std::string & folder)
-{
-  static const std::set<std::string> extensions{ ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii",
-                                                 ".gz",  ".mha", ".mhd",  ".nrrd", ".nhdr", ".vtk" };
-  std::vector<std::string> files;
-  std::error_code          ec;
-  for (const auto & e : fs::directory_iterator(folder, ec))
-  {
-    if (!e.is_regular_file())
-      continue;
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    const std::string name = e.path().filename().string();
-    if (name.empty() || name[0] == '.')
-      continue;
-    if (ext == ".gz" && name.size() < 7)
-      continue;
-    if (extensions.count(ext) && !(ext == ".gz" && name.find(".nii.gz") == std::string::npos))
-      files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 int
 TrainingConfig::ClassOf(int value, const std::string & file) const
 {

@@ -38,11 +38,19 @@ ReadImageFile(const std::string & path);
 
 /** Writes an image in the format its extension names, atomically: the data go to a temporary
  * folder beside the output and are renamed into place only when complete, so a failed write
- * leaves nothing behind and a reader never sees a half-written file.
+ * leaves nothing behind and a reader never sees a half-written file. An image carrying a label
+ * table (LabelTableKey in its dictionary) keeps it in the header (NRRD, MetaImage) or in a
+ * sidecar JSON written and committed with it (LabelTableSidecarPath()).
  * \throws Error naming the file when no ITK writer handles the extension or the write fails. */
 template <typename TImage>
 void
 WriteImageFile(const TImage * image, const std::string & path);
+
+class AtomicOutput;
+/** The same, into an AtomicOutput that the caller commits (several outputs committed together). */
+template <typename TImage>
+void
+WriteImageFile(const TImage * image, AtomicOutput & output);
 
 /** A temporary folder beside the final output; Commit() moves what was written there into
  * place by rename (same file system, so atomic per file). Without Commit() the destructor
@@ -57,6 +65,8 @@ public:
 
   /** Where to write: a path inside the temporary folder with the final file name. */
   std::string TemporaryPath() const { return (m_TempDir / m_FinalPath.filename()).string(); }
+  /** The path the output will have once committed. */
+  std::string FinalPath() const { return m_FinalPath.string(); }
   /** Moves every file written into the temporary folder next to the final path. */
   void Commit();
 
@@ -66,8 +76,31 @@ private:
   bool                  m_Committed = false;
 };
 
+/** The key of the image metadata (itk::MetaDataDictionary) that carries an image's label table
+ * as JSON (LabelTable::ToJson()): for a ProbabilityImage, component i is the probability of the
+ * i-th label of that table in ascending label order. */
+inline constexpr const char * LabelTableKey = "tessera_label_table";
+
+/** "dir/p.nii.gz" → ("dir/p", ".nii.gz"): the extension, double ones (.nii.gz) included. */
+std::pair<std::string, std::string> SplitExtension(const std::string & path);
+/** True for formats whose header keeps string metadata: NRRD (.nrrd, .nhdr) and MetaImage (.mha, .mhd). */
+bool FormatKeepsMetaData(const std::string & path);
+/** Where the label table of an image in another format travels: "p.nii.gz" → "p.labels.json". */
+std::string LabelTableSidecarPath(const std::string & imagePath);
+/** Writes a label table JSON as the sidecar of output's image, into its temporary folder. */
+void WriteLabelTableSidecar(AtomicOutput & output, const std::string & json);
+/** The label table JSON an image file carries: its header's LabelTableKey entry, else its
+ * sidecar's text; empty when it has none. */
+std::string ReadLabelTableText(const std::string & imagePath, const itk::MetaDataDictionary & header);
+
+/** The image files of a folder (by the extensions of the formats ITK reads), sorted by name;
+ * hidden files are skipped. */
+std::vector<std::string> ListImageFiles(const std::string & folder);
+
 /** Writes text (CSV, JSON, Markdown) atomically. \throws Error naming the file on failure. */
 void WriteTextFile(const std::string & path, const std::string & text);
+/** The same, into an AtomicOutput that the caller commits. */
+void WriteTextFile(AtomicOutput & output, const std::string & text);
 
 /** Throws Error if any output names the same file as an input or another output: Tessera
  * never overwrites its inputs. Empty paths are ignored. */

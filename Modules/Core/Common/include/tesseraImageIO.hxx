@@ -3,6 +3,7 @@
 
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
+#include "itkMetaDataObject.h"
 #include "itkVectorImage.h"
 
 namespace tessera
@@ -48,10 +49,9 @@ ReadImageFile(const std::string & path)
 
 template <typename TImage>
 void
-WriteImageFile(const TImage * image, const std::string & path)
+WriteImageFile(const TImage * image, AtomicOutput & out)
 {
-  AtomicOutput out(path);
-  auto         writer = itk::ImageFileWriter<TImage>::New();
+  auto writer = itk::ImageFileWriter<TImage>::New();
   writer->SetInput(image);
   writer->SetFileName(out.TemporaryPath());
   writer->SetUseCompression(true);
@@ -61,8 +61,22 @@ WriteImageFile(const TImage * image, const std::string & path)
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(path, std::string("cannot be written: ") + e.GetDescription());
+    throw Error(out.FinalPath(), std::string("cannot be written: ") + e.GetDescription());
   }
+  std::string table;
+  if (itk::ExposeMetaData<std::string>(image->GetMetaDataDictionary(), LabelTableKey, table) &&
+      !FormatKeepsMetaData(out.FinalPath()))
+  {
+    WriteLabelTableSidecar(out, table);
+  }
+}
+
+template <typename TImage>
+void
+WriteImageFile(const TImage * image, const std::string & path)
+{
+  AtomicOutput out(path);
+  WriteImageFile(image, out);
   out.Commit();
 }
 } // namespace tessera

@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tesseraImageTypes.h"
 
@@ -28,8 +29,12 @@ public:
   /** \throws Error naming the file for unreadable JSON, a missing id/name, an id outside
    * 0–65535, a duplicate id, a colour that is not three values in 0–255, or an unknown key. */
   static LabelTable Load(const std::string & path);
-  /** Serialises to the JSON above. */
-  std::string ToJson() const;
+  /** Parses the JSON above from text; errors name `subject` (a file, or an image carrying it). */
+  static LabelTable FromJson(const std::string & text, const std::string & subject);
+  /** A table of the given labels, each named by its number (or prefix + number) with its palette colour. */
+  static LabelTable Numbered(const std::vector<LabelPixel> & labels, const std::string & prefix = "");
+  /** Serialises to the JSON above (indented; compact = one line). */
+  std::string ToJson(bool compact = false) const;
 
   void Add(LabelPixel id, const Entry & entry) { m_Entries[id] = entry; }
   bool Contains(LabelPixel id) const { return m_Entries.count(id) != 0; }
@@ -39,6 +44,10 @@ public:
   std::array<uint8_t, 3> Color(LabelPixel id) const;
   bool IsIgnored(LabelPixel id) const;
   const std::map<LabelPixel, Entry> & Entries() const { return m_Entries; }
+  /** The labels in ascending order: for a ProbabilityImage, component i is the i-th. */
+  std::vector<LabelPixel> Labels() const;
+  size_t Size() const { return m_Entries.size(); }
+  bool Empty() const { return m_Entries.empty(); }
 
 private:
   std::map<LabelPixel, Entry> m_Entries;

@@ -1,9 +1,13 @@
 #include "tesseraImageIO.h"
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <random>
+#include <set>
 
 #include "itkImageIOFactory.h"
+#include "itkMetaDataObject.h"
 
 namespace fs = std::filesystem;
 
@@ -107,19 +111,112 @@ AtomicOutput::Commit()
   m_Committed = true;
 }
 
+std::pair<std::string, std::string>
+SplitExtension(const std::string & path)
+{
+  const fs::path p(path);
+  const std::string name = p.filename().string();
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  // A compressed (".gz") or Slicer segmentation (".seg.nrrd") extension takes the one before it too.
+  const auto dot = name.rfind('.');
+  size_t     cut = dot == std::string::npos || dot == 0 ? name.size() : dot;
+  const bool twice = lower.compare(cut, std::string::npos, ".gz") == 0 ||
+                     (lower.size() > 9 && lower.compare(lower.size() - 9, 9, ".seg.nrrd") == 0);
+  if (twice && cut != name.size())
+  {
+    const auto before = name.rfind('.', cut - 1);
+    cut = before == std::string::npos || before == 0 ? cut : before;
+  }
+  const std::string stem = (p.parent_path() / name.substr(0, cut)).string();
+  return { stem, name.substr(cut) };
+}
+
+bool
+FormatKeepsMetaData(const std::string & path)
+{
+  std::string ext = SplitExtension(path).second;
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == ".nrrd" || ext == ".nhdr" || ext == ".mha" || ext == ".mhd";
+}
+
+std::string
+LabelTableSidecarPath(const std::string & imagePath)
+{
+  return SplitExtension(imagePath).first + ".labels.json";
+}
+
+void
+WriteLabelTableSidecar(AtomicOutput & output, const std::string & json)
+{
+  const fs::path sidecar = fs::path(output.TemporaryPath()).parent_path() /
+                           fs::path(LabelTableSidecarPath(output.FinalPath())).filename();
+  std::ofstream file(sidecar, std::ios::binary);
+  file << json;
+  file.close();
+  if (!file)
+  {
+    throw Error(LabelTableSidecarPath(output.FinalPath()), "cannot be written");
+  }
+}
+
+std::string
+ReadLabelTableText(const std::string & imagePath, const itk::MetaDataDictionary & header)
+{
+  std::string text;
+  if (itk::ExposeMetaData<std::string>(header, LabelTableKey, text))
+  {
+    return text;
+  }
+  const std::string sidecar = LabelTableSidecarPath(imagePath);
+  std::ifstream     file(sidecar);
+  if (!file)
+  {
+    return "";
+  }
+  std::stringstream s;
+  s << file.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string>
+ListImageFiles(const std::string & folder)
+{
+  static const std::set<std::string> extensions{ ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz",
+                                                 ".mha", ".mhd", ".nrrd", ".nhdr", ".vtk" };
+  std::vector<std::string> files;
+  std::error_code          ec;
+  for (const auto & e : fs::directory_iterator(folder, ec))
+  {
+    const std::string name = e.path().filename().string();
+    std::string       ext = SplitExtension(name).second;
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (e.is_regular_file() && name[0] != '.' && extensions.count(ext))
+    {
+      files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void
+WriteTextFile(AtomicOutput & out, const std::string & text)
+{
+  std::ofstream file(out.TemporaryPath(), std::ios::binary);
+  file << text;
+  file.close();
+  if (!file)
+  {
+    throw Error(out.FinalPath(), "cannot be written");
+  }
+}
+
 void
 WriteTextFile(const std::string & path, const std::string & text)
 {
   AtomicOutput out(path);
-  {
-    std::ofstream file(out.TemporaryPath(), std::ios::binary);
-    file << text;
-    file.close();
-    if (!file)
-    {
-      throw Error(path, "cannot be written");
-    }
-  }
+  WriteTextFile(out, text);
   out.Commit();
 }
 

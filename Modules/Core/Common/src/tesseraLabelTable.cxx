@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -17,10 +18,18 @@ LabelTable::Load(const std::string & path)
   {
     throw Error(path, "no such label table");
   }
+  std::stringstream text;
+  text << file.rdbuf();
+  return FromJson(text.str(), path);
+}
+
+LabelTable
+LabelTable::FromJson(const std::string & text, const std::string & path)
+{
   nlohmann::json doc;
   try
   {
-    doc = nlohmann::json::parse(file);
+    doc = nlohmann::json::parse(text);
   }
   catch (const nlohmann::json::exception & e)
   {
@@ -54,6 +63,10 @@ LabelTable::Load(const std::string & path)
       throw Error(path, "label id " + std::to_string(id) + " is listed twice");
     }
     Entry entry;
+    if (!item["name"].is_string())
+    {
+      throw Error(path, "the name of label " + std::to_string(id) + " is not text");
+    }
     entry.name = item["name"].get<std::string>();
     entry.color = DefaultLabelColor(id);
     if (item.contains("color"))
@@ -72,14 +85,40 @@ LabelTable::Load(const std::string & path)
         entry.color[k] = static_cast<uint8_t>(c[k].get<int>());
       }
     }
+    if (item.contains("ignore") && !item["ignore"].is_boolean())
+    {
+      throw Error(path, "\"ignore\" of label " + std::to_string(id) + " is not true or false");
+    }
     entry.ignore = item.value("ignore", false);
     table.Add(id, entry);
   }
   return table;
 }
 
+LabelTable
+LabelTable::Numbered(const std::vector<LabelPixel> & labels, const std::string & prefix)
+{
+  LabelTable table;
+  for (const LabelPixel l : labels)
+  {
+    table.Add(l, { prefix + std::to_string(l), DefaultLabelColor(l), false });
+  }
+  return table;
+}
+
+std::vector<LabelPixel>
+LabelTable::Labels() const
+{
+  std::vector<LabelPixel> labels;
+  for (const auto & entry : m_Entries)
+  {
+    labels.push_back(entry.first);
+  }
+  return labels;
+}
+
 std::string
-LabelTable::ToJson() const
+LabelTable::ToJson(bool compact) const
 {
   nlohmann::json labels = nlohmann::json::array();
   for (const auto & [id, e] : m_Entries)
@@ -91,7 +130,8 @@ LabelTable::ToJson() const
     }
     labels.push_back(item);
   }
-  return nlohmann::json{ { "labels", labels } }.dump(2) + "\n";
+  const nlohmann::json doc{ { "labels", labels } };
+  return compact ? doc.dump() : doc.dump(2) + "\n";
 }
 
 std::string

@@ -11,7 +11,7 @@ struct GaussianMixtureOptions
 {
   unsigned int maximumIterations = 100;
   /** EM stops when the mean log-likelihood per pixel improves by less than this (nats). */
-  double tolerance = 1e-6;
+  double tolerance = 1e-3;
 };
 
 /** A K-component Gaussian mixture with full covariances over d-dimensional features. */

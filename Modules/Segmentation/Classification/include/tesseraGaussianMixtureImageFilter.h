@@ -8,7 +8,7 @@ namespace tessera
 {
 /** Unsupervised Gaussian-mixture classification: k-means (as KMeansImageFilter) initialises
  * a K-component mixture with full covariances, EM refines it (FitGaussianMixture()), and
- * output 0 holds the posteriors p(k | x) for classes 1..K (component 0 = outside the mask).
+ * output 0 holds the posteriors p(k | x) of classes 1..K (K components; 0 outside the mask).
  * Classes are numbered by increasing mean intensity/luminance. */
 template <unsigned int D>
 class GaussianMixtureImageFilter : public PixelClassifierImageFilter<D>
@@ -32,14 +32,14 @@ public:
 
 protected:
   GaussianMixtureImageFilter() = default;
-  unsigned int NumberOfComponents() const override { return m_KMeans.classes + 1; }
+  LabelTable ClassTable() const override { return UnsupervisedClassTable(m_KMeans.classes); }
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override
   {
     m_KMeans.threads = this->GetNumberOfWorkUnits();
     m_Initial = KMeans(samples, m_KMeans);
     this->UpdateProgress(0.4f);
     m_Model = FitGaussianMixture(samples, m_Initial, m_EM);
-    return WithBackground(m_Model.Posteriors(samples), m_KMeans.classes);
+    return m_Model.Posteriors(samples);
   }
 
 private:

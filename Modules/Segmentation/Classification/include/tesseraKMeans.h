@@ -30,7 +30,7 @@ struct KMeansResult
  * 2 + ⌊ln K⌋ candidates per centre as scikit-learn does), run to convergence (no assignment
  * changes) on weighted distinct samples, multithreaded over samples. Empty clusters are
  * re-seeded at the sample farthest from its centre. Deterministic for a given seed.
- * \throws Error("--classes", ...) when K < 2 or K exceeds the number of distinct samples. */
+ * \throws Error("classes", ...) when K < 2 or K exceeds the number of distinct samples. */
 KMeansResult KMeans(const FeatureSamples & samples, const KMeansOptions & options);
 
 /** Memberships [n_samples, K]: one-hot (hard), or soft by distance,

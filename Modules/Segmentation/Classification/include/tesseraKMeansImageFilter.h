@@ -6,24 +6,23 @@
 
 namespace tessera
 {
-/** [n, K] memberships of classes 1..K → [n, K + 1] with a zero background column 0. */
-inline std::vector<float>
-WithBackground(const std::vector<float> & p, unsigned int k)
+/** The classes 1..K of the unsupervised classifiers, named "class 1".."class K". */
+inline LabelTable
+UnsupervisedClassTable(unsigned int k)
 {
-  const size_t       n = p.size() / k;
-  std::vector<float> out(n * (k + 1), 0.0f);
-  for (size_t i = 0; i < n; ++i)
+  std::vector<LabelPixel> labels;
+  for (unsigned int i = 1; i <= k; ++i)
   {
-    std::copy(p.begin() + i * k, p.begin() + (i + 1) * k, out.begin() + i * (k + 1) + 1);
+    labels.push_back(static_cast<LabelPixel>(i));
   }
-  return out;
+  return LabelTable::Numbered(labels, "class ");
 }
 
 /** Unsupervised k-means classification of pixels (see KMeans() for the algorithm).
  * Classes are numbered 1..K by increasing mean intensity (luminance for colour), so results
- * compare across runs and images; 0 is outside the mask. Output 0 has K + 1 components:
- * one-hot memberships, or soft ones by distance with SetSoft(true).
- * \throws Error("--classes", ...) when K < 2 or K exceeds the distinct values in the mask. */
+ * compare across runs and images; 0 is outside the mask. Output 0 has K components (classes
+ * 1..K): one-hot memberships, or soft ones by distance with SetSoft(true).
+ * \throws Error("classes", ...) when K < 2 or K exceeds the distinct values in the mask. */
 template <unsigned int D>
 class KMeansImageFilter : public PixelClassifierImageFilter<D>
 {
@@ -47,12 +46,12 @@ public:
 
 protected:
   KMeansImageFilter() = default;
-  unsigned int NumberOfComponents() const override { return m_Options.classes + 1; }
+  LabelTable ClassTable() const override { return UnsupervisedClassTable(m_Options.classes); }
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override
   {
     m_Options.threads = this->GetNumberOfWorkUnits();
     m_Result = KMeans(samples, m_Options);
-    return WithBackground(KMeansMemberships(samples, m_Result, m_Soft), m_Options.classes);
+    return KMeansMemberships(samples, m_Result, m_Soft);
   }
 
 private:

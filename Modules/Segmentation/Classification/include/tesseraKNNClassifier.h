@@ -48,10 +48,13 @@ public:
   /** Subsamples, standardises and indexes the training set. \throws Error when it is empty or k
    * exceeds the number of training pixels. */
   void Train();
-  /** Vote fractions [n_samples, NumberOfClasses()] for each distinct sample. */
+  /** Vote fractions [n_samples, NumberOfClasses()] for each distinct sample; column c is the
+   * class ClassLabels()[c]. */
   std::vector<float> Predict(const FeatureSamples & samples) const;
 
   unsigned int NumberOfClasses() const { return m_Classes; }
+  /** The distinct training labels, ascending. */
+  const std::vector<LabelPixel> & ClassLabels() const { return m_ClassLabels; }
   unsigned int Dimension() const { return m_Dimension; }
   unsigned int Channels() const { return m_Channels; }
   const Parameters & GetParameters() const { return m_Parameters; }
@@ -69,6 +72,8 @@ private:
   unsigned int            m_Classes = 0;
   std::vector<float>      m_Samples; ///< [n, d], standardised after Train()
   std::vector<LabelPixel> m_Labels;
+  std::vector<LabelPixel> m_ClassLabels;
+  std::vector<unsigned int> m_ClassOfSample;
   std::vector<float>      m_Mean, m_Scale; ///< per feature: x' = (x − mean) · scale
   std::unique_ptr<Index>  m_Index;
 

@@ -11,7 +11,7 @@ namespace tessera
 {
 /** Supervised kNN classification of a feature image (built by BuildFeatureImage() with the
  * model's FeatureOptions) with a trained KNNClassifier: output 0 holds the neighbours' vote
- * fractions for labels 0..C−1 (C = the largest training label + 1), output 1 the majority label.
+ * fractions, one component per training label (ascending), output 1 the majority label.
  * \throws Error when no classifier is set or the features do not match the model's. */
 template <unsigned int D>
 class KNNImageFilter : public PixelClassifierImageFilter<D>
@@ -28,13 +28,13 @@ public:
 
 protected:
   KNNImageFilter() = default;
-  unsigned int NumberOfComponents() const override
+  LabelTable ClassTable() const override
   {
     if (!m_Classifier)
     {
       throw Error("kNN filter", "no classifier set");
     }
-    return m_Classifier->NumberOfClasses();
+    return LabelTable::Numbered(m_Classifier->ClassLabels());
   }
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override { return m_Classifier->Predict(samples); }
 

@@ -6,15 +6,17 @@
 #include "itkImageToImageFilter.h"
 #include "tesseraFeatureSamples.h"
 #include "tesseraImageTypes.h"
+#include "tesseraLabelTable.h"
 
 namespace tessera
 {
 /** Base of the pixel classifiers (k-means, Gaussian mixture, kNN): takes a feature image
  * (VectorImage<D>, e.g. one intensity channel or RGB) and an optional mask, and produces
- *  - output 0, a ProbabilityImage<D> with C components (component c = p(label c); pixels
- *    outside the mask get p(0) = 1), and
- *  - output 1 (GetLabelOutput()), the LabelImage<D> argmax of output 0 (0 outside the mask),
- * both on the input's grid (spacing, origin and direction kept). Classification runs once per
+ *  - output 0, a ProbabilityImage<D> with one component per class of ClassTable() (component c
+ *    = p(c-th label of the table); pixels outside the mask have all components 0), and
+ *  - output 1 (GetLabelOutput()), the LabelImage<D> of the most probable label (0 outside the
+ *    mask),
+ * both on the input's grid (spacing, origin and direction kept) and carrying the table. Classification runs once per
  * distinct feature vector (see FeatureSamples), so the cost grows with distinct values, not voxels.
  * Subclasses say how many components they produce and classify distinct samples. */
 template <unsigned int D>
@@ -47,8 +49,8 @@ protected:
   void EnlargeOutputRequestedRegion(itk::DataObject * output) override;
   void GenerateData() override;
 
-  /** C, the number of probability components. */
-  virtual unsigned int NumberOfComponents() const = 0;
+  /** The classes, one probability component each, in ascending label order. */
+  virtual LabelTable ClassTable() const = 0;
   /** Probabilities [n_samples, C] of each distinct sample (fitting first, if unsupervised). */
   virtual std::vector<float> ClassifySamples(const FeatureSamples & samples) = 0;
 };

@@ -218,11 +218,11 @@ KMeans(const FeatureSamples & samples, const KMeansOptions & options)
 {
   if (options.classes < 2)
   {
-    throw Error("--classes", "must be at least 2 (got " + std::to_string(options.classes) + ")");
+    throw Error("classes", "must be at least 2 (got " + std::to_string(options.classes) + ")");
   }
   if (options.classes > samples.Size())
   {
-    throw Error("--classes", std::to_string(options.classes) + " classes asked, but the image has only " +
+    throw Error("classes", std::to_string(options.classes) + " classes asked, but the image has only " +
                                std::to_string(samples.Size()) + " distinct value(s) inside the mask");
   }
   std::mt19937_64 rng(options.seed);

@@ -24,7 +24,7 @@ KNNClassifier::KNNClassifier(const Parameters & parameters)
 {
   if (parameters.k == 0)
   {
-    throw Error("--k", "must be at least 1");
+    throw Error("neighbours", "must be at least 1");
   }
 }
 KNNClassifier::~KNNClassifier() = default;
@@ -63,7 +63,7 @@ KNNClassifier::Train()
   }
   if (m_Parameters.k > n)
   {
-    throw Error("--k", std::to_string(m_Parameters.k) + " neighbours asked but only " + std::to_string(n) +
+    throw Error("neighbours", std::to_string(m_Parameters.k) + " neighbours asked but only " + std::to_string(n) +
                          " training pixels");
   }
   const unsigned int d = m_Dimension;
@@ -117,13 +117,23 @@ KNNClassifier::Train()
       m_Samples[i * d + a] = (m_Samples[i * d + a] - m_Mean[a]) * m_Scale[a];
     }
   }
-  m_Classes = *std::max_element(m_Labels.begin(), m_Labels.end()) + 1u;
   BuildIndex();
 }
 
 void
 KNNClassifier::BuildIndex()
 {
+  // Classes are the distinct training labels, ascending: vote column c is m_ClassLabels[c].
+  m_ClassLabels.assign(m_Labels.begin(), m_Labels.end());
+  std::sort(m_ClassLabels.begin(), m_ClassLabels.end());
+  m_ClassLabels.erase(std::unique(m_ClassLabels.begin(), m_ClassLabels.end()), m_ClassLabels.end());
+  m_Classes = static_cast<unsigned int>(m_ClassLabels.size());
+  m_ClassOfSample.resize(m_Labels.size());
+  for (size_t i = 0; i < m_Labels.size(); ++i)
+  {
+    m_ClassOfSample[i] = static_cast<unsigned int>(
+      std::lower_bound(m_ClassLabels.begin(), m_ClassLabels.end(), m_Labels[i]) - m_ClassLabels.begin());
+  }
   m_Index = std::make_unique<Index>();
   m_Index->data = cv::Mat(static_cast<int>(m_Labels.size()), static_cast<int>(m_Dimension), CV_32F, m_Samples.data());
   m_Index->index.build(m_Index->data, cv::flann::KDTreeIndexParams(1), cvflann::FLANN_DIST_L2);
@@ -159,7 +169,7 @@ KNNClassifier::Predict(const FeatureSamples & samples) const
     for (unsigned int j = 0; j < k; ++j)
     {
       const int neighbour = indices.at<int>(static_cast<int>(i), static_cast<int>(j));
-      votes[i * m_Classes + m_Labels[neighbour]] += 1.0f / static_cast<float>(k);
+      votes[i * m_Classes + m_ClassOfSample[neighbour]] += 1.0f / static_cast<float>(k);
     }
   }
   return votes;
@@ -219,17 +229,40 @@ KNNClassifier::Load(const std::string & path)
   KNNClassifier model(p);
   model.m_Dimension = static_cast<int>(fs["dimension"]);
   model.m_Channels = static_cast<int>(fs["channels"]);
-  model.m_Classes = static_cast<int>(fs["classes"]);
   fs["mean"] >> model.m_Mean;
   fs["scale"] >> model.m_Scale;
   cv::Mat samples;
   fs["samples"] >> samples;
   std::vector<int> labels;
   fs["labels"] >> labels;
+  if (static_cast<int>(fs["version"]) != 1)
+  {
+    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 1)");
+  }
   if (samples.empty() || samples.type() != CV_32F || samples.cols != static_cast<int>(model.m_Dimension) ||
-      static_cast<size_t>(samples.rows) != labels.size() || model.m_Mean.size() != model.m_Dimension)
+      static_cast<size_t>(samples.rows) != labels.size() || model.m_Mean.size() != model.m_Dimension ||
+      model.m_Scale.size() != model.m_Dimension || model.m_Channels < 1 || model.m_Channels > model.m_Dimension)
   {
     throw Error(path, "is a damaged Tessera kNN model (inconsistent sizes)");
+  }
+  if (p.k < 1 || p.k > labels.size())
+  {
+    throw Error(path, "is a damaged Tessera kNN model (k = " + std::to_string(p.k) + " for " +
+                        std::to_string(labels.size()) + " samples)");
+  }
+  for (size_t a = 0; a < model.m_Dimension; ++a)
+  {
+    if (!std::isfinite(model.m_Mean[a]) || !(model.m_Scale[a] > 0.0f) || !std::isfinite(model.m_Scale[a]))
+    {
+      throw Error(path, "is a damaged Tessera kNN model (feature mean or scale not finite and positive)");
+    }
+  }
+  for (const int l : labels)
+  {
+    if (l < 0 || l > 65535)
+    {
+      throw Error(path, "is a damaged Tessera kNN model (label " + std::to_string(l) + " outside 0-65535)");
+    }
   }
   model.m_Samples.assign(samples.ptr<float>(), samples.ptr<float>() + samples.total());
   model.m_Labels.assign(labels.begin(), labels.end());

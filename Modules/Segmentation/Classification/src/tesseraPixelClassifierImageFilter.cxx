@@ -4,6 +4,7 @@
 
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraProbabilityImage.h"
 
 namespace tessera
 {
@@ -38,7 +39,7 @@ void
 PixelClassifierImageFilter<D>::GenerateOutputInformation()
 {
   Superclass::GenerateOutputInformation();
-  this->GetOutput()->SetNumberOfComponentsPerPixel(this->NumberOfComponents());
+  this->GetOutput()->SetNumberOfComponentsPerPixel(static_cast<unsigned int>(this->ClassTable().Size()));
   auto * labels = this->GetLabelOutput();
   labels->CopyInformation(this->GetInput());
   labels->SetLargestPossibleRegion(this->GetInput()->GetLargestPossibleRegion());
@@ -74,7 +75,9 @@ PixelClassifierImageFilter<D>::GenerateData()
   }
   this->UpdateProgress(0.2f);
   const std::vector<float> p = this->ClassifySamples(samples);
-  const unsigned int       c = this->NumberOfComponents();
+  const LabelTable         table = this->ClassTable();
+  const auto               classLabels = table.Labels();
+  const unsigned int       c = static_cast<unsigned int>(classLabels.size());
   this->UpdateProgress(0.8f);
 
   auto * probabilities = this->GetOutput();
@@ -92,13 +95,14 @@ PixelClassifierImageFilter<D>::GenerateData()
     if (s == FeatureSamples::Outside)
     {
       std::fill(row, row + c, 0.0f);
-      row[0] = 1.0f;
       lab[i] = 0;
       continue;
     }
     std::copy(p.begin() + s * c, p.begin() + (s + 1) * c, row);
-    lab[i] = static_cast<LabelPixel>(std::max_element(row, row + c) - row);
+    lab[i] = classLabels[std::max_element(row, row + c) - row];
   }
+  SetLabelTable(probabilities, table);
+  SetLabelTable(labels, table);
   this->UpdateProgress(1.0f);
 }
 

@@ -125,7 +125,7 @@ TEST(KMeans, RejectsTooFewOrTooManyClasses)
   }
   catch (const Error & e)
   {
-    EXPECT_EQ(e.Subject(), "--classes");
+    EXPECT_EQ(e.Subject(), "classes");
     EXPECT_NE(std::string(e.what()).find("only 2 distinct"), std::string::npos);
   }
 }

@@ -39,14 +39,15 @@ TrainLine(unsigned int k)
 TEST(KNNClassifier, VotesOfTheNearestNeighbours)
 {
   const auto   c = TrainLine(3);
-  EXPECT_EQ(c.NumberOfClasses(), 4u); // labels 1..3; 7 was ignored
+  EXPECT_EQ(c.NumberOfClasses(), 3u); // labels 1..3, one vote column each; 7 was ignored
+  EXPECT_EQ(c.ClassLabels(), (std::vector<LabelPixel>{ 1, 2, 3 }));
   const float  probe[] = { 4.0f, 24.0f, 16.0f };
   const auto   p = c.Predict(FeatureSamples::FromPixels(probe, 3, 1, nullptr));
-  EXPECT_FLOAT_EQ(p[0 * 4 + 1], 1.0f);
-  EXPECT_FLOAT_EQ(p[1 * 4 + 3], 1.0f);
+  EXPECT_FLOAT_EQ(p[0 * 3 + 0], 1.0f);
+  EXPECT_FLOAT_EQ(p[1 * 3 + 2], 1.0f);
   // 16's three nearest: 15 (label 2) at 1, 20 and 21 (label 3) at 4 and 5.
-  EXPECT_FLOAT_EQ(p[2 * 4 + 2], 1.0f / 3.0f);
-  EXPECT_FLOAT_EQ(p[2 * 4 + 3], 2.0f / 3.0f);
+  EXPECT_FLOAT_EQ(p[2 * 3 + 1], 1.0f / 3.0f);
+  EXPECT_FLOAT_EQ(p[2 * 3 + 2], 2.0f / 3.0f);
 }
 
 TEST(KNNClassifier, SaveLoadPredictsTheSame)

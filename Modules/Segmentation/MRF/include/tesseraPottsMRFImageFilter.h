@@ -15,9 +15,10 @@ namespace tessera
  * probabilities (maximum a posteriori labelling).
  *
  * Input: ProbabilityImage<D> (itk::VectorImage<float, D>, C components; component c is the
- * probability of label c). Output: LabelImage<D> (uint16 label = component index) on the input's
- * grid (same size, spacing, origin, direction). With a mask, pixels outside get label 0 and take
- * no part in the energy. The energy minimised is
+ * probability of the c-th label of the label table it carries, see tesseraProbabilityImage.h).
+ * Output: LabelImage<D> of those label values, carrying the same table, on the input's grid
+ * (same size, spacing, origin, direction). With a mask, pixels outside get label 0 and take no
+ * part in the energy. The energy minimised is
  *
  *   E(l) = sum_p -log(max(P_p(l_p), epsilon)) + beta * sum_{p~q} w_pq [l_p != l_q],
  *
@@ -84,8 +85,8 @@ public:
   /** Optional mask on the probabilities' grid, non-zero = inside. */
   itkSetInputMacro(MaskImage, MaskImageType);
   itkGetInputMacro(MaskImage, MaskImageType);
-  /** Optional start labelling on the probabilities' grid (values < number of components inside
-   * the mask); default: argmax of the probabilities. */
+  /** Optional start labelling on the probabilities' grid (label values of the probabilities'
+   * table inside the mask); default: argmax of the probabilities. */
   itkSetInputMacro(InitialLabels, LabelImageType);
   itkGetInputMacro(InitialLabels, LabelImageType);
 
@@ -94,7 +95,7 @@ public:
   itkGetConstMacro(InitialEnergy, double);
   itkGetConstMacro(Energy, double);
   itkGetConstMacro(Iterations, unsigned int);
-  /** The candidate labels of the last run, ascending. */
+  /** The candidate classes (component indices) of the last run, ascending. */
   const std::vector<LabelPixel> & GetCandidateLabels() const { return m_CandidateLabels; }
 
 protected:

@@ -9,6 +9,7 @@
 #include "itkImageRegionConstIteratorWithIndex.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraProbabilityImage.h"
 
 namespace tessera
 {
@@ -312,19 +313,28 @@ PottsMRFImageFilter<D>::GenerateData()
   {
     throw Error("probabilities", "are zero everywhere inside the mask: no label to choose");
   }
-  std::vector<LabelPixel> labels;
+  // The solver works on component indices; the table maps them to label values and back.
+  const LabelTable              table = ClassTable<D>(input, "probabilities");
+  const std::vector<LabelPixel> classLabels = table.Labels();
+  std::vector<LabelPixel>       labels;
   if (initial)
   {
+    std::vector<int> componentOf(65536, -1);
+    for (size_t c = 0; c < classLabels.size(); ++c)
+    {
+      componentOf[classLabels[c]] = static_cast<int>(c);
+    }
     labels.resize(n);
     const LabelPixel * buffer = initial->GetBufferPointer();
     for (size_t p = 0; p < n; ++p)
     {
-      labels[p] = buffer[problem.GetPixel(static_cast<PottsProblem::NodeId>(p))];
-      if (labels[p] >= problem.GetNumberOfComponents())
+      const LabelPixel l = buffer[problem.GetPixel(static_cast<PottsProblem::NodeId>(p))];
+      if (componentOf[l] < 0)
       {
-        throw Error("initial labels", "label " + std::to_string(labels[p]) + " has no probability component (" +
-                                        std::to_string(problem.GetNumberOfComponents()) + " components)");
+        throw Error("initial labels", "label " + std::to_string(l) + " is not a class of the probabilities (" +
+                                        std::to_string(classLabels.size()) + " classes)");
       }
+      labels[p] = static_cast<LabelPixel>(componentOf[l]);
     }
   }
   else
@@ -355,8 +365,9 @@ PottsMRFImageFilter<D>::GenerateData()
   LabelPixel * out = output->GetBufferPointer();
   for (size_t p = 0; p < n; ++p)
   {
-    out[problem.GetPixel(static_cast<PottsProblem::NodeId>(p))] = labels[p];
+    out[problem.GetPixel(static_cast<PottsProblem::NodeId>(p))] = classLabels[labels[p]];
   }
+  SetLabelTable(output, table);
 }
 
 template <unsigned int D>

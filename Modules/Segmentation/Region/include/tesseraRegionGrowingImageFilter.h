@@ -41,7 +41,7 @@ enum class RegionGrowingCriterion
  * filter is face-connected).
  *
  * \throws Error("seed", ...) when there is no seed or a seed lies outside the image;
- * Error("--seeds", ...) when the seed image is not on the input's grid or empty; Error(option, ...)
+ * Error("seeds", ...) when the seed image is not on the input's grid or empty; Error(option, ...)
  * for Lower > Upper, Multiplier <= 0, MaximumDistance <= 0 or a multichannel image whose
  * interval is not given for 1 or all channels. */
 template <unsigned int VDimension>

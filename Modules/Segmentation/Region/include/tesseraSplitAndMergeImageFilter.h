@@ -33,8 +33,8 @@ enum class HomogeneityPredicate
  * not known from region statistics). Output regions are numbered 1..R in raster order of their
  * first pixel, on the input's grid.
  *
- * \throws Error("--threshold") for Threshold <= 0, Error("--merge-threshold") for a given
- * MergeThreshold <= 0, Error("--min-size") for MinimumBlockSize == 0 or a split into more than
+ * \throws Error("threshold") for Threshold <= 0, Error("merge-threshold") for a given
+ * MergeThreshold <= 0, Error("min-size") for MinimumBlockSize == 0 or a split into more than
  * 65535 blocks. */
 template <unsigned int VDimension>
 class SplitAndMergeImageFilter : public WholeImageLabelFilter<VDimension>

@@ -29,7 +29,7 @@ enum class SuperpixelMethod
   Felzenszwalb
 };
 
-/** Parses the command-line name of a method (see SuperpixelMethod). \throws Error("--method"). */
+/** Parses the command-line name of a method (see SuperpixelMethod). \throws Error("method"). */
 SuperpixelMethod ParseSuperpixelMethod(const std::string & name);
 std::string      SuperpixelMethodName(SuperpixelMethod method);
 
@@ -60,7 +60,7 @@ struct SuperpixelOptions
 /** Superpixels of a 2D image or supervoxels of a 3D volume: a LabelImage<D> on the image's grid
  * (spacing, origin and direction kept) with connected labels 1..N numbered in raster order of
  * their first pixel.
- * \throws Error("--method") for an OpenCV method on a 3D image, Error(option) for segments = 0,
+ * \throws Error("method") for an OpenCV method on a 3D image, Error(option) for segments = 0,
  * compactness, scale or iterations <= 0, sigma < 0, or more than 65535 segments. */
 template <unsigned int D>
 typename LabelImage<D>::Pointer ComputeSuperpixels(const VectorImage<D> * image, const SuperpixelOptions & options);

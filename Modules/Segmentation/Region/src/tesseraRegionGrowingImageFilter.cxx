@@ -114,7 +114,7 @@ RegionGrowingImageFilter<D>::GenerateData()
   }
   if (const LabelImageType * seedImage = this->GetSeedImage())
   {
-    CheckSameGrid(image, "the image", seedImage, "--seeds");
+    CheckSameGrid(image, "the image", seedImage, "seeds");
     size_t found = 0;
     for (size_t i = 0; i < n; ++i)
     {
@@ -127,7 +127,7 @@ RegionGrowingImageFilter<D>::GenerateData()
     }
     if (found == 0)
     {
-      throw Error("--seeds", "the seed image is empty (no non-zero voxel)");
+      throw Error("seeds", "the seed image is empty (no non-zero voxel)");
     }
   }
   if (seeds.empty())
@@ -153,13 +153,13 @@ RegionGrowingImageFilter<D>::GenerateData()
   {
     case CriterionType::Interval:
     {
-      const auto lower = PerChannel(m_Lower, nc, "--lower");
-      const auto upper = PerChannel(m_Upper, nc, "--upper");
+      const auto lower = PerChannel(m_Lower, nc, "lower");
+      const auto upper = PerChannel(m_Upper, nc, "upper");
       for (unsigned int c = 0; c < nc; ++c)
       {
         if (!(lower[c] <= upper[c]))
         {
-          throw Error("--lower", "the interval's lower bound exceeds its upper bound");
+          throw Error("lower", "the interval's lower bound exceeds its upper bound");
         }
       }
       if (nc == 1)
@@ -234,7 +234,7 @@ RegionGrowingImageFilter<D>::GenerateData()
     {
       if (!(m_Multiplier > 0.0))
       {
-        throw Error("--multiplier", "must be > 0 (the k in mean ± k·sigma)");
+        throw Error("multiplier", "must be > 0 (the k in mean ± k·sigma)");
       }
       // One ITK confidence-connected run per label: scalar for grey, vector for colour.
       auto growEach = [&](auto newFilter, const auto * input) {
@@ -271,7 +271,7 @@ RegionGrowingImageFilter<D>::GenerateData()
     {
       if (!(m_MaximumDistance > 0.0))
       {
-        throw Error("--max-distance", "must be > 0 (intensity units)");
+        throw Error("max-distance", "must be > 0 (intensity units)");
       }
       const detail::Grid<D> grid(image, m_FullyConnected);
       // Region sums for the running means, indexed by label.

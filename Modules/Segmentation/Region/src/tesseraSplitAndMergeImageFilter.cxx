@@ -27,15 +27,15 @@ SplitAndMergeImageFilter<D>::GenerateData()
 {
   if (!(m_Threshold > 0.0))
   {
-    throw Error("--threshold", "must be > 0");
+    throw Error("threshold", "must be > 0");
   }
   if (m_MinimumBlockSize == 0)
   {
-    throw Error("--min-size", "must be >= 1 pixel");
+    throw Error("min-block-size", "must be >= 1 pixel");
   }
   if (!(m_MergeThreshold >= 0.0))
   {
-    throw Error("--merge-threshold", "must be > 0");
+    throw Error("merge-threshold", "must be > 0");
   }
   const VectorImage<D> * image = this->GetInput();
   const unsigned int     nc = image->GetNumberOfComponentsPerPixel();
@@ -131,7 +131,7 @@ SplitAndMergeImageFilter<D>::GenerateData()
     {
       if (++leafCount > 65535)
       {
-        throw Error("--min-size", "the split gives more than 65535 blocks; raise --min-size or --threshold");
+        throw Error("min-block-size", "the split gives more than 65535 blocks; raise min-block-size or threshold");
       }
       size_t pixels = 0;
       forEachPixel(b, [&](size_t i) {

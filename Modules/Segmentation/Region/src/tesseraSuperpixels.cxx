@@ -50,7 +50,7 @@ RelabelConnected(const itk::ImageBase<D> * grid, const T * raw)
     }
     if (++next > 65535)
     {
-      throw Error("--segments", "the segmentation has more than 65535 connected segments; ask for fewer");
+      throw Error("superpixels", "the segmentation has more than 65535 connected segments; ask for fewer");
     }
     labels[s] = static_cast<LabelPixel>(next);
     stack.push_back(s);
@@ -175,7 +175,7 @@ OpenCVSuperpixels(const VectorImage<2> * image, const SuperpixelOptions & o)
       break;
     }
     default:
-      throw Error("--method", "not an OpenCV method");
+      throw Error("method", "not an OpenCV method");
   }
   CV_Assert(labels.type() == CV_32S && labels.isContinuous());
   return RelabelConnected<2>(image, labels.ptr<int>());
@@ -197,7 +197,7 @@ ParseSuperpixelMethod(const std::string & name)
   {
     known += (known.empty() ? "" : ", ") + entry.first;
   }
-  throw Error("--method", "unknown method '" + name + "' (known: " + known + ")");
+  throw Error("method", "unknown method '" + name + "' (known: " + known + ")");
 }
 
 std::string
@@ -257,23 +257,23 @@ ComputeSuperpixels(const VectorImage<D> * image, const SuperpixelOptions & o)
 {
   if (o.segments == 0)
   {
-    throw Error("--segments", "must be > 0");
+    throw Error("superpixels", "must be > 0");
   }
   if (!(o.compactness > 0.0))
   {
-    throw Error("--compactness", "must be > 0");
+    throw Error("compactness", "must be > 0");
   }
   if (o.iterations == 0)
   {
-    throw Error("--iterations", "must be > 0");
+    throw Error("iterations", "must be > 0");
   }
   if (!(o.scale > 0.0))
   {
-    throw Error("--scale", "must be > 0");
+    throw Error("scale", "must be > 0");
   }
   if (!(o.sigma >= 0.0))
   {
-    throw Error("--sigma", "must be >= 0 pixels");
+    throw Error("sigma", "must be >= 0 pixels");
   }
   if (o.method == SuperpixelMethod::SLIC)
   {
@@ -285,7 +285,7 @@ ComputeSuperpixels(const VectorImage<D> * image, const SuperpixelOptions & o)
   }
   else
   {
-    throw Error("--method", SuperpixelMethodName(o.method) + " (OpenCV) handles 2D images only; use slic for 3D");
+    throw Error("method", SuperpixelMethodName(o.method) + " (OpenCV) handles 2D images only; use slic for 3D");
   }
 }
 

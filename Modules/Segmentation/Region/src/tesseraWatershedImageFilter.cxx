@@ -20,11 +20,11 @@ GradientMagnitude(const VectorImage<D> * image, double sigma)
   const size_t       n = image->GetLargestPossibleRegion().GetNumberOfPixels();
   if (!(sigma >= 0.0))
   {
-    throw Error("--sigma", "must be >= 0 mm");
+    throw Error("sigma", "must be >= 0 mm");
   }
   if (sigma == 0.0 && nc != 1)
   {
-    throw Error("--sigma", "0 floods the input itself, which needs one channel, not " + std::to_string(nc));
+    throw Error("sigma", "0 floods the input itself, which needs one channel, not " + std::to_string(nc));
   }
   auto relief = ScalarImage<D>::New();
   relief->CopyInformation(image);
@@ -74,16 +74,16 @@ WatershedSegmentationImageFilter<D>::GenerateData()
   const auto * image = this->GetInput();
   if (!(m_Level >= 0.0 && m_Level < 1.0))
   {
-    throw Error("--level", "must be a fraction in [0, 1) of the relief's maximum");
+    throw Error("level", "must be a fraction in [0, 1) of the relief's maximum");
   }
   const LabelImageType * markers = this->GetMarkerImage();
   const size_t           n = image->GetLargestPossibleRegion().GetNumberOfPixels();
   if (markers)
   {
-    CheckSameGrid(image, "the image", markers, "--markers");
+    CheckSameGrid(image, "the image", markers, "markers");
     if (std::all_of(markers->GetBufferPointer(), markers->GetBufferPointer() + n, [](LabelPixel l) { return l == 0; }))
     {
-      throw Error("--markers", "the marker image is empty (no non-zero voxel)");
+      throw Error("markers", "the marker image is empty (no non-zero voxel)");
     }
   }
   m_Relief = GradientMagnitude<D>(image, m_Sigma);
@@ -124,7 +124,7 @@ WatershedSegmentationImageFilter<D>::GenerateData()
     const uint32_t   most = *std::max_element(wl, wl + n);
     if (most > 65535)
     {
-      throw Error("--level", "gives " + std::to_string(most) +
+      throw Error("level", "gives " + std::to_string(most) +
                                " regions, more than the 65535 labels a label image holds; raise the level or sigma");
     }
     std::transform(wl, wl + n, out->GetBufferPointer(), [](uint32_t l) { return static_cast<LabelPixel>(l); });

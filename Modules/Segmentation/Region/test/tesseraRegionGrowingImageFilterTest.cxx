@@ -190,27 +190,27 @@ TEST(RegionGrowing, BadInput)
   expectError("seed", [](auto *) {});
   expectError("seed", [](auto * f) { f->AddSeed({ { 64, 3 } }); });
   expectError("seed", [](auto * f) { f->AddSeed({ { -1, 3 } }); });
-  expectError("--max-distance", [](auto * f) {
+  expectError("max-distance", [](auto * f) {
     f->AddSeed({ { 3, 3 } });
     f->SetMaximumDistance(0.0);
   });
-  expectError("--multiplier", [](auto * f) {
+  expectError("multiplier", [](auto * f) {
     f->AddSeed({ { 3, 3 } });
     f->SetMultiplier(-1.0);
   }, Criterion::Confidence);
-  expectError("--lower", [](auto * f) {
+  expectError("lower", [](auto * f) {
     f->AddSeed({ { 3, 3 } });
     f->SetLower(10);
     f->SetUpper(5);
   }, Criterion::Interval);
-  expectError("--seeds", [&](auto * f) { f->SetSeedImage(MakeLabels<2>(image.GetPointer(), [](auto &) { return LabelPixel(0); })); });
+  expectError("seeds", [&](auto * f) { f->SetSeedImage(MakeLabels<2>(image.GetPointer(), [](auto &) { return LabelPixel(0); })); });
   auto small = MakeImage<2>({ { 32, 64 } }, 1, [](auto &, unsigned int) { return 0.0f; });
-  expectError("--seeds", [&](auto * f) { f->SetSeedImage(MakeLabels<2>(small.GetPointer(), [](auto &) { return LabelPixel(1); })); });
+  expectError("seeds", [&](auto * f) { f->SetSeedImage(MakeLabels<2>(small.GetPointer(), [](auto &) { return LabelPixel(1); })); });
   auto shifted = MakeLabels<2>(image.GetPointer(), [](auto &) { return LabelPixel(1); });
   LabelImage<2>::PointType o;
   o.Fill(3.0);
   shifted->SetOrigin(o);
-  expectError("--seeds", [&](auto * f) { f->SetSeedImage(shifted); });
+  expectError("seeds", [&](auto * f) { f->SetSeedImage(shifted); });
   itk::Point<double, 2> outside;
   outside[0] = 100.0;
   outside[1] = 1.0;

@@ -159,8 +159,8 @@ TEST(SplitAndMerge, BadParameters)
     }
     return std::string("no error");
   };
-  EXPECT_EQ(subject([](auto * f) { f->SetThreshold(0.0); }), "--threshold");
-  EXPECT_EQ(subject([](auto * f) { f->SetThreshold(-2.0); }), "--threshold");
-  EXPECT_EQ(subject([](auto * f) { f->SetMinimumBlockSize(0); }), "--min-size");
-  EXPECT_EQ(subject([](auto * f) { f->SetMergeThreshold(-1.0); }), "--merge-threshold");
+  EXPECT_EQ(subject([](auto * f) { f->SetThreshold(0.0); }), "threshold");
+  EXPECT_EQ(subject([](auto * f) { f->SetThreshold(-2.0); }), "threshold");
+  EXPECT_EQ(subject([](auto * f) { f->SetMinimumBlockSize(0); }), "min-block-size");
+  EXPECT_EQ(subject([](auto * f) { f->SetMergeThreshold(-1.0); }), "merge-threshold");
 }

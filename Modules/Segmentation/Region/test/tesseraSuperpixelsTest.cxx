@@ -138,10 +138,10 @@ TEST(Superpixels, BadOptions)
     }
     return std::string("no error");
   };
-  EXPECT_EQ(subject([](auto & o) { o.segments = 0; }), "--segments");
-  EXPECT_EQ(subject([](auto & o) { o.compactness = 0; }), "--compactness");
-  EXPECT_EQ(subject([](auto & o) { o.compactness = -3; }), "--compactness");
-  EXPECT_EQ(subject([](auto & o) { o.scale = 0; }), "--scale");
+  EXPECT_EQ(subject([](auto & o) { o.segments = 0; }), "superpixels");
+  EXPECT_EQ(subject([](auto & o) { o.compactness = 0; }), "compactness");
+  EXPECT_EQ(subject([](auto & o) { o.compactness = -3; }), "compactness");
+  EXPECT_EQ(subject([](auto & o) { o.scale = 0; }), "scale");
   EXPECT_THROW(ParseSuperpixelMethod("quickshift"), Error);
   EXPECT_EQ(ParseSuperpixelMethod("slico"), SuperpixelMethod::SLICO);
 }

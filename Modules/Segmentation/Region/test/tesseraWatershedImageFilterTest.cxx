@@ -175,10 +175,10 @@ TEST(Watershed, BadInput)
       EXPECT_EQ(e.Subject(), subject) << e.what();
     }
   };
-  expectError("--level", [](auto * f) { f->SetLevel(-0.1); });
-  expectError("--level", [](auto * f) { f->SetLevel(1.0); });
-  expectError("--sigma", [](auto * f) { f->SetSigma(-1.0); });
-  expectError("--markers", [&](auto * f) { f->SetMarkerImage(MakeLabels<2>(image.GetPointer(), [](auto &) { return LabelPixel(0); })); });
+  expectError("level", [](auto * f) { f->SetLevel(-0.1); });
+  expectError("level", [](auto * f) { f->SetLevel(1.0); });
+  expectError("sigma", [](auto * f) { f->SetSigma(-1.0); });
+  expectError("markers", [&](auto * f) { f->SetMarkerImage(MakeLabels<2>(image.GetPointer(), [](auto &) { return LabelPixel(0); })); });
   auto other = MakeImage<2>({ { 96, 80 } }, 1, [](auto &, unsigned int) { return 0.0f; }); // identity geometry
-  expectError("--markers", [&](auto * f) { f->SetMarkerImage(MakeLabels<2>(other.GetPointer(), [](auto &) { return LabelPixel(1); })); });
+  expectError("markers", [&](auto * f) { f->SetMarkerImage(MakeLabels<2>(other.GetPointer(), [](auto &) { return LabelPixel(1); })); });
 }

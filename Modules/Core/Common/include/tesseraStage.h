@@ -1,0 +1,230 @@
+#ifndef tesseraStage_h
+#define tesseraStage_h
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "itkDataObject.h"
+#include "itkImageBase.h"
+#include "tesseraParameter.h"
+#include "tesseraProbabilityImage.h"
+#include "tesseraProgress.h"
+
+/** \file Stages (DESIGN.md, "Stages: one description, many uses"). A stage is a method described
+ * once: name, summary, inputs and outputs (their kinds), parameters (tesseraParameter.h) and a run
+ * function that composes the ITK filters. The `tessera` command-line applications, pipeline files,
+ * the documentation tables and the registry test are all generated from these descriptions. */
+namespace tessera
+{
+/** What flows through a stage's port. The image kinds flow in memory between pipeline stages. */
+enum class PortKind
+{
+  Image,         ///< intensities: VectorImage<D> (scalar images have one component)
+  Labels,        ///< LabelImage<D>
+  Probabilities, ///< ProbabilityImage<D> with its label table
+  Mask,          ///< MaskImage<D>, non-zero = inside; read as any pixel type
+  LabelTable,    ///< a label table JSON file (names and colours)
+  File,          ///< any other file the stage reads or writes itself (a model, a config)
+  Text,          ///< text the stage makes (CSV, JSON), written atomically by the framework
+  Overlay        ///< a PNG of a labels output over an image input, drawn by the framework
+};
+
+/** One input or output of a stage. */
+struct PortDescription
+{
+  std::string              name;       ///< "input", "mask", "output", "probabilities", ...
+  PortKind                 kind = PortKind::Image;
+  std::string              doc;
+  bool                     optional = false;
+  bool                     multiple = false;   ///< inputs: several files (e.g. training images)
+  bool                     sameGrid = true;    ///< image inputs: must lie on the primary input's grid
+  bool                     positional = false; ///< may be given without its option (`tessera info image.nii.gz`)
+  std::string              alias;              ///< one-letter command-line alias ("i" for -i)
+  std::vector<std::string> extensions;         ///< Text/File outputs: accepted extensions (".csv", ...)
+  std::string              overlayOf;          ///< Overlay: the labels output drawn
+  std::string              overlayOver;        ///< Overlay: the image input drawn on ("" = primary input)
+
+  PortDescription & Optional() { optional = true; return *this; }
+  PortDescription & Multiple() { multiple = true; return *this; }
+  PortDescription & AnyGrid() { sameGrid = false; return *this; }
+  PortDescription & Positional() { positional = true; return *this; }
+  PortDescription & Alias(std::string a) { alias = std::move(a); return *this; }
+  PortDescription & Extensions(std::vector<std::string> e) { extensions = std::move(e); return *this; }
+  /** "intensity image", "label image", ... for help texts. */
+  std::string KindText() const;
+  bool IsImage() const;
+};
+
+PortDescription InputPort(const std::string & name, PortKind kind, const std::string & doc);
+PortDescription OutputPort(const std::string & name, PortKind kind, const std::string & doc);
+/** An overlay output of labels output `of` over image input `over` ("" = the primary input). */
+PortDescription OverlayPort(const std::string & name, const std::string & of, const std::string & over = "");
+
+class StageContext;
+
+/** A method, described once. */
+struct StageDescription
+{
+  std::string                       name;     ///< "mrf", "knn train" (a space: a sub-application)
+  std::string                       summary;  ///< one line
+  std::string                       source;   ///< papers / algorithms, for the docs
+  std::vector<PortDescription>      inputs;
+  std::vector<PortDescription>      outputs;
+  std::vector<ParameterDescription> parameters;
+  bool                              seeded = false;   ///< takes a random seed
+  bool                              perImage = true;  ///< a folder of inputs may be processed in turn
+  std::function<void(StageContext &)> run;
+
+  const PortDescription *      FindInput(const std::string & port) const;
+  const PortDescription *      FindOutput(const std::string & port) const;
+  const ParameterDescription * FindParameter(const std::string & parameter) const;
+  /** The first image-kind input: it fixes the dimension and the grid of the others. */
+  const PortDescription * PrimaryInput() const;
+};
+
+/** All stages by name. */
+class StageRegistry
+{
+public:
+  /** \throws Error when the name is taken or the description is inconsistent. */
+  void Add(StageDescription stage);
+  /** \throws Error(name, "unknown stage ...") listing the known ones. */
+  const StageDescription & Get(const std::string & name) const;
+  const StageDescription * Find(const std::string & name) const;
+  const std::map<std::string, StageDescription> & All() const { return m_Stages; }
+
+private:
+  std::map<std::string, StageDescription> m_Stages;
+};
+
+/** Options of a run that are not parameters of the method. */
+struct RunOptions
+{
+  bool         quiet = false;
+  unsigned int threads = 0; ///< 0 = all cores
+  unsigned int seed = 0;
+  bool         seedGiven = false; ///< false: the default seed (stages that draw one at random may)
+};
+
+/** One run of a stage: its inputs (files, or data from earlier stages), parameter values and
+ * requested outputs. The run function reads inputs through Input<T>() (files are read, checked
+ * and grid-checked on first use), and hands its results to SetOutput()/SetText()/SetWriter().
+ * WriteOutputs() writes every requested output (overlays drawn here) into AtomicOutputs that
+ * the caller commits together. */
+class StageContext
+{
+public:
+  StageContext(const StageDescription & stage, ParameterValues parameters, RunOptions options);
+  ~StageContext();
+
+  // ---- set up by the driver (command line or pipeline)
+  void SetInputFiles(const std::string & port, const std::vector<std::string> & paths);
+  void SetInputData(const std::string & port, itk::DataObject * data, const std::string & displayName);
+  /** Asks for an output; path "" keeps it in memory only (pipelines). */
+  void RequestOutput(const std::string & port, const std::string & path);
+  /** Runs the stage. */
+  void Run();
+  /** Writes the requested outputs with a path into new AtomicOutputs appended to `pending`. */
+  void WriteOutputs(std::vector<std::unique_ptr<AtomicOutput>> & pending);
+  /** Every input file and requested output path, for the checks before a run. */
+  std::vector<std::string> InputFiles() const;
+  std::vector<std::string> OutputFiles() const;
+  /** The data of an output after Run(), or null. */
+  itk::DataObject * OutputData(const std::string & port) const;
+
+  // ---- used by the stage's run function
+  const StageDescription & Stage() const { return m_Stage; }
+  const ParameterValues &  Parameters() const { return m_Parameters; }
+  const RunOptions &       Options() const { return m_Options; }
+  /** 2 or 3, from the primary input. \throws Error for other dimensions. */
+  unsigned int Dimension() const;
+  bool HasInput(const std::string & port) const;
+  /** The file name (or "stage.output" for data) that errors about an input name. */
+  std::string InputName(const std::string & port) const;
+  /** The files of a File (or multiple) input. */
+  const std::vector<std::string> & InputPaths(const std::string & port) const;
+  /** An image input of the kind the port declares (null when an optional input is absent):
+   * read and checked on first use (intensities finite, probabilities valid, masks non-empty,
+   * non-primary images on the primary input's grid). \throws Error naming the file. */
+  template <typename TImage>
+  typename TImage::Pointer Input(const std::string & port);
+  /** A LabelTable input, or an empty table when absent. */
+  LabelTable InputLabelTable(const std::string & port);
+  /** True when the caller asked for this output. */
+  bool Wants(const std::string & port) const;
+  /** The file asked for an output ("" when in memory only or not asked). */
+  std::string OutputPath(const std::string & port) const;
+  void SetOutput(const std::string & port, itk::DataObject * data);
+  void SetText(const std::string & port, const std::string & text);
+  /** For File outputs: a function that writes the file to the (temporary) path it is given. */
+  void SetWriter(const std::string & port, std::function<void(const std::string & path)> writer);
+  ProgressReporter & Progress();
+  /** Prints a result line on stdout unless quiet. */
+  void Report(const std::string & line) const;
+
+private:
+  struct Slot;
+  Slot &       InputSlot(const std::string & port);
+  const Slot * FindInputSlot(const std::string & port) const;
+  template <unsigned int D>
+  const itk::ImageBase<D> * PrimaryImage();
+  template <unsigned int D>
+  itk::DataObject::Pointer ReadInput(const PortDescription & port, const std::string & path);
+  template <unsigned int D>
+  void WriteOutputsOfDimension(std::vector<std::unique_ptr<AtomicOutput>> & pending);
+
+  const StageDescription &                       m_Stage;
+  ParameterValues                                m_Parameters;
+  RunOptions                                     m_Options;
+  std::map<std::string, std::unique_ptr<Slot>>   m_Inputs;
+  std::map<std::string, std::string>             m_RequestedOutputs;
+  std::map<std::string, itk::DataObject::Pointer> m_OutputData;
+  std::map<std::string, std::string>             m_OutputText;
+  std::map<std::string, std::function<void(const std::string &)>> m_OutputWriters;
+  std::unique_ptr<ProgressReporter>              m_Progress;
+};
+
+/** Calls f(std::integral_constant<unsigned, D>{}) with the dimension of the stage's primary input,
+ * so a stage's run function is one template for 2D and 3D. */
+template <typename F>
+void
+DispatchDimension(const StageContext & context, F && f)
+{
+  if (context.Dimension() == 2)
+  {
+    f(std::integral_constant<unsigned int, 2>{});
+  }
+  else
+  {
+    f(std::integral_constant<unsigned int, 3>{});
+  }
+}
+
+/** The outputs of one run, committed together: folders that do not exist yet are made when the
+ * run starts and removed again (when still empty) if it fails; nothing is moved into place until
+ * every output is written. */
+class OutputSet
+{
+public:
+  /** Checks every output before any work: not an input, not named twice, a format that can be
+   * written (by extension), a folder that exists or can be made. \throws Error naming the file. */
+  OutputSet(const std::vector<std::string> & inputs, const std::vector<std::pair<std::string, PortKind>> & outputs,
+            const std::vector<std::vector<std::string>> & extensions);
+  ~OutputSet();
+  OutputSet(const OutputSet &) = delete;
+  OutputSet & operator=(const OutputSet &) = delete;
+  /** Commits every pending output. */
+  void Commit(std::vector<std::unique_ptr<AtomicOutput>> & pending);
+
+private:
+  std::vector<std::string> m_CreatedFolders;
+  bool                     m_Committed = false;
+};
+} // namespace tessera
+
+#include "tesseraStage.hxx"
+
+#endif

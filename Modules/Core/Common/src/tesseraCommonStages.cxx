@@ -1,0 +1,431 @@
+// info, and the small stages between methods: argmax, threshold, mask, remap, connected-components.
+#include "tesseraCommonStages.h"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "itkRelabelComponentImageFilter.h"
+#include "itkScalarConnectedComponentImageFilter.h"
+
+namespace tessera
+{
+LabelMapping
+LabelMapping::Load(const std::string & path)
+{
+  std::ifstream file(path);
+  if (!file)
+  {
+    throw Error(path, "no such label mapping");
+  }
+  nlohmann::json doc;
+  try
+  {
+    doc = nlohmann::json::parse(file);
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw Error(path, std::string("is not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("mapping") || !doc["mapping"].is_object())
+  {
+    throw Error(path, "a label mapping needs a \"mapping\" object of \"from\": to");
+  }
+  for (const auto & [key, value] : doc.items())
+  {
+    if (key != "mapping" && key != "labels")
+    {
+      throw Error(path, "unknown key \"" + key + "\" (expected mapping, labels)");
+    }
+  }
+  LabelMapping m;
+  auto         label = [&](const std::string & text) {
+    std::size_t used = 0;
+    long        v = -1;
+    try
+    {
+      v = std::stol(text, &used);
+    }
+    catch (const std::exception &)
+    {
+    }
+    if (used != text.size() || v < 0 || v > 65535)
+    {
+      throw Error(path, "'" + text + "' is not a label (an integer in 0-65535)");
+    }
+    return static_cast<LabelPixel>(v);
+  };
+  for (const auto & [from, to] : doc["mapping"].items())
+  {
+    if (!to.is_number_integer())
+    {
+      throw Error(path, "label " + from + " maps to " + to.dump() + ", not a label");
+    }
+    m.mapping[label(from)] = label(std::to_string(to.get<long long>()));
+  }
+  if (doc.contains("labels"))
+  {
+    m.table = LabelTable::FromJson(nlohmann::json{ { "labels", doc["labels"] } }.dump(), path);
+  }
+  return m;
+}
+
+namespace
+{
+template <typename T>
+std::string
+Join(const std::vector<T> & values, const char * sep)
+{
+  std::ostringstream s;
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    s << (i ? sep : "") << values[i];
+  }
+  return s.str();
+}
+
+template <unsigned int D>
+void
+PrintValues(const std::string & path, const ImageInfo & info, const LabelTable & table)
+{
+  const bool integral = info.componentType.find("float") == std::string::npos &&
+                        info.componentType.find("double") == std::string::npos;
+  const auto    image = ReadImageFile<ScalarImage<D>>(path);
+  const float * data = image->GetBufferPointer();
+  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  std::map<float, size_t> histogram;
+  double                  sum = 0.0;
+  float                   lo = data[0], hi = data[0];
+  for (size_t i = 0; i < n; ++i)
+  {
+    sum += data[i];
+    lo = std::min(lo, data[i]);
+    hi = std::max(hi, data[i]);
+    if (integral && histogram.size() <= 256)
+    {
+      ++histogram[data[i]];
+    }
+  }
+  std::cout << "intensity: min " << FormatNumber(lo) << ", max " << FormatNumber(hi) << ", mean "
+            << FormatNumber(sum / static_cast<double>(n)) << "\n";
+  if (!integral || histogram.size() > 256)
+  {
+    return;
+  }
+  std::cout << "label histogram (" << histogram.size() << " values):\n";
+  for (const auto & [value, count] : histogram)
+  {
+    const auto         label = static_cast<LabelPixel>(value);
+    std::ostringstream line;
+    line << "  " << std::setw(6) << static_cast<long long>(value) << "  " << std::setw(10) << count << "  " << std::fixed
+         << std::setprecision(2) << std::setw(6) << 100.0 * static_cast<double>(count) / static_cast<double>(n) << "%  "
+         << (value >= 0 && table.Contains(label) ? table.Name(label) : "");
+    std::cout << line.str() << "\n";
+  }
+}
+
+void
+Info(StageContext & c)
+{
+  const std::string path = c.InputPaths("input").at(0);
+  const ImageInfo   info = ReadImageInfo(path);
+  std::cout << "file: " << path << "\n"
+            << "dimension: " << info.dimension << "\n"
+            << "size: " << Join(info.size, " x ") << " voxels\n"
+            << "spacing: " << Join(info.spacing, " x ") << " mm\n"
+            << "origin: " << Join(info.origin, ", ") << " mm (LPS)\n"
+            << "direction:";
+  for (const auto & row : info.direction)
+  {
+    std::cout << " [" << Join(row, ", ") << "]";
+  }
+  std::cout << "\npixel: " << info.pixelType << " of " << info.componentType << ", " << info.components
+            << " component(s)\n";
+  // The table given, else the one the image carries (sidecar).
+  LabelTable        table = c.InputLabelTable("labels");
+  const std::string carried = ReadLabelTableText(path, itk::MetaDataDictionary());
+  if (!carried.empty())
+  {
+    const LabelTable own = LabelTable::FromJson(carried, path);
+    std::cout << "label table: " << own.Size() << " labels\n";
+    table = table.Empty() ? own : table;
+  }
+  if (info.components == 1 && info.dimension == 2)
+  {
+    PrintValues<2>(path, info, table);
+  }
+  else if (info.components == 1 && info.dimension == 3)
+  {
+    PrintValues<3>(path, info, table);
+  }
+}
+
+template <unsigned int D>
+void
+ArgMax(StageContext & c)
+{
+  const auto p = c.Input<ProbabilityImage<D>>("input");
+  auto       labels = ArgMaxLabels<D>(p, c.Input<MaskImage<D>>("mask"), c.InputName("input"),
+                                static_cast<LabelPixel>(c.Parameters().Integer("unlabelled")));
+  SetLabelTable(labels, ClassTable<D>(p, c.InputName("input")));
+  c.SetOutput("output", labels);
+}
+
+template <unsigned int D>
+void
+Threshold(StageContext & c)
+{
+  const auto         p = c.Input<ProbabilityImage<D>>("input");
+  const LabelTable   table = ClassTable<D>(p, c.InputName("input"));
+  const auto         classes = table.Labels();
+  const auto &       v = c.Parameters();
+  const LabelPixel   target = v.Has("class") ? static_cast<LabelPixel>(v.Integer("class")) : classes.back();
+  const auto         it = std::find(classes.begin(), classes.end(), target);
+  if (it == classes.end())
+  {
+    throw Error("class", std::to_string(target) + " is not a class of " + c.InputName("input"));
+  }
+  const unsigned int component = static_cast<unsigned int>(it - classes.begin());
+  const unsigned int nc = p->GetNumberOfComponentsPerPixel();
+  const double       threshold = v.Real("threshold");
+  const auto         background = static_cast<LabelPixel>(v.Integer("background"));
+  auto               out = LabelImage<D>::New();
+  out->CopyInformation(p);
+  out->SetRegions(p->GetLargestPossibleRegion());
+  out->Allocate();
+  const size_t n = out->GetLargestPossibleRegion().GetNumberOfPixels();
+  size_t       inside = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    const bool in = p->GetBufferPointer()[i * nc + component] >= threshold;
+    out->GetBufferPointer()[i] = in ? target : background;
+    inside += in;
+  }
+  LabelTable outTable;
+  outTable.Add(target, table.Entries().at(target));
+  SetLabelTable(out, outTable);
+  c.SetOutput("output", out);
+  c.Report(std::to_string(inside) + " of " + std::to_string(n) + " voxels have p(" + table.Name(target) +
+           ") >= " + FormatNumber(threshold));
+}
+
+template <unsigned int D>
+void
+Mask(StageContext & c)
+{
+  auto       labels = c.Input<LabelImage<D>>("input");
+  const auto mask = c.Input<MaskImage<D>>("mask");
+  auto       out = LabelImage<D>::New();
+  out->CopyInformation(labels);
+  out->SetMetaDataDictionary(labels->GetMetaDataDictionary());
+  out->SetRegions(labels->GetLargestPossibleRegion());
+  out->Allocate();
+  const auto   outside = static_cast<LabelPixel>(c.Parameters().Integer("outside"));
+  const size_t n = out->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < n; ++i)
+  {
+    out->GetBufferPointer()[i] = mask->GetBufferPointer()[i] ? labels->GetBufferPointer()[i] : outside;
+  }
+  c.SetOutput("output", out);
+}
+
+template <unsigned int D>
+void
+Remap(StageContext & c)
+{
+  const auto         labels = c.Input<LabelImage<D>>("input");
+  const LabelMapping m = LabelMapping::Load(c.InputPaths("mapping").at(0));
+  const auto &       v = c.Parameters();
+  std::vector<int>   lut(65536, -1);
+  for (const auto & [from, to] : m.mapping)
+  {
+    lut[from] = to;
+  }
+  auto out = LabelImage<D>::New();
+  out->CopyInformation(labels);
+  out->SetRegions(labels->GetLargestPossibleRegion());
+  out->Allocate();
+  const size_t n = out->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < n; ++i)
+  {
+    const LabelPixel l = labels->GetBufferPointer()[i];
+    if (lut[l] < 0)
+    {
+      if (!v.Has("unmapped"))
+      {
+        std::ostringstream s;
+        s << "label " << l << " at voxel " << labels->ComputeIndex(static_cast<itk::OffsetValueType>(i))
+          << " is not in the mapping " << c.InputPaths("mapping").at(0) << " (give --unmapped to map it)";
+        throw Error(c.InputName("input"), s.str());
+      }
+      lut[l] = static_cast<int>(v.Integer("unmapped"));
+    }
+    out->GetBufferPointer()[i] = static_cast<LabelPixel>(lut[l]);
+  }
+  if (!m.table.Empty())
+  {
+    SetLabelTable(out, m.table);
+  }
+  c.SetOutput("output", out);
+}
+
+template <unsigned int D>
+void
+ConnectedComponents(StageContext & c)
+{
+  const auto labels = c.Input<LabelImage<D>>("input");
+  const auto connectivity = c.Parameters().Integer("connectivity");
+  if (connectivity != 1 && connectivity != D)
+  {
+    throw Error("connectivity", "takes 1 (face neighbours) or " + std::to_string(D) + " (all neighbours) in " +
+                                  std::to_string(D) + "D");
+  }
+  // Equal, non-zero neighbours are connected: each label's components become instances.
+  using InstanceImage = itk::Image<std::uint32_t, D>;
+  auto foreground = MaskImage<D>::New();
+  foreground->CopyInformation(labels);
+  foreground->SetRegions(labels->GetLargestPossibleRegion());
+  foreground->Allocate();
+  const size_t n = labels->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < n; ++i)
+  {
+    foreground->GetBufferPointer()[i] = labels->GetBufferPointer()[i] != 0;
+  }
+  auto components = itk::ScalarConnectedComponentImageFilter<LabelImage<D>, InstanceImage, MaskImage<D>>::New();
+  components->SetInput(labels);
+  components->SetMaskImage(foreground);
+  components->SetDistanceThreshold(0);
+  components->SetFullyConnected(connectivity == D);
+  auto relabel = itk::RelabelComponentImageFilter<InstanceImage, InstanceImage>::New();
+  relabel->SetInput(components->GetOutput());
+  relabel->SetMinimumObjectSize(c.Parameters().Integer("min-size"));
+  relabel->SetSortByObjectSize(true);
+  c.Progress().Watch(components, "components");
+  relabel->Update();
+  const auto count = relabel->GetNumberOfObjects();
+  if (count > 65535)
+  {
+    throw Error(c.InputName("input"), std::to_string(count) + " components: more than a label image holds (65535); "
+                                                               "raise --min-size");
+  }
+  auto out = LabelImage<D>::New();
+  out->CopyInformation(labels);
+  out->SetRegions(labels->GetLargestPossibleRegion());
+  out->Allocate();
+  for (size_t i = 0; i < n; ++i)
+  {
+    out->GetBufferPointer()[i] = static_cast<LabelPixel>(relabel->GetOutput()->GetBufferPointer()[i]);
+  }
+  c.SetOutput("output", out);
+  const auto & sizes = relabel->GetSizeOfObjectsInPixels();
+  c.Report(std::to_string(count) + " components" +
+           (count ? " (largest " + std::to_string(sizes.front()) + " voxels, smallest " + std::to_string(sizes.back()) +
+                      ")"
+                  : std::string()));
+}
+
+template <void (*F2)(StageContext &), void (*F3)(StageContext &)>
+void
+ByDimension(StageContext & c)
+{
+  c.Dimension() == 2 ? F2(c) : F3(c);
+}
+
+PortDescription
+LabelsOut(const std::string & doc)
+{
+  return OutputPort("output", PortKind::Labels, doc).Alias("o");
+}
+} // namespace
+
+void
+RegisterCommonStages(StageRegistry & registry)
+{
+  {
+    StageDescription s;
+    s.name = "info";
+    s.summary = "Size, spacing, origin, direction, pixel type and label histogram of an image";
+    s.perImage = false;
+    s.inputs = { InputPort("input", PortKind::File, "Image file (any ITK-readable format)").Alias("i").Positional(),
+                 InputPort("labels", PortKind::LabelTable, "Label table naming the labels in the histogram").Optional() };
+    s.run = Info;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "argmax";
+    s.summary = "Labels of the most probable class of a probability image";
+    s.inputs = { InputPort("input", PortKind::Probabilities, "Per-class probabilities").Alias("i"),
+                 InputPort("mask", PortKind::Mask, "Mask on the input's grid: voxels outside get --unlabelled").Optional() };
+    s.outputs = { LabelsOut("Label image of the most probable class (the input's label values)") };
+    s.parameters = { IntegerParameter("unlabelled", "0", "label",
+                                      "Label of voxels outside the mask or with all probabilities 0")
+                       .AtLeast(0)
+                       .AtMost(65535) };
+    s.run = ByDimension<ArgMax<2>, ArgMax<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "threshold";
+    s.summary = "Binary labels from one class's probability: the class where p >= threshold";
+    s.inputs = { InputPort("input", PortKind::Probabilities, "Per-class probabilities").Alias("i") };
+    s.outputs = { LabelsOut("Label image: the class's label where its probability reaches the threshold") };
+    s.parameters = {
+      IntegerParameter("class", "", "label", "The class (label value) whose probability is thresholded")
+        .AtLeast(0)
+        .AtMost(65535)
+        .WhenAbsent("the last class"),
+      RealParameter("threshold", "0.5", "probability", "Smallest probability labelled as the class").AtLeast(0).AtMost(1),
+      IntegerParameter("background", "0", "label", "Label of the other voxels").AtLeast(0).AtMost(65535),
+    };
+    s.run = ByDimension<Threshold<2>, Threshold<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "mask";
+    s.summary = "Labels kept inside a mask, set to one label outside";
+    s.inputs = { InputPort("input", PortKind::Labels, "Label image").Alias("i"),
+                 InputPort("mask", PortKind::Mask, "Mask on the input's grid, non-zero = inside") };
+    s.outputs = { LabelsOut("The labels inside the mask, --outside elsewhere") };
+    s.parameters = { IntegerParameter("outside", "0", "label", "Label outside the mask").AtLeast(0).AtMost(65535) };
+    s.run = ByDimension<Mask<2>, Mask<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "remap";
+    s.summary = "Label values mapped through a table, e.g. Cityscapes' 34 label ids to its 8 categories";
+    s.inputs = { InputPort("input", PortKind::Labels, "Label image").Alias("i"),
+                 InputPort("mapping", PortKind::File,
+                           "Label mapping (JSON): {\"mapping\": {\"from\": to, ...}, \"labels\": [output label table]}") };
+    s.outputs = { LabelsOut("The mapped labels, carrying the mapping's label table") };
+    s.parameters = { IntegerParameter("unmapped", "", "label", "Label for values the mapping does not list")
+                       .AtLeast(0)
+                       .AtMost(65535)
+                       .WhenAbsent("an error naming the first such voxel") };
+    s.run = ByDimension<Remap<2>, Remap<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "connected-components";
+    s.summary = "Instances from a semantic label image: connected components of each label, numbered by size";
+    s.source = "ITK ScalarConnectedComponentImageFilter and RelabelComponentImageFilter";
+    s.inputs = { InputPort("input", PortKind::Labels, "Label image (0 = background, not an instance)").Alias("i") };
+    s.outputs = { LabelsOut("Instances 1..N, 1 the largest; 0 background and removed components") };
+    s.parameters = {
+      IntegerParameter("connectivity", "1", "neighbourhood", "1 = face neighbours; 2 in 2D or 3 in 3D = all")
+        .AtLeast(1)
+        .AtMost(3),
+      IntegerParameter("min-size", "0", "voxels", "Components smaller than this are removed (set to 0)")
+        .AtLeast(0)
+        .AtMost(1e12),
+    };
+    s.run = ByDimension<ConnectedComponents<2>, ConnectedComponents<3>>;
+    registry.Add(s);
+  }
+}
+} // namespace tessera

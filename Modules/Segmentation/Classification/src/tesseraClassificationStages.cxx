@@ -1,0 +1,283 @@
+// The pixel classifiers as stages: k-means, Gaussian mixture EM, kNN (train and apply).
+#include "tesseraClassificationStages.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "tesseraFeatureImage.h"
+#include "tesseraGaussianMixtureImageFilter.h"
+#include "tesseraKNNImageFilter.h"
+
+namespace tessera
+{
+void
+AddClassifierPorts(StageDescription & stage, const std::string & inputDoc)
+{
+  stage.inputs.push_back(InputPort("input", PortKind::Image, inputDoc).Alias("i"));
+  stage.inputs.push_back(
+    InputPort("mask", PortKind::Mask, "Mask on the input's grid: only non-zero voxels are labelled, the rest get 0")
+      .Optional());
+  stage.inputs.push_back(
+    InputPort("labels", PortKind::LabelTable, "Label table naming and colouring the classes in the overlay").Optional());
+  stage.outputs.push_back(OutputPort("output", PortKind::Labels, "Label image (uint16)").Alias("o"));
+  stage.outputs.push_back(
+    OutputPort("probabilities", PortKind::Probabilities,
+               "Also write the per-class probabilities, one component per class of the carried label table "
+               "(e.g. .nii.gz + .labels.json, .nrrd)")
+      .Optional());
+  stage.outputs.push_back(OverlayPort("overlay", "output"));
+}
+
+namespace
+{
+ParameterDescription
+ClassesParameter()
+{
+  return IntegerParameter("classes", "3", "count", "Number of classes K; labels 1..K by increasing intensity")
+    .AtLeast(2)
+    .AtMost(1000)
+    .Alias("k");
+}
+
+/** Runs a pixel classifier filter on the stage's input and mask and hands over its outputs. */
+template <unsigned int D, typename TFilter>
+void
+RunClassifier(StageContext & c, TFilter * filter, const typename VectorImage<D>::Pointer & input)
+{
+  filter->SetInput(input);
+  filter->SetMaskImage(c.Input<MaskImage<D>>("mask"));
+  c.Progress().Watch(filter, "");
+  filter->Update();
+  c.SetOutput("output", filter->GetLabelOutput());
+  c.SetOutput("probabilities", filter->GetOutput());
+}
+
+template <unsigned int D>
+void
+RunKMeans(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  auto         filter = KMeansImageFilter<D>::New();
+  filter->SetNumberOfClasses(p.Count("classes"));
+  filter->SetRestarts(p.Count("restarts"));
+  filter->SetMaximumIterations(p.Count("iterations"));
+  filter->SetSeed(c.Options().seed);
+  filter->SetSoft(p.Boolean("soft"));
+  RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
+  const auto &       r = filter->GetResult();
+  std::ostringstream s;
+  s << "inertia " << std::setprecision(10) << r.inertia << " after " << r.iterations << " iterations; centroids:";
+  for (unsigned int k = 0; k < r.classes; ++k)
+  {
+    s << " " << k + 1 << "=(";
+    for (unsigned int a = 0; a < r.dimension; ++a)
+    {
+      s << (a ? "," : "") << std::setprecision(6) << r.centroids[k * r.dimension + a];
+    }
+    s << ")";
+  }
+  c.Report(s.str());
+}
+
+template <unsigned int D>
+void
+RunGMM(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  auto         filter = GaussianMixtureImageFilter<D>::New();
+  filter->SetNumberOfClasses(p.Count("classes"));
+  filter->SetSeed(c.Options().seed);
+  filter->SetMaximumIterations(p.Count("iterations"));
+  filter->SetTolerance(p.Real("tolerance"));
+  RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
+  const auto &       m = filter->GetModel();
+  std::ostringstream s;
+  s << "log-likelihood " << std::setprecision(8) << m.logLikelihood << " per voxel after " << m.iterations
+    << " EM iterations; classes (weight, mean):";
+  for (unsigned int k = 0; k < m.classes; ++k)
+  {
+    s << " " << k + 1 << "=(" << std::setprecision(4) << m.weights[k] << ", " << std::setprecision(6)
+      << m.means[k * m.dimension] << (m.dimension > 1 ? ", ..." : "") << ")";
+  }
+  c.Report(s.str());
+}
+
+KNNClassifier::Parameters
+KNNParameters(const StageContext & c)
+{
+  const auto &              p = c.Parameters();
+  KNNClassifier::Parameters k;
+  k.k = p.Count("neighbours");
+  k.features.localMeanRadius = p.Count("local-mean-radius");
+  k.features.position = p.Boolean("position");
+  k.features.positionWeight = p.Real("position-weight");
+  k.maximumSamples = p.Count("max-samples");
+  k.seed = c.Options().seed;
+  if (p.Has("ignore-label"))
+  {
+    for (const auto l : p.IntegerList("ignore-label"))
+    {
+      k.ignoreLabels.push_back(static_cast<LabelPixel>(l));
+    }
+  }
+  return k;
+}
+
+template <unsigned int D>
+void
+TrainKNN(StageContext & c)
+{
+  const auto & images = c.InputPaths("input");
+  const auto & labelImages = c.InputPaths("label-image");
+  if (images.size() != labelImages.size())
+  {
+    throw Error("label-image", "give one label image per training image (" + std::to_string(images.size()) +
+                                 " images, " + std::to_string(labelImages.size()) + " label images)");
+  }
+  auto classifier = std::make_shared<KNNClassifier>(KNNParameters(c));
+  for (size_t i = 0; i < images.size(); ++i)
+  {
+    const auto image = ReadIntensityImage<D>(images[i]);
+    CheckFinite<D>(image.GetPointer(), images[i]);
+    const auto labels = ReadLabelImage<D>(labelImages[i]);
+    CheckSameGrid(image.GetPointer(), images[i], labels.GetPointer(), labelImages[i]);
+    const auto features = BuildFeatureImage<D>(image.GetPointer(), classifier->GetParameters().features);
+    classifier->AddTrainingPixels(features->GetBufferPointer(), features->GetLargestPossibleRegion().GetNumberOfPixels(),
+                                  features->GetNumberOfComponentsPerPixel(), image->GetNumberOfComponentsPerPixel(),
+                                  labels->GetBufferPointer(), nullptr);
+    c.Progress().Report(static_cast<double>(i + 1) / static_cast<double>(images.size() + 1));
+  }
+  classifier->Train();
+  c.SetWriter("model", [classifier](const std::string & path) { classifier->Save(path); });
+  c.Report("kNN model with " + std::to_string(classifier->NumberOfClasses()) + " classes and " +
+           std::to_string(classifier->Dimension()) + " features per pixel");
+}
+
+template <unsigned int D>
+void
+ApplyKNN(StageContext & c)
+{
+  const std::string model = c.InputPaths("model").at(0);
+  auto              classifier = std::make_shared<const KNNClassifier>(KNNClassifier::Load(model));
+  const auto        image = c.Input<VectorImage<D>>("input");
+  if (image->GetNumberOfComponentsPerPixel() != classifier->Channels())
+  {
+    throw Error(c.InputName("input"), "has " + std::to_string(image->GetNumberOfComponentsPerPixel()) +
+                                        " channel(s) but the model " + model + " was trained on " +
+                                        std::to_string(classifier->Channels()));
+  }
+  auto filter = KNNImageFilter<D>::New();
+  filter->SetClassifier(classifier);
+  RunClassifier<D>(c, filter.GetPointer(), BuildFeatureImage<D>(image.GetPointer(), classifier->GetParameters().features));
+}
+
+template <void (*F2)(StageContext &), void (*F3)(StageContext &)>
+void
+ByDimension(StageContext & c)
+{
+  c.Dimension() == 2 ? F2(c) : F3(c);
+}
+} // namespace
+
+void
+RegisterClassificationStages(StageRegistry & registry)
+{
+  {
+    StageDescription s;
+    s.name = "kmeans";
+    s.summary = "Unsupervised k-means classification (k-means++ seeding, restarts)";
+    s.source = "Lloyd 1982; k-means++: Arthur and Vassilvitskii 2007";
+    s.seeded = true;
+    AddClassifierPorts(s, "Image to classify: scalar, RGB or multi-component, 2D or 3D");
+    s.parameters = {
+      ClassesParameter(),
+      IntegerParameter("restarts", "3", "count", "Independent k-means++ starts; the lowest inertia wins").AtLeast(1).AtMost(1000),
+      IntegerParameter("iterations", "300", "count", "Most Lloyd iterations per start").AtLeast(1).AtMost(100000),
+      BooleanParameter("soft", "Soft probabilities by distance instead of one-hot"),
+    };
+    s.run = ByDimension<RunKMeans<2>, RunKMeans<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "gmm";
+    s.summary = "Gaussian mixture model fitted by EM (k-means init): posteriors and labels";
+    s.source = "Dempster, Laird, Rubin 1977";
+    s.seeded = true;
+    AddClassifierPorts(s, "Image to classify: scalar, RGB or multi-component, 2D or 3D");
+    s.parameters = {
+      ClassesParameter(),
+      IntegerParameter("iterations", "100", "count", "Most EM iterations").AtLeast(1).AtMost(100000),
+      RealParameter("tolerance", "1e-3", "nats per voxel",
+                    "EM stops when the mean log-likelihood per voxel gains less than this")
+        .Above(0)
+        .AtMost(1),
+    };
+    s.run = ByDimension<RunGMM<2>, RunGMM<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "knn train";
+    s.summary = "Train a k-nearest-neighbour pixel classifier from (image, label image) pairs";
+    s.source = "Cover and Hart 1967";
+    s.seeded = true;
+    s.perImage = false;
+    s.inputs = {
+      InputPort("input", PortKind::File, "Training image(s): scalar, RGB or multi-component").Alias("i").Multiple(),
+      InputPort("label-image", PortKind::File, "Label image of each training image, on its grid, in the same order")
+        .Alias("l")
+        .Multiple(),
+    };
+    s.outputs = { OutputPort("model", PortKind::File, "kNN model to write (OpenCV FileStorage)")
+                    .Alias("m")
+                    .Extensions({ ".yml", ".yml.gz", ".yaml", ".xml", ".xml.gz", ".json" }) };
+    s.parameters = {
+      IntegerParameter("neighbours", "5", "count", "Neighbours that vote (k)").AtLeast(1).AtMost(1000),
+      IntegerParameter("local-mean-radius", "0", "voxels",
+                       "Add each channel's local mean over a (2r+1)^D box of radius r (0 = off)")
+        .AtLeast(0)
+        .AtMost(50),
+      BooleanParameter("position", "Add the physical position (mm) as features"),
+      RealParameter("position-weight", "1", "unitless",
+                    "Weight of the standardised position features (1 = as much as one channel)")
+        .Above(0)
+        .AtMost(1000),
+      IntegerParameter("max-samples", "200000", "count", "Training pixels kept, drawn at random (seeded) from all pairs")
+        .AtLeast(1)
+        .AtMost(100000000),
+      ListParameter("ignore-label", ParameterType::IntegerList, "label",
+                    "Label value(s) not used for training, e.g. void")
+        .AtLeast(0)
+        .AtMost(65535)
+        .WhenAbsent("none"),
+    };
+    s.run = [](StageContext & c) {
+      const unsigned int d = ReadImageInfo(c.InputPaths("input").at(0)).dimension;
+      if (d == 2)
+      {
+        TrainKNN<2>(c);
+      }
+      else if (d == 3)
+      {
+        TrainKNN<3>(c);
+      }
+      else
+      {
+        throw Error(c.InputPaths("input").at(0), "is a " + std::to_string(d) + "D image; Tessera handles 2D and 3D");
+      }
+    };
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "knn apply";
+    s.summary = "Label an image with a trained kNN model";
+    AddClassifierPorts(s, "Image to label, with the channels the model was trained on");
+    s.inputs.insert(s.inputs.begin() + 1,
+                    InputPort("model", PortKind::File, "kNN model written by `tessera knn train`").Alias("m"));
+    s.run = ByDimension<ApplyKNN<2>, ApplyKNN<3>>;
+    registry.Add(s);
+  }
+}
+} // namespace tessera
