@@ -233,7 +233,7 @@ TEST_F(Learning, BadInputIsRejectedWithoutOutput)
 {
   const auto out = (s_Dir / "bad.png").string();
   ExpectRejected(Tessera("predict -m " + (s_Dir / "missing.pt").string() + " -i " + Isbi("image", 25) + " -o " + out),
-                 "missing.pt", "not found", out);
+                 "missing.pt", "no such file", out);
   const auto corrupt = s_Dir / "corrupt.pt";
   std::ofstream(corrupt) << "garbage";
   ExpectRejected(Tessera("predict -m " + corrupt.string() + " -i " + Isbi("image", 25) + " -o " + out), "corrupt.pt",
