@@ -7,7 +7,7 @@
 
 #include "tesseraError.h"
 #include "tesseraRegionAdjacencyGraph.h"
-#include "tesseraRegionMerging.h"
+#include "tesseraRegionMerger.h"
 
 namespace tessera
 {

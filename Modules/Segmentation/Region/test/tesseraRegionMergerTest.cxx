@@ -1,4 +1,4 @@
-#include "tesseraRegionMerging.h"
+#include "tesseraRegionMerger.h"
 
 #include <cmath>
 #include <cstdlib>
