@@ -1,11 +1,10 @@
 #include "tesseraMergeHierarchy.h"
 
 #include <cmath>
-#include <functional>
 #include <iomanip>
-#include <numeric>
 #include <sstream>
 
+#include "tesseraDisjointSets.h"
 #include "tesseraError.h"
 
 namespace tessera
@@ -28,25 +27,16 @@ MergeHierarchy::LabelMap(std::size_t level) const
   {
     throw Error("level", "the hierarchy has " + std::to_string(m_Steps.size()) + " merges, not " + std::to_string(level));
   }
-  std::vector<LabelPixel> parent(65536);
-  std::iota(parent.begin(), parent.end(), LabelPixel{ 0 });
-  std::function<LabelPixel(LabelPixel)> find = [&](LabelPixel x) {
-    while (parent[x] != x)
-    {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
+  DisjointSets<LabelPixel> sets(65536);
   for (std::size_t k = 0; k < level; ++k)
   {
     // `into` keeps its label: it is the root of its set when the merge happens.
-    parent[find(m_Steps[k].from)] = find(m_Steps[k].into);
+    sets.Join(m_Steps[k].from, m_Steps[k].into);
   }
   std::vector<LabelPixel> map(65536);
   for (std::size_t l = 0; l < 65536; ++l)
   {
-    map[l] = find(static_cast<LabelPixel>(l));
+    map[l] = sets.Find(static_cast<LabelPixel>(l));
   }
   return map;
 }

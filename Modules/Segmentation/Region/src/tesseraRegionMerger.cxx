@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "tesseraDisjointSets.h"
 #include "tesseraError.h"
 
 namespace tessera
@@ -51,25 +52,15 @@ struct RegionMerger<D>::Impl
     }
   };
 
-  std::vector<Node>          nodes;
-  std::vector<EdgeRecord>    edges;
-  std::vector<int>           vertexOfLabel; // 65536
-  std::vector<std::uint32_t> parent;        // union-find over vertices
-  std::vector<std::int64_t>  slot;          // scratch per vertex: edge id to it, -1
-  std::size_t                alive = 0;
-  MergeWeightFunction<D>     weight;
-  MergeHierarchy             hierarchy;
+  std::vector<Node>           nodes;
+  std::vector<EdgeRecord>     edges;
+  std::vector<int>            vertexOfLabel; // 65536
+  DisjointSets<std::uint32_t> merged;        // vertices merged into one region
+  std::vector<std::int64_t>   slot;          // scratch per vertex: edge id to it, -1
+  std::size_t                 alive = 0;
+  MergeWeightFunction<D>      weight;
+  MergeHierarchy              hierarchy;
   typename LabelImage<D>::ConstPointer labels;
-
-  std::uint32_t Find(std::uint32_t x)
-  {
-    while (parent[x] != x)
-    {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  }
 
   double Weight(std::uint32_t e) const
   {
@@ -152,7 +143,7 @@ struct RegionMerger<D>::Impl
     std::vector<std::uint32_t>().swap(A.edges);
     ++A.version;
     ++B.version;
-    parent[from] = into;
+    merged.Join(from, into);
     --alive;
     hierarchy.Append({ A.stats.label, B.stats.label, w, B.stats.size });
   }
@@ -187,7 +178,7 @@ RegionMerger<D>::RegionMerger(const RegionAdjacencyGraph<D> & rag, MergeWeightFu
   I.labels = rag.Labels();
   I.nodes.resize(nv);
   I.vertexOfLabel.assign(65536, -1);
-  I.parent.resize(nv);
+  I.merged = DisjointSets<std::uint32_t>(nv);
   I.slot.assign(nv, -1);
   I.alive = nv;
   std::vector<LabelPixel> regions(nv);
@@ -195,7 +186,6 @@ RegionMerger<D>::RegionMerger(const RegionAdjacencyGraph<D> & rag, MergeWeightFu
   {
     I.nodes[v].stats = g[v];
     I.vertexOfLabel[g[v].label] = static_cast<int>(v);
-    I.parent[v] = static_cast<std::uint32_t>(v);
     regions[v] = g[v].label;
   }
   I.hierarchy = MergeHierarchy(std::move(regions));
@@ -314,7 +304,7 @@ RegionMerger<D>::ThresholdCut(double threshold)
   std::size_t merges = 0;
   for (const auto & c : candidates)
   {
-    const std::uint32_t ra = I.Find(c.u), rb = I.Find(c.v);
+    const std::uint32_t ra = I.merged.Find(c.u), rb = I.merged.Find(c.v);
     if (ra != rb)
     {
       I.Merge(ra, rb, c.key.w);
