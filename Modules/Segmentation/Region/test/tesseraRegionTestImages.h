@@ -1,11 +1,12 @@
 #ifndef tesseraRegionTestImages_h
 #define tesseraRegionTestImages_h
 
-// Synthetic images for the Region module's tests.
+// Synthetic images and label images for the Region module's tests.
 #include <array>
 #include <functional>
 
 #include "itkImageRegionIteratorWithIndex.h"
+#include "itkSLICImageFilter.h"
 #include "tesseraImageTypes.h"
 
 namespace tessera::testing
@@ -96,6 +97,27 @@ Differences(const LabelImage<D> * a, const LabelImage<D> * b)
     d += a->GetBufferPointer()[i] != b->GetBufferPointer()[i];
   }
   return d;
+}
+
+/** Supervoxels of a scalar volume by ITK SLIC (3 iterations, grid size in voxels), labelled
+ * from 1 so that every supervoxel is a region. */
+inline LabelImage<3>::Pointer
+SlicSupervoxels(const itk::Image<float, 3> * image, unsigned int gridSize)
+{
+  auto slic = itk::SLICImageFilter<itk::Image<float, 3>, LabelImage<3>>::New();
+  slic->SetInput(image);
+  slic->SetSuperGridSize(gridSize);
+  slic->SetMaximumNumberOfIterations(3);
+  // ITK 5.2's connectivity enforcement races between threads (ITK issue #4711) and crashes;
+  // disconnected supervoxels are fine for a region adjacency graph.
+  slic->SetEnforceConnectivity(false);
+  slic->Update();
+  LabelImage<3>::Pointer labels = slic->GetOutput();
+  for (std::size_t i = 0; i < labels->GetBufferedRegion().GetNumberOfPixels(); ++i)
+  {
+    labels->GetBufferPointer()[i] += 1;
+  }
+  return labels;
 }
 } // namespace tessera::testing
 
