@@ -4,6 +4,8 @@
 // Synthetic images and label images for the Region module's tests.
 #include <array>
 #include <functional>
+#include <sstream>
+#include <string>
 
 #include "itkImageRegionIteratorWithIndex.h"
 #include "itkSLICImageFilter.h"
@@ -118,6 +120,15 @@ SlicSupervoxels(const itk::Image<float, 3> * image, unsigned int gridSize)
     labels->GetBufferPointer()[i] += 1;
   }
   return labels;
+}
+
+/** What an ITK object's Print() writes (PrintSelf with its superclasses'). */
+inline std::string
+Printed(const itk::LightObject * object)
+{
+  std::ostringstream s;
+  object->Print(s);
+  return s.str();
 }
 } // namespace tessera::testing
 

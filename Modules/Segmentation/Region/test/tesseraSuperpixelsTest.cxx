@@ -181,3 +181,17 @@ TEST(Superpixels, DubaiAerialAchievableAccuracy)
               << q.boundaryRecall << ", UE " << q.undersegmentationError << std::endl;
   }
 }
+
+TEST(Superpixels, PrintSelfListsTheOptions)
+{
+  auto f = SuperpixelImageFilter<2>::New();
+  f->SetMethod(SuperpixelMethod::SLICO);
+  f->SetNumberOfSegments(250);
+  const std::string s = Printed(f);
+  for (const char * line : { "Method: slico", "Segments: 250", "Compactness: 10", "Iterations: 10", "Lab: On",
+                             "Scale: 300", "Sigma: 0.5", "MinimumSize: 50", "SeedsLevels: 4", "SeedsBins: 5",
+                             "NumberOfSegments: 0" })
+  {
+    EXPECT_NE(s.find(line), std::string::npos) << line << " not in\n" << s;
+  }
+}
