@@ -1,7 +1,7 @@
 #ifndef tesseraRegionTestImages_h
 #define tesseraRegionTestImages_h
 
-// Synthetic images and label images for the Region module's tests.
+// Synthetic images and label images for the Region module's tests, and two checks on filters.
 #include <array>
 #include <functional>
 #include <sstream>
@@ -9,6 +9,7 @@
 
 #include "itkImageRegionIteratorWithIndex.h"
 #include "itkSLICImageFilter.h"
+#include "tesseraError.h"
 #include "tesseraImageTypes.h"
 
 namespace tessera::testing
@@ -129,6 +130,22 @@ Printed(const itk::LightObject * object)
   std::ostringstream s;
   object->Print(s);
   return s.str();
+}
+
+/** The subject of the tessera::Error that run() throws, "no error" when it throws none: which
+ * option a bad input is blamed on. */
+inline std::string
+ErrorSubject(const std::function<void()> & run)
+{
+  try
+  {
+    run();
+  }
+  catch (const Error & e)
+  {
+    return e.Subject();
+  }
+  return "no error";
 }
 } // namespace tessera::testing
 

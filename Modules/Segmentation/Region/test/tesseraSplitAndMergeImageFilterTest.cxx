@@ -149,15 +149,7 @@ TEST(SplitAndMerge, BadParameters)
     auto f = SplitAndMergeImageFilter<2>::New();
     f->SetInput(image);
     setup(f);
-    try
-    {
-      f->Update();
-    }
-    catch (const Error & e)
-    {
-      return e.Subject();
-    }
-    return std::string("no error");
+    return ErrorSubject([&] { f->Update(); });
   };
   EXPECT_EQ(subject([](auto * f) { f->SetThreshold(0.0); }), "--threshold");
   EXPECT_EQ(subject([](auto * f) { f->SetThreshold(-2.0); }), "--threshold");

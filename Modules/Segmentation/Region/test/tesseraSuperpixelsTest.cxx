@@ -128,15 +128,7 @@ TEST(Superpixels, BadOptions)
   auto subject = [&](const std::function<void(SuperpixelOptions &)> & change) {
     SuperpixelOptions o;
     change(o);
-    try
-    {
-      ComputeSuperpixels<2>(image, o);
-    }
-    catch (const Error & e)
-    {
-      return e.Subject();
-    }
-    return std::string("no error");
+    return ErrorSubject([&] { ComputeSuperpixels<2>(image, o); });
   };
   EXPECT_EQ(subject([](auto & o) { o.segments = 0; }), "--segments");
   EXPECT_EQ(subject([](auto & o) { o.compactness = 0; }), "--compactness");

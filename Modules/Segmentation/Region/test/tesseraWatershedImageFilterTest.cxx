@@ -165,15 +165,7 @@ TEST(Watershed, BadInput)
     auto f = WatershedSegmentationImageFilter<2>::New();
     f->SetInput(image);
     setup(f);
-    try
-    {
-      f->Update();
-      ADD_FAILURE() << "no error for " << subject;
-    }
-    catch (const Error & e)
-    {
-      EXPECT_EQ(e.Subject(), subject) << e.what();
-    }
+    EXPECT_EQ(ErrorSubject([&] { f->Update(); }), subject);
   };
   expectError("--level", [](auto * f) { f->SetLevel(-0.1); });
   expectError("--level", [](auto * f) { f->SetLevel(1.0); });
