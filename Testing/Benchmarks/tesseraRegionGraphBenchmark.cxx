@@ -12,7 +12,7 @@
 #include <string>
 
 #include "tesseraImageUtilities.h"
-#include "tesseraRegionMerging.h"
+#include "tesseraRegionMerger.h"
 
 namespace
 {

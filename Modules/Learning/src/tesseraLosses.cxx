@@ -1,5 +1,6 @@
 #include "tesseraLosses.h"
 
+#include <functional>
 #include <sstream>
 
 #include "tesseraError.h"
@@ -66,6 +67,25 @@ Zero(const torch::Tensor & logits)
   return logits.sum() * 0;
 }
 
+/** Class-weighted mean over classes of 1 - score, where score(intersection, total) compares the
+ * softmax with the one-hot target per class (total: the sum of both): Dice and soft Jaccard. */
+torch::Tensor
+SoftOverlapLoss(const torch::Tensor & logits, const torch::Tensor & target, const std::vector<double> & classWeights,
+                int64_t ignoreIndex, const char * weightsName,
+                const std::function<torch::Tensor(const torch::Tensor &, const torch::Tensor &)> & score)
+{
+  const Flat    f = Flatten(logits, target, ignoreIndex);
+  const int64_t C = logits.size(1);
+  const auto    w = Weights(classWeights, C, logits, weightsName);
+  if (f.target.numel() == 0)
+    return Zero(logits);
+  const auto p = torch::softmax(f.logits, 1);
+  const auto y = torch::one_hot(f.target, C).to(p.scalar_type());
+  const auto intersection = (p * y).sum(0);
+  const auto total = p.sum(0) + y.sum(0);
+  return (w * (1 - score(intersection, total))).sum() / w.sum();
+}
+
 /** Gradient of the Lovász extension of the Jaccard loss w.r.t. sorted errors (Berman et al., Alg. 1). */
 torch::Tensor
 LovaszGrad(const torch::Tensor & fgSorted)
@@ -121,17 +141,10 @@ torch::Tensor
 DiceLoss(const torch::Tensor & logits, const torch::Tensor & target, const std::vector<double> & classWeights,
          double smooth, int64_t ignoreIndex)
 {
-  const Flat    f = Flatten(logits, target, ignoreIndex);
-  const int64_t C = logits.size(1);
-  const auto    w = Weights(classWeights, C, logits, "dice class_weights");
-  if (f.target.numel() == 0)
-    return Zero(logits);
-  const auto p = torch::softmax(f.logits, 1);
-  const auto y = torch::one_hot(f.target, C).to(p.scalar_type());
-  const auto intersection = (p * y).sum(0);
-  const auto denominator = p.sum(0) + y.sum(0);
-  const auto dice = (2 * intersection + smooth) / (denominator + smooth);
-  return (w * (1 - dice)).sum() / w.sum();
+  return SoftOverlapLoss(logits, target, classWeights, ignoreIndex, "dice class_weights",
+                         [smooth](const torch::Tensor & intersection, const torch::Tensor & total) {
+                           return (2 * intersection + smooth) / (total + smooth);
+                         });
 }
 
 torch::Tensor
@@ -181,17 +194,11 @@ torch::Tensor
 SoftJaccardLoss(const torch::Tensor & logits, const torch::Tensor & target, const std::vector<double> & classWeights,
                 double smooth, int64_t ignoreIndex)
 {
-  const Flat    f = Flatten(logits, target, ignoreIndex);
-  const int64_t C = logits.size(1);
-  const auto    w = Weights(classWeights, C, logits, "jaccard class_weights");
-  if (f.target.numel() == 0)
-    return Zero(logits);
-  const auto p = torch::softmax(f.logits, 1);
-  const auto y = torch::one_hot(f.target, C).to(p.scalar_type());
-  const auto intersection = (p * y).sum(0);
-  const auto union_ = p.sum(0) + y.sum(0) - intersection;
-  const auto jaccard = (intersection + smooth) / (union_ + smooth);
-  return (w * (1 - jaccard)).sum() / w.sum();
+  return SoftOverlapLoss(logits, target, classWeights, ignoreIndex, "jaccard class_weights",
+                         [smooth](const torch::Tensor & intersection, const torch::Tensor & total) {
+                           const auto union_ = total - intersection;
+                           return (intersection + smooth) / (union_ + smooth);
+                         });
 }
 
 // ---------------------------------------------------------------------------------------------

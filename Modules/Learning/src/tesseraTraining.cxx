@@ -300,80 +300,114 @@ Fixed(double v, int precision = 6)
   return s.str();
 }
 
-template <unsigned int D>
-void
-Train(const TrainingRequest & request, TrainingConfig c)
+// NaN (no validation set) is written as null.
+nlohmann::json
+JsonNumber(double v)
 {
-  const auto start = Clock::now();
-  if (c.output.empty())
-    throw Error(request.config, "output: no output folder (set \"output\" or --output)");
-  const fs::path out(c.output);
-  const std::string bestPath = (out / "best.pt").string(), lastPath = (out / "last.pt").string(),
-                    csvPath = (out / "training.csv").string();
-  auto loss = CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
-  loss.SetIgnoreIndex(-1);
+  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+}
 
-  // Resume: the checkpoint decides the state; the config must describe the same network.
-  LoadedModel resumed;
-  if (request.resume)
-  {
-    resumed = LoadModel(lastPath);
-    if (resumed.trainingState.is_null())
-      throw Error(lastPath, "is not a training checkpoint (no training state)");
-  }
+/** The files a run writes into its output folder. */
+struct OutputFiles
+{
+  explicit OutputFiles(const fs::path & folder)
+    : best((folder / "best.pt").string())
+    , last((folder / "last.pt").string())
+    , csv((folder / "training.csv").string())
+  {}
+  std::string best, last, csv;
+};
+
+/** The data sets, normalised, and how training crops are drawn from them. */
+struct TrainingData
+{
+  std::vector<Sample>                train, val;
+  std::vector<double>                mean, stdev; ///< per channel: the normalisation saved with the model
+  std::discrete_distribution<size_t> pick;        ///< which training image a crop comes from
+  int                                steps = 0;   ///< optimiser steps per epoch
+};
+
+// The checkpoint decides a resumed run's state; its seed too, unless one is given.
+LoadedModel
+LoadResumeCheckpoint(const std::string & lastPath)
+{
+  LoadedModel resumed = LoadModel(lastPath);
+  if (resumed.trainingState.is_null())
+    throw Error(lastPath, "is not a training checkpoint (no training state)");
+  return resumed;
+}
+
+// Seeds LibTorch (initialisation) with the run's seed, which also drives sampling and augmentation.
+uint64_t
+SeedRun(const TrainingRequest & request, const LoadedModel & resumed)
+{
   uint64_t seed = request.seedGiven ? request.seed : std::random_device{}();
   if (request.resume && !request.seedGiven)
     seed = resumed.trainingState.value("seed", seed);
   torch::manual_seed(seed);
   if (torch::cuda::is_available())
     torch::cuda::manual_seed_all(seed);
+  return seed;
+}
 
-  // Data.
-  std::vector<Sample> train, val;
-  int                 channels = c.inChannelsGiven ? c.network.inChannels : 0;
+// Reads the training and validation sets; all images must have the channels of network.in_channels,
+// or of the first image when it is not given (then it is set from it).
+template <unsigned int D>
+void
+ReadSets(const TrainingRequest & request, TrainingConfig & c, TrainingData & data)
+{
+  int channels = c.inChannelsGiven ? c.network.inChannels : 0;
   {
     ProgressReporter progress("train: reading " + std::to_string(c.train.images.size()) + " training images", request.quiet);
-    train = LoadSet<D>(c, c.train, channels, progress);
+    data.train = LoadSet<D>(c, c.train, channels, progress);
     progress.Done();
   }
   if (!c.val.images.empty())
   {
     ProgressReporter progress("train: reading " + std::to_string(c.val.images.size()) + " validation images", request.quiet);
-    val = LoadSet<D>(c, c.val, channels, progress);
+    data.val = LoadSet<D>(c, c.val, channels, progress);
     progress.Done();
   }
   c.network.inChannels = channels;
-  // Normalisation: per-channel mean and standard deviation of the training images.
-  std::vector<double> mean(channels, 0.0), stdev(channels, 0.0);
-  if (request.resume)
+}
+
+// Per-channel mean and standard deviation of the training images; a constant channel gets
+// deviation 1 so that normalising it cannot divide by zero.
+void
+ChannelStatistics(const std::vector<Sample> & train, int channels, std::vector<double> & mean, std::vector<double> & stdev)
+{
+  mean.assign(channels, 0.0);
+  stdev.assign(channels, 0.0);
+  std::vector<double> sum(channels, 0.0), sum2(channels, 0.0);
+  double              count = 0;
+  for (const auto & s : train)
   {
-    mean = resumed.info.mean;
-    stdev = resumed.info.std;
-  }
-  else
-  {
-    std::vector<double> sum(channels, 0.0), sum2(channels, 0.0);
-    double              count = 0;
-    for (const auto & s : train)
-    {
-      const auto x = s.image.to(torch::kDouble).reshape({ channels, -1 });
-      for (int k = 0; k < channels; ++k)
-      {
-        sum[k] += x[k].sum().item<double>();
-        sum2[k] += (x[k] * x[k]).sum().item<double>();
-      }
-      count += static_cast<double>(x.size(1));
-    }
+    const auto x = s.image.to(torch::kDouble).reshape({ channels, -1 });
     for (int k = 0; k < channels; ++k)
     {
-      mean[k] = sum[k] / count;
-      stdev[k] = std::sqrt(std::max(0.0, sum2[k] / count - mean[k] * mean[k]));
-      if (!(stdev[k] > 1e-12))
-        stdev[k] = 1.0;
+      sum[k] += x[k].sum().item<double>();
+      sum2[k] += (x[k] * x[k]).sum().item<double>();
     }
+    count += static_cast<double>(x.size(1));
   }
-  const auto m = torch::tensor(mean, torch::kDouble).to(torch::kFloat), sd = torch::tensor(stdev, torch::kDouble).to(torch::kFloat);
-  for (auto * set : { &train, &val })
+  for (int k = 0; k < channels; ++k)
+  {
+    mean[k] = sum[k] / count;
+    stdev[k] = std::sqrt(std::max(0.0, sum2[k] / count - mean[k] * mean[k]));
+    if (!(stdev[k] > 1e-12))
+      stdev[k] = 1.0;
+  }
+}
+
+// Normalises every image with data.mean and data.stdev, then resamples images and labels by
+// data.input_scale: once here rather than in every crop.
+void
+NormaliseSets(TrainingData & data, const TrainingConfig & c)
+{
+  const int  channels = c.network.inChannels;
+  const auto m = torch::tensor(data.mean, torch::kDouble).to(torch::kFloat),
+             sd = torch::tensor(data.stdev, torch::kDouble).to(torch::kFloat);
+  for (auto * set : { &data.train, &data.val })
     for (auto & s : *set)
     {
       std::vector<int64_t> shape(s.image.dim(), 1);
@@ -386,22 +420,55 @@ Train(const TrainingRequest & request, TrainingConfig c)
         s.label = ResizeLabels(s.label, size).contiguous();
       }
     }
+}
+
+// Crops come from the training images in proportion to their pixels; by default an epoch
+// covers as many pixels as the training set holds.
+void
+PlanCrops(TrainingData & data, const TrainingConfig & c)
+{
   std::vector<double> weights;
   double              trainPixels = 0;
-  for (const auto & s : train)
+  for (const auto & s : data.train)
   {
     weights.push_back(static_cast<double>(s.label.numel()));
     trainPixels += static_cast<double>(s.label.numel());
   }
-  const std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  data.pick = std::discrete_distribution<size_t>(weights.begin(), weights.end());
   double cropPixels = 1;
   for (auto v : c.cropSize)
     cropPixels *= static_cast<double>(v);
-  const int steps = c.stepsPerEpoch > 0 ? c.stepsPerEpoch
-                                        : std::max(1, static_cast<int>(std::ceil(trainPixels / cropPixels / c.batchSize)));
+  data.steps = c.stepsPerEpoch > 0 ? c.stepsPerEpoch
+                                   : std::max(1, static_cast<int>(std::ceil(trainPixels / cropPixels / c.batchSize)));
+}
 
-  // Network and optimiser.
-  const torch::Device device = DefaultDevice();
+// Reads and prepares the data; a resumed run keeps the checkpoint's normalisation.
+template <unsigned int D>
+TrainingData
+LoadTrainingData(const TrainingRequest & request, TrainingConfig & c, const LoadedModel & resumed)
+{
+  TrainingData data;
+  ReadSets<D>(request, c, data);
+  if (request.resume)
+  {
+    data.mean = resumed.info.mean;
+    data.stdev = resumed.info.std;
+  }
+  else
+  {
+    ChannelStatistics(data.train, c.network.inChannels, data.mean, data.stdev);
+  }
+  NormaliseSets(data, c);
+  PlanCrops(data, c);
+  return data;
+}
+
+// The network to train, on the device in training mode: the checkpoint's when resuming (the
+// config must describe the same network), else a new one. Crops must fit its size multiple.
+SegmentationNetworkPointer
+PrepareNetwork(const TrainingRequest & request, const TrainingConfig & c, const LoadedModel & resumed,
+               const std::string & lastPath, torch::Device device)
+{
   SegmentationNetworkPointer net;
   if (request.resume)
   {
@@ -419,18 +486,36 @@ Train(const TrainingRequest & request, TrainingConfig c)
                                     std::to_string(net->SizeMultiple()) + " (2^depth for a U-Net)");
   net->to(device);
   net->train();
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.learningRate).weight_decay(c.weightDecay));
+  return net;
+}
 
+// What a model file records besides the weights: how to prepare an image and read the output.
+ModelInfo
+DescribeModel(const TrainingConfig & c, const TrainingData & data)
+{
   ModelInfo info;
   info.network = c.network;
-  info.mean = mean;
-  info.std = stdev;
+  info.mean = data.mean;
+  info.std = data.stdev;
   info.outputValues = c.outputValues;
   info.labelTable = c.labelTable;
   info.cropSize = c.cropSize;
   info.inputScale = c.inputScale;
+  return info;
+}
 
-  // Training state (saved in last.pt for --resume).
+// The training state saved in last.pt for --resume: a fresh one, or the checkpoint's, whose
+// optimiser state then is restored too.
+nlohmann::json
+InitialState(const TrainingRequest & request, const TrainingConfig & c, uint64_t seed, const LoadedModel & resumed,
+             const std::string & lastPath, torch::optim::Adam & optimizer)
+{
+  if (request.resume)
+  {
+    LoadOptimizerState(lastPath, optimizer);
+    optimizer.zero_grad();
+    return resumed.trainingState;
+  }
   nlohmann::json state;
   state["seed"] = seed;
   state["epoch"] = 0;
@@ -440,130 +525,227 @@ Train(const TrainingRequest & request, TrainingConfig c)
   state["plateau_best"] = nullptr;
   state["plateau_count"] = 0;
   state["rows"] = nlohmann::json::array();
-  if (request.resume)
-  {
-    state = resumed.trainingState;
-    LoadOptimizerState(lastPath, optimizer);
-    optimizer.zero_grad();
-  }
-  double lr = state["lr"].get<double>();
-  auto   setLearningRate = [&](double value) {
-    for (auto & group : optimizer.param_groups())
-      static_cast<torch::optim::AdamOptions &>(group.options()).lr(value);
-  };
-  setLearningRate(lr);
+  return state;
+}
+
+// Adam keeps its learning rate in every parameter group.
+void
+SetLearningRate(torch::optim::Adam & optimizer, double lr)
+{
+  for (auto & group : optimizer.param_groups())
+    static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+}
+
+// Creates the output folder and keeps the config there beside the checkpoints.
+void
+PrepareOutputFolder(const TrainingRequest & request, const TrainingConfig & c)
+{
+  const fs::path  out(c.output);
   std::error_code ec;
   fs::create_directories(out, ec);
   if (!fs::is_directory(out))
     throw Error(c.output, "cannot create the output folder");
-  {
-    std::ifstream     in(request.config);
-    std::stringstream text;
-    text << in.rdbuf();
-    WriteTextFile((out / "config.json").string(), text.str());
-  }
-  const bool higherIsBetter = c.monitor == "val_miou" && !val.empty();
-  if (!request.quiet)
-  {
-    std::cout << "train: " << train.size() << " training, " << val.size() << " validation images; " << c.Classes()
-              << " classes; " << c.network.architecture << " (" << net->parameters().size() << " tensors, ";
-    int64_t n = 0;
-    for (const auto & p : net->parameters())
-      n += p.numel();
-    std::cout << n << " parameters) on " << (device.is_cuda() ? "CUDA" : "CPU") << " with " << at::get_num_threads()
-              << " threads; loss " << loss.Describe() << "; " << steps << " steps of " << c.batchSize
-              << " per epoch; seed " << seed << std::endl;
-  }
-  auto csv = [&]() {
-    std::ostringstream s;
-    s << "epoch,train_loss,val_loss,val_miou,val_dice,lr,seconds\n";
-    for (const auto & r : state["rows"])
-      s << r[0].get<int>() << "," << Fixed(r[1].get<double>()) << "," << (r[2].is_null() ? "" : Fixed(r[2].get<double>()))
-        << "," << (r[3].is_null() ? "" : Fixed(r[3].get<double>())) << ","
-        << (r[4].is_null() ? "" : Fixed(r[4].get<double>())) << "," << Fixed(r[5].get<double>()) << ","
-        << Fixed(r[6].get<double>(), 4) << "\n";
-    return s.str();
-  };
-  auto jsonNumber = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  std::ifstream     in(request.config);
+  std::stringstream text;
+  text << in.rdbuf();
+  WriteTextFile((out / "config.json").string(), text.str());
+}
 
-  const double budget = c.maxMinutes * 60.0;
-  bool         outOfTime = false;
-  int          epoch = state["epoch"].get<int>();
-  std::future<Batch> next = std::async(std::launch::async, MakeBatch, std::cref(train), std::cref(pick), std::cref(c), seed, epoch + 1, 0);
+// One line: data, classes, network size, device, threads, loss, steps per epoch and seed.
+void
+PrintRunSummary(const TrainingConfig & c, const TrainingData & data, SegmentationNetworkImpl & net, torch::Device device,
+                const CombinedLoss & loss, uint64_t seed)
+{
+  std::cout << "train: " << data.train.size() << " training, " << data.val.size() << " validation images; "
+            << c.Classes() << " classes; " << c.network.architecture << " (" << net.parameters().size() << " tensors, ";
+  int64_t n = 0;
+  for (const auto & p : net.parameters())
+    n += p.numel();
+  std::cout << n << " parameters) on " << (device.is_cuda() ? "CUDA" : "CPU") << " with " << at::get_num_threads()
+            << " threads; loss " << loss.Describe() << "; " << data.steps << " steps of " << c.batchSize
+            << " per epoch; seed " << seed << std::endl;
+}
+
+/** What every epoch of a run uses. */
+struct TrainingContext
+{
+  const TrainingRequest &   request;
+  const TrainingConfig &    c;
+  const TrainingData &      data;
+  SegmentationNetworkImpl & net;
+  torch::optim::Adam &      optimizer;
+  const CombinedLoss &      loss;
+  torch::Device             device;
+  uint64_t                  seed;
+};
+
+/** What one epoch's optimiser steps did. */
+struct EpochResult
+{
+  double lossSum = 0;
+  int    steps = 0; ///< steps done: fewer than planned when the time ran out
+  bool   outOfTime = false;
+};
+
+// One epoch of optimiser steps. The next batch is prepared on another thread while the network
+// trains on this one; `next` carries it over into the next epoch. Stops once the time budget
+// (max_minutes since `start`) is spent.
+EpochResult
+TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std::future<Batch> & next,
+           ProgressReporter & progress)
+{
+  const TrainingConfig & c = run.c;
+  const TrainingData &   data = run.data;
+  const double           budget = c.maxMinutes * 60.0;
+  EpochResult            result;
+  for (int step = 0; step < data.steps; ++step)
+  {
+    if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() > budget)
+    {
+      result.outOfTime = true;
+      break;
+    }
+    Batch     batch = next.get();
+    const int nextEpoch = step + 1 < data.steps ? epoch : epoch + 1, nextStep = step + 1 < data.steps ? step + 1 : 0;
+    next = std::async(std::launch::async, MakeBatch, std::cref(data.train), std::cref(data.pick), std::cref(c), run.seed,
+                      nextEpoch, nextStep);
+    run.optimizer.zero_grad();
+    auto logits = run.net.forward(batch.images.to(run.device));
+    auto l = run.loss(logits, batch.labels.to(run.device));
+    l.backward();
+    run.optimizer.step();
+    const double value = l.item<double>();
+    if (!std::isfinite(value))
+      throw Error(run.request.config, "the training loss became " + std::to_string(value) + " at epoch " +
+                                        std::to_string(epoch) + "; lower optimizer.lr");
+    result.lossSum += value;
+    ++result.steps;
+    progress.Report(static_cast<double>(step + 1) / data.steps);
+  }
+  return result;
+}
+
+// Whether the monitored value beats the best so far (any value does when there is none yet).
+bool
+Improves(nlohmann::json & state, double monitored, bool higherIsBetter)
+{
+  return state["best"].is_null() ||
+         (higherIsBetter ? monitored > state["best"].get<double>() : monitored < state["best"].get<double>());
+}
+
+// ReduceLROnPlateau on the validation loss (relative threshold 1e-4, as PyTorch's default);
+// returns the learning rate of the next epoch.
+double
+ReduceOnPlateau(nlohmann::json & state, double value, double lr, const TrainingConfig & c, torch::optim::Adam & optimizer)
+{
+  if (state["plateau_best"].is_null() || value < state["plateau_best"].get<double>() * (1 - 1e-4))
+  {
+    state["plateau_best"] = value;
+    state["plateau_count"] = 0;
+  }
+  else
+  {
+    state["plateau_count"] = state["plateau_count"].get<int>() + 1;
+    if (state["plateau_count"].get<int>() > c.plateauPatience)
+    {
+      lr = std::max(c.minLearningRate, lr * c.plateauFactor);
+      SetLearningRate(optimizer, lr);
+      state["plateau_count"] = 0;
+    }
+  }
+  return lr;
+}
+
+// training.csv: one row per epoch of the state's log.
+std::string
+TrainingCsv(const nlohmann::json & rows)
+{
+  std::ostringstream s;
+  s << "epoch,train_loss,val_loss,val_miou,val_dice,lr,seconds\n";
+  for (const auto & r : rows)
+    s << r[0].get<int>() << "," << Fixed(r[1].get<double>()) << "," << (r[2].is_null() ? "" : Fixed(r[2].get<double>()))
+      << "," << (r[3].is_null() ? "" : Fixed(r[3].get<double>())) << ","
+      << (r[4].is_null() ? "" : Fixed(r[4].get<double>())) << "," << Fixed(r[5].get<double>()) << ","
+      << Fixed(r[6].get<double>(), 4) << "\n";
+  return s.str();
+}
+
+// Checkpoint after every epoch: last.pt (weights, optimiser and training state, for --resume)
+// and the log so far.
+void
+SaveLastCheckpoint(const TrainingContext & run, const OutputFiles & files, const ModelInfo & info, const nlohmann::json & state)
+{
+  SaveModel(files.last, run.net, info, &run.optimizer, state);
+  WriteTextFile(files.csv, TrainingCsv(state["rows"]));
+}
+
+// The run: data, network and state are set up (or resumed), then epochs run until c.epochs,
+// early stopping or the time budget, with a checkpoint after each.
+template <unsigned int D>
+void
+Train(const TrainingRequest & request, TrainingConfig c)
+{
+  const auto start = Clock::now();
+  if (c.output.empty())
+    throw Error(request.config, "output: no output folder (set \"output\" or --output)");
+  const OutputFiles files(c.output);
+  auto              loss = CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
+  loss.SetIgnoreIndex(-1);
+  const LoadedModel  resumed = request.resume ? LoadResumeCheckpoint(files.last) : LoadedModel{};
+  const uint64_t     seed = SeedRun(request, resumed);
+  const TrainingData data = LoadTrainingData<D>(request, c, resumed);
+
+  const torch::Device              device = DefaultDevice();
+  const SegmentationNetworkPointer net = PrepareNetwork(request, c, resumed, files.last, device);
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.learningRate).weight_decay(c.weightDecay));
+  ModelInfo          info = DescribeModel(c, data);
+  nlohmann::json     state = InitialState(request, c, seed, resumed, files.last, optimizer);
+  double             lr = state["lr"].get<double>();
+  SetLearningRate(optimizer, lr);
+  PrepareOutputFolder(request, c);
+  const bool higherIsBetter = c.monitor == "val_miou" && !data.val.empty();
+  if (!request.quiet)
+    PrintRunSummary(c, data, *net, device, loss, seed);
+
+  const TrainingContext run{ request, c, data, *net, optimizer, loss, device, seed };
+  bool                  outOfTime = false;
+  int                   epoch = state["epoch"].get<int>();
+  std::future<Batch>    next = std::async(std::launch::async, MakeBatch, std::cref(data.train), std::cref(data.pick),
+                                       std::cref(c), seed, epoch + 1, 0);
   while (epoch < c.epochs && !outOfTime)
   {
     ++epoch;
-    const auto       epochStart = Clock::now();
-    ProgressReporter progress("train: epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), request.quiet);
-    double           lossSum = 0;
-    int              done = 0;
-    for (int step = 0; step < steps; ++step)
-    {
-      if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() > budget)
-      {
-        outOfTime = true;
-        break;
-      }
-      Batch batch = next.get();
-      const int nextEpoch = step + 1 < steps ? epoch : epoch + 1, nextStep = step + 1 < steps ? step + 1 : 0;
-      next = std::async(std::launch::async, MakeBatch, std::cref(train), std::cref(pick), std::cref(c), seed, nextEpoch, nextStep);
-      optimizer.zero_grad();
-      auto logits = net->forward(batch.images.to(device));
-      auto l = loss(logits, batch.labels.to(device));
-      l.backward();
-      optimizer.step();
-      const double value = l.item<double>();
-      if (!std::isfinite(value))
-        throw Error(request.config, "the training loss became " + std::to_string(value) + " at epoch " +
-                                      std::to_string(epoch) + "; lower optimizer.lr");
-      lossSum += value;
-      ++done;
-      progress.Report(static_cast<double>(step + 1) / steps);
-    }
-    if (done == 0)
+    const auto        epochStart = Clock::now();
+    ProgressReporter  progress("train: epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), request.quiet);
+    const EpochResult steps = TrainEpoch(run, epoch, start, next, progress);
+    outOfTime = steps.outOfTime;
+    if (steps.steps == 0)
     {
       --epoch;
       break;
     }
-    const double trainLoss = lossSum / done;
-    Validation   v = Validate(*net, val, loss, c, device);
+    const double trainLoss = steps.lossSum / steps.steps;
+    Validation   v = Validate(*net, data.val, loss, c, device);
     progress.Done();
-    const double monitored = val.empty() ? trainLoss : (higherIsBetter ? v.mIoU : v.loss);
-    const double plateauValue = val.empty() ? trainLoss : v.loss;
+    const double monitored = data.val.empty() ? trainLoss : (higherIsBetter ? v.mIoU : v.loss);
+    const double plateauValue = data.val.empty() ? trainLoss : v.loss;
     // Best checkpoint.
-    const bool better = state["best"].is_null() || (higherIsBetter ? monitored > state["best"].get<double>()
-                                                                   : monitored < state["best"].get<double>());
-    info.training = { { "epoch", epoch }, { "train_loss", trainLoss }, { "val_loss", jsonNumber(v.loss) },
-                      { "val_miou", jsonNumber(v.mIoU) }, { "val_dice", jsonNumber(v.dice) }, { "config", request.config } };
+    const bool better = Improves(state, monitored, higherIsBetter);
+    info.training = { { "epoch", epoch }, { "train_loss", trainLoss }, { "val_loss", JsonNumber(v.loss) },
+                      { "val_miou", JsonNumber(v.mIoU) }, { "val_dice", JsonNumber(v.dice) }, { "config", request.config } };
     if (better && std::isfinite(monitored))
     {
       state["best"] = monitored;
       state["best_epoch"] = epoch;
-      SaveModel(bestPath, *net, info);
+      SaveModel(files.best, *net, info);
     }
     const double epochLr = lr;
-    // ReduceLROnPlateau on the validation loss (relative threshold 1e-4, as PyTorch's default).
-    if (state["plateau_best"].is_null() || plateauValue < state["plateau_best"].get<double>() * (1 - 1e-4))
-    {
-      state["plateau_best"] = plateauValue;
-      state["plateau_count"] = 0;
-    }
-    else
-    {
-      state["plateau_count"] = state["plateau_count"].get<int>() + 1;
-      if (state["plateau_count"].get<int>() > c.plateauPatience)
-      {
-        lr = std::max(c.minLearningRate, lr * c.plateauFactor);
-        setLearningRate(lr);
-        state["plateau_count"] = 0;
-      }
-    }
+    lr = ReduceOnPlateau(state, plateauValue, lr, c, optimizer);
     const double seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
-    state["rows"].push_back({ epoch, trainLoss, jsonNumber(v.loss), jsonNumber(v.mIoU), jsonNumber(v.dice), epochLr, seconds });
+    state["rows"].push_back({ epoch, trainLoss, JsonNumber(v.loss), JsonNumber(v.mIoU), JsonNumber(v.dice), epochLr, seconds });
     state["epoch"] = epoch;
     state["lr"] = lr;
-    SaveModel(lastPath, *net, info, &optimizer, state);
-    WriteTextFile(csvPath, csv());
+    SaveLastCheckpoint(run, files, info, state);
     if (!request.quiet)
       std::cout << "epoch " << epoch << ": train loss " << Fixed(trainLoss, 4) << ", val loss " << Fixed(v.loss, 4)
                 << ", val mIoU " << Fixed(v.mIoU, 4) << ", val Dice " << Fixed(v.dice, 4) << ", lr " << epochLr << ", "
@@ -580,8 +762,9 @@ Train(const TrainingRequest & request, TrainingConfig c)
   {
     if (outOfTime)
       std::cout << "train: stopped after " << c.maxMinutes << " minutes (max_minutes)" << std::endl;
-    std::cout << "train: best epoch " << state["best_epoch"].get<int>() << " (" << (higherIsBetter ? "val mIoU " : (val.empty() ? "train loss " : "val loss "))
-              << (state["best"].is_null() ? std::string("-") : Fixed(state["best"].get<double>(), 4)) << "): " << bestPath
+    std::cout << "train: best epoch " << state["best_epoch"].get<int>() << " ("
+              << (higherIsBetter ? "val mIoU " : (data.val.empty() ? "train loss " : "val loss "))
+              << (state["best"].is_null() ? std::string("-") : Fixed(state["best"].get<double>(), 4)) << "): " << files.best
               << std::endl;
   }
 }

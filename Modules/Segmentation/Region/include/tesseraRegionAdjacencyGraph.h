@@ -11,7 +11,7 @@
 
 /** \file Region adjacency graph (RAG) of any label image, 2D or 3D, as a Boost.Graph
  * adjacency_list whose vertices carry region statistics and whose edges carry boundary
- * statistics. Built in one sweep over the image. Merging lives in tesseraRegionMerging.h. */
+ * statistics. Built in one sweep over the image. Merging lives in tesseraRegionMerger.h. */
 namespace tessera
 {
 /** Statistics of one region. Held as running sums so that two regions merge exactly

@@ -43,7 +43,10 @@ enum class RegionGrowingCriterion
  * \throws Error("seed", ...) when there is no seed or a seed lies outside the image;
  * Error("seeds", ...) when the seed image is not on the input's grid or empty; Error(option, ...)
  * for Lower > Upper, Multiplier <= 0, MaximumDistance <= 0 or a multichannel image whose
- * interval is not given for 1 or all channels. */
+ * interval is not given for 1 or all channels.
+ *
+ * \sa WatershedSegmentationImageFilter, SplitAndMergeImageFilter, SuperpixelImageFilter,
+ * itk::ConnectedThresholdImageFilter, itk::ConfidenceConnectedImageFilter */
 template <unsigned int VDimension>
 class RegionGrowingImageFilter : public WholeImageLabelFilter<VDimension>
 {
@@ -110,6 +113,7 @@ protected:
   RegionGrowingImageFilter() { this->AddOptionalInputName("SeedImage"); }
   ~RegionGrowingImageFilter() override = default;
   void GenerateData() override;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override;
 
 private:
   std::vector<Seed>   m_Seeds;

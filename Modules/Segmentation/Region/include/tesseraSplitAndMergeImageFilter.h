@@ -34,8 +34,10 @@ enum class HomogeneityPredicate
  * first pixel, on the input's grid.
  *
  * \throws Error("threshold") for Threshold <= 0, Error("merge-threshold") for a given
- * MergeThreshold <= 0, Error("min-size") for MinimumBlockSize == 0 or a split into more than
- * 65535 blocks. */
+ * MergeThreshold <= 0, Error("min-block-size") for MinimumBlockSize == 0 or a split into more
+ * than 65535 blocks.
+ *
+ * \sa RegionAdjacencyGraph, RegionMerger, RegionGrowingImageFilter, WatershedSegmentationImageFilter */
 template <unsigned int VDimension>
 class SplitAndMergeImageFilter : public WholeImageLabelFilter<VDimension>
 {
@@ -76,6 +78,7 @@ protected:
   SplitAndMergeImageFilter() = default;
   ~SplitAndMergeImageFilter() override = default;
   void GenerateData() override;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override;
 
 private:
   PredicateType                    m_Predicate = PredicateType::Variance;

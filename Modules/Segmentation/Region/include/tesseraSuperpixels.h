@@ -71,7 +71,10 @@ template <unsigned int D>
 typename VectorImage<D>::Pointer RGBToLab(const VectorImage<D> * image);
 
 /** \class SuperpixelImageFilter
- * \brief ComputeSuperpixels() as an ITK filter (see SuperpixelOptions). */
+ * \brief ComputeSuperpixels() as an ITK filter (see SuperpixelOptions).
+ *
+ * \sa WatershedSegmentationImageFilter, SplitAndMergeImageFilter, RegionAdjacencyGraph,
+ * itk::SLICImageFilter */
 template <unsigned int VDimension>
 class SuperpixelImageFilter : public WholeImageLabelFilter<VDimension>
 {
@@ -95,6 +98,7 @@ protected:
   SuperpixelImageFilter() = default;
   ~SuperpixelImageFilter() override = default;
   void GenerateData() override;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override;
 
 private:
   SuperpixelOptions m_Options;

@@ -23,7 +23,10 @@ namespace tessera
  * Output: LabelImage<D> on the input's grid (spacing, origin, direction kept); regions 1..N
  * (regional minima) or the marker labels; 0 only on the watershed lines when MarkWatershedLine.
  * \throws Error for Sigma < 0, Level outside [0, 1), a marker image off the grid or empty,
- * Sigma = 0 with several channels, or more than 65535 regions. */
+ * Sigma = 0 with several channels, or more than 65535 regions.
+ *
+ * \sa RegionGrowingImageFilter, SuperpixelImageFilter, itk::MorphologicalWatershedImageFilter,
+ * itk::MorphologicalWatershedFromMarkersImageFilter */
 template <unsigned int VDimension>
 class WatershedSegmentationImageFilter : public WholeImageLabelFilter<VDimension>
 {
@@ -64,6 +67,7 @@ protected:
   WatershedSegmentationImageFilter() { this->AddOptionalInputName("MarkerImage"); }
   ~WatershedSegmentationImageFilter() override = default;
   void GenerateData() override;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override;
 
 private:
   double                            m_Sigma = 1.0;

@@ -11,7 +11,10 @@ namespace tessera
  * RGB, C for multichannel) in, LabelImage<D> out on the same grid, the whole image processed at
  * once (region growing, watershed, superpixels and split-and-merge are global: no streaming).
  * Extra inputs (seeds, markers) are checked against the input's grid by the subclasses, which
- * throw tessera::Error instead of ITK's exception. */
+ * throw tessera::Error instead of ITK's exception. It has no parameters of its own to print.
+ *
+ * \sa RegionGrowingImageFilter, WatershedSegmentationImageFilter, SuperpixelImageFilter,
+ * SplitAndMergeImageFilter */
 template <unsigned int VDimension>
 class WholeImageLabelFilter : public itk::ImageToImageFilter<VectorImage<VDimension>, LabelImage<VDimension>>
 {

@@ -361,6 +361,34 @@ RegionGrowingImageFilter<D>::GenerateData()
   this->UpdateProgress(1.0f);
 }
 
+template <unsigned int D>
+void
+RegionGrowingImageFilter<D>::PrintSelf(std::ostream & os, itk::Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  const auto list = [](const std::vector<double> & values) {
+    std::ostringstream s;
+    for (std::size_t c = 0; c < values.size(); ++c)
+    {
+      s << (c ? " " : "") << values[c];
+    }
+    return s.str();
+  };
+  os << indent << "Seeds: " << m_Seeds.size() << std::endl;
+  os << indent << "Criterion: "
+     << (m_Criterion == CriterionType::Interval     ? "Interval"
+         : m_Criterion == CriterionType::Confidence ? "Confidence"
+                                                    : "MeanDistance")
+     << std::endl;
+  os << indent << "Lower: " << list(m_Lower) << std::endl;
+  os << indent << "Upper: " << list(m_Upper) << std::endl;
+  os << indent << "Multiplier: " << m_Multiplier << std::endl;
+  os << indent << "NumberOfIterations: " << m_NumberOfIterations << std::endl;
+  os << indent << "InitialNeighborhoodRadius: " << m_InitialNeighborhoodRadius << std::endl;
+  os << indent << "MaximumDistance: " << m_MaximumDistance << std::endl;
+  os << indent << "FullyConnected: " << (m_FullyConnected ? "On" : "Off") << std::endl;
+}
+
 template class RegionGrowingImageFilter<2>;
 template class RegionGrowingImageFilter<3>;
 template itk::Index<2> SeedIndexFromPoint<2>(const itk::ImageBase<2> *, const itk::Point<double, 2> &,

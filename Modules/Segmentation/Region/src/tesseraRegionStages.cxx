@@ -7,7 +7,8 @@
 #include <sstream>
 
 #include "tesseraRegionGrowingImageFilter.h"
-#include "tesseraRegionMerging.h"
+#include "tesseraNormalizedCut.h"
+#include "tesseraRegionMerger.h"
 #include "tesseraSplitAndMergeImageFilter.h"
 #include "tesseraSuperpixels.h"
 #include "tesseraWatershedImageFilter.h"

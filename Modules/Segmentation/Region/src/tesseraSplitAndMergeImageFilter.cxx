@@ -7,7 +7,7 @@
 
 #include "tesseraError.h"
 #include "tesseraRegionAdjacencyGraph.h"
-#include "tesseraRegionMerging.h"
+#include "tesseraRegionMerger.h"
 
 namespace tessera
 {
@@ -212,6 +212,20 @@ SplitAndMergeImageFilter<D>::GenerateData()
   }
   m_NumberOfRegions = next;
   this->UpdateProgress(1.0f);
+}
+
+template <unsigned int D>
+void
+SplitAndMergeImageFilter<D>::PrintSelf(std::ostream & os, itk::Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Predicate: " << (m_Predicate == PredicateType::Variance ? "Variance" : "Range") << std::endl;
+  os << indent << "Threshold: " << m_Threshold << std::endl;
+  os << indent << "MinimumBlockSize: " << m_MinimumBlockSize << std::endl;
+  os << indent << "MergeThreshold: " << m_MergeThreshold << std::endl;
+  os << indent << "Merge: " << (m_Merge ? "On" : "Off") << std::endl;
+  os << indent << "NumberOfLeaves: " << m_NumberOfLeaves << std::endl;
+  os << indent << "NumberOfRegions: " << m_NumberOfRegions << std::endl;
 }
 
 template class SplitAndMergeImageFilter<2>;

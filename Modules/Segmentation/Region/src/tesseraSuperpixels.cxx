@@ -305,6 +305,25 @@ template typename LabelImage<2>::Pointer ComputeSuperpixels<2>(const VectorImage
 template typename LabelImage<3>::Pointer ComputeSuperpixels<3>(const VectorImage<3> *, const SuperpixelOptions &);
 template typename VectorImage<2>::Pointer RGBToLab<2>(const VectorImage<2> *);
 template typename VectorImage<3>::Pointer RGBToLab<3>(const VectorImage<3> *);
+template <unsigned int D>
+void
+SuperpixelImageFilter<D>::PrintSelf(std::ostream & os, itk::Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  const SuperpixelOptions & o = m_Options;
+  os << indent << "Method: " << SuperpixelMethodName(o.method) << std::endl;
+  os << indent << "Segments: " << o.segments << std::endl;
+  os << indent << "Compactness: " << o.compactness << std::endl;
+  os << indent << "Iterations: " << o.iterations << std::endl;
+  os << indent << "Lab: " << (o.lab ? "On" : "Off") << std::endl;
+  os << indent << "Scale: " << o.scale << std::endl;
+  os << indent << "Sigma: " << o.sigma << std::endl;
+  os << indent << "MinimumSize: " << o.minimumSize << std::endl;
+  os << indent << "SeedsLevels: " << o.seedsLevels << std::endl;
+  os << indent << "SeedsBins: " << o.seedsBins << std::endl;
+  os << indent << "NumberOfSegments: " << m_NumberOfSegments << std::endl;
+}
+
 template class SuperpixelImageFilter<2>;
 template class SuperpixelImageFilter<3>;
 } // namespace tessera

@@ -133,6 +133,18 @@ WatershedSegmentationImageFilter<D>::GenerateData()
   this->UpdateProgress(1.0f);
 }
 
+template <unsigned int D>
+void
+WatershedSegmentationImageFilter<D>::PrintSelf(std::ostream & os, itk::Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Sigma: " << m_Sigma << std::endl;
+  os << indent << "Level: " << m_Level << std::endl;
+  os << indent << "MarkWatershedLine: " << (m_MarkWatershedLine ? "On" : "Off") << std::endl;
+  os << indent << "FullyConnected: " << (m_FullyConnected ? "On" : "Off") << std::endl;
+  os << indent << "NumberOfRegions: " << m_NumberOfRegions << std::endl;
+}
+
 template class WatershedSegmentationImageFilter<2>;
 template class WatershedSegmentationImageFilter<3>;
 template typename ScalarImage<2>::Pointer GradientMagnitude<2>(const VectorImage<2> *, double);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""scikit-image reference for tesseraRegionMergingTest (SkimageEquivalence).
+"""scikit-image reference for tesseraRegionMergerTest (SkimageEquivalence).
 
 Usage: skimage_rag_reference.py IMAGE OUTDIR N_SEGMENTS THRESHOLD [THRESHOLD ...]
 

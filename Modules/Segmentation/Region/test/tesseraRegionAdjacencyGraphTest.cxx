@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include "itkSLICImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraRegionTestImages.h"
@@ -187,20 +186,7 @@ TEST(RegionAdjacencyGraph, SupervoxelStatisticsOnMiccaiT1)
   auto              t1 = tessera::ReadIntensityImage<3>(path);
   using Scalar = itk::Image<float, 3>;
   auto scalar = tessera::ReadImageFile<Scalar>(path);
-  auto slic = itk::SLICImageFilter<Scalar, tessera::LabelImage<3>>::New();
-  slic->SetInput(scalar);
-  slic->SetSuperGridSize(12);
-  slic->SetMaximumNumberOfIterations(3);
-  // ITK 5.2's connectivity enforcement races between threads (ITK issue #4711) and crashes;
-  // disconnected supervoxels are fine for a region adjacency graph.
-  slic->SetEnforceConnectivity(false);
-  slic->Update();
-  tessera::LabelImage<3>::Pointer labels = slic->GetOutput();
-  // SLIC labels start at 0: shift so that every supervoxel is a region.
-  for (std::size_t i = 0; i < labels->GetBufferedRegion().GetNumberOfPixels(); ++i)
-  {
-    labels->GetBufferPointer()[i] += 1;
-  }
+  tessera::LabelImage<3>::Pointer labels = tessera::testing::SlicSupervoxels(scalar, 12);
   tessera::RegionAdjacencyGraph<3> rag(labels, t1, 1);
   ASSERT_GT(rag.NumberOfRegions(), 1000u);
 

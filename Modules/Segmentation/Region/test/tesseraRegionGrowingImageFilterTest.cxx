@@ -177,15 +177,7 @@ TEST(RegionGrowing, BadInput)
     f->SetInput(image);
     f->SetCriterion(criterion);
     setup(f);
-    try
-    {
-      f->Update();
-      ADD_FAILURE() << "no error for " << subject;
-    }
-    catch (const Error & e)
-    {
-      EXPECT_EQ(e.Subject(), subject) << e.what();
-    }
+    EXPECT_EQ(ErrorSubject([&] { f->Update(); }), subject);
   };
   expectError("seed", [](auto *) {});
   expectError("seed", [](auto * f) { f->AddSeed({ { 64, 3 } }); });
@@ -215,4 +207,20 @@ TEST(RegionGrowing, BadInput)
   outside[0] = 100.0;
   outside[1] = 1.0;
   EXPECT_THROW(SeedIndexFromPoint<2>(image, outside, "--seed-point"), Error);
+}
+
+TEST(RegionGrowing, PrintSelfListsTheParameters)
+{
+  auto f = RegionGrowingImageFilter<2>::New();
+  f->SetCriterion(RegionGrowingCriterion::Confidence);
+  f->SetLowerPerChannel({ 10, 20 });
+  f->SetMultiplier(1.5);
+  f->AddSeed({ { 3, 4 } });
+  const std::string s = Printed(f);
+  for (const char * line : { "Seeds: 1", "Criterion: Confidence", "Lower: 10 20", "Upper: inf", "Multiplier: 1.5",
+                             "NumberOfIterations: 4", "InitialNeighborhoodRadius: 1", "MaximumDistance: inf",
+                             "FullyConnected: Off" })
+  {
+    EXPECT_NE(s.find(line), std::string::npos) << line << " not in\n" << s;
+  }
 }

@@ -1,11 +1,15 @@
 #ifndef tesseraRegionTestImages_h
 #define tesseraRegionTestImages_h
 
-// Synthetic images for the Region module's tests.
+// Synthetic images and label images for the Region module's tests, and two checks on filters.
 #include <array>
 #include <functional>
+#include <sstream>
+#include <string>
 
 #include "itkImageRegionIteratorWithIndex.h"
+#include "itkSLICImageFilter.h"
+#include "tesseraError.h"
 #include "tesseraImageTypes.h"
 
 namespace tessera::testing
@@ -96,6 +100,52 @@ Differences(const LabelImage<D> * a, const LabelImage<D> * b)
     d += a->GetBufferPointer()[i] != b->GetBufferPointer()[i];
   }
   return d;
+}
+
+/** Supervoxels of a scalar volume by ITK SLIC (3 iterations, grid size in voxels), labelled
+ * from 1 so that every supervoxel is a region. */
+inline LabelImage<3>::Pointer
+SlicSupervoxels(const itk::Image<float, 3> * image, unsigned int gridSize)
+{
+  auto slic = itk::SLICImageFilter<itk::Image<float, 3>, LabelImage<3>>::New();
+  slic->SetInput(image);
+  slic->SetSuperGridSize(gridSize);
+  slic->SetMaximumNumberOfIterations(3);
+  // ITK 5.2's connectivity enforcement races between threads (ITK issue #4711) and crashes;
+  // disconnected supervoxels are fine for a region adjacency graph.
+  slic->SetEnforceConnectivity(false);
+  slic->Update();
+  LabelImage<3>::Pointer labels = slic->GetOutput();
+  for (std::size_t i = 0; i < labels->GetBufferedRegion().GetNumberOfPixels(); ++i)
+  {
+    labels->GetBufferPointer()[i] += 1;
+  }
+  return labels;
+}
+
+/** What an ITK object's Print() writes (PrintSelf with its superclasses'). */
+inline std::string
+Printed(const itk::LightObject * object)
+{
+  std::ostringstream s;
+  object->Print(s);
+  return s.str();
+}
+
+/** The subject of the tessera::Error that run() throws, "no error" when it throws none: which
+ * option a bad input is blamed on. */
+inline std::string
+ErrorSubject(const std::function<void()> & run)
+{
+  try
+  {
+    run();
+  }
+  catch (const Error & e)
+  {
+    return e.Subject();
+  }
+  return "no error";
 }
 } // namespace tessera::testing
 

@@ -149,18 +149,24 @@ TEST(SplitAndMerge, BadParameters)
     auto f = SplitAndMergeImageFilter<2>::New();
     f->SetInput(image);
     setup(f);
-    try
-    {
-      f->Update();
-    }
-    catch (const Error & e)
-    {
-      return e.Subject();
-    }
-    return std::string("no error");
+    return ErrorSubject([&] { f->Update(); });
   };
   EXPECT_EQ(subject([](auto * f) { f->SetThreshold(0.0); }), "threshold");
   EXPECT_EQ(subject([](auto * f) { f->SetThreshold(-2.0); }), "threshold");
   EXPECT_EQ(subject([](auto * f) { f->SetMinimumBlockSize(0); }), "min-block-size");
   EXPECT_EQ(subject([](auto * f) { f->SetMergeThreshold(-1.0); }), "merge-threshold");
+}
+
+TEST(SplitAndMerge, PrintSelfListsTheParameters)
+{
+  auto f = SplitAndMergeImageFilter<2>::New();
+  f->SetPredicate(HomogeneityPredicate::Range);
+  f->SetThreshold(12.5);
+  f->MergeOff();
+  const std::string s = Printed(f);
+  for (const char * line : { "Predicate: Range", "Threshold: 12.5", "MinimumBlockSize: 2", "MergeThreshold: 0",
+                             "Merge: Off", "NumberOfLeaves: 0", "NumberOfRegions: 0" })
+  {
+    EXPECT_NE(s.find(line), std::string::npos) << line << " not in\n" << s;
+  }
 }

@@ -128,15 +128,7 @@ TEST(Superpixels, BadOptions)
   auto subject = [&](const std::function<void(SuperpixelOptions &)> & change) {
     SuperpixelOptions o;
     change(o);
-    try
-    {
-      ComputeSuperpixels<2>(image, o);
-    }
-    catch (const Error & e)
-    {
-      return e.Subject();
-    }
-    return std::string("no error");
+    return ErrorSubject([&] { ComputeSuperpixels<2>(image, o); });
   };
   EXPECT_EQ(subject([](auto & o) { o.segments = 0; }), "superpixels");
   EXPECT_EQ(subject([](auto & o) { o.compactness = 0; }), "compactness");
@@ -179,5 +171,19 @@ TEST(Superpixels, DubaiAerialAchievableAccuracy)
     EXPECT_NEAR(static_cast<double>(q.segments), 1000.0, 300.0) << tile;
     std::cout << tile << ": " << q.segments << " superpixels, ASA " << q.achievableAccuracy << ", BR "
               << q.boundaryRecall << ", UE " << q.undersegmentationError << std::endl;
+  }
+}
+
+TEST(Superpixels, PrintSelfListsTheOptions)
+{
+  auto f = SuperpixelImageFilter<2>::New();
+  f->SetMethod(SuperpixelMethod::SLICO);
+  f->SetNumberOfSegments(250);
+  const std::string s = Printed(f);
+  for (const char * line : { "Method: slico", "Segments: 250", "Compactness: 10", "Iterations: 10", "Lab: On",
+                             "Scale: 300", "Sigma: 0.5", "MinimumSize: 50", "SeedsLevels: 4", "SeedsBins: 5",
+                             "NumberOfSegments: 0" })
+  {
+    EXPECT_NE(s.find(line), std::string::npos) << line << " not in\n" << s;
   }
 }

@@ -165,15 +165,7 @@ TEST(Watershed, BadInput)
     auto f = WatershedSegmentationImageFilter<2>::New();
     f->SetInput(image);
     setup(f);
-    try
-    {
-      f->Update();
-      ADD_FAILURE() << "no error for " << subject;
-    }
-    catch (const Error & e)
-    {
-      EXPECT_EQ(e.Subject(), subject) << e.what();
-    }
+    EXPECT_EQ(ErrorSubject([&] { f->Update(); }), subject);
   };
   expectError("level", [](auto * f) { f->SetLevel(-0.1); });
   expectError("level", [](auto * f) { f->SetLevel(1.0); });
@@ -181,4 +173,17 @@ TEST(Watershed, BadInput)
   expectError("markers", [&](auto * f) { f->SetMarkerImage(MakeLabels<2>(image.GetPointer(), [](auto &) { return LabelPixel(0); })); });
   auto other = MakeImage<2>({ { 96, 80 } }, 1, [](auto &, unsigned int) { return 0.0f; }); // identity geometry
   expectError("markers", [&](auto * f) { f->SetMarkerImage(MakeLabels<2>(other.GetPointer(), [](auto &) { return LabelPixel(1); })); });
+}
+
+TEST(Watershed, PrintSelfListsTheParameters)
+{
+  auto f = WatershedSegmentationImageFilter<2>::New();
+  f->SetLevel(0.25);
+  f->MarkWatershedLineOn();
+  const std::string s = Printed(f);
+  for (const char * line :
+       { "Sigma: 1", "Level: 0.25", "MarkWatershedLine: On", "FullyConnected: Off", "NumberOfRegions: 0" })
+  {
+    EXPECT_NE(s.find(line), std::string::npos) << line << " not in\n" << s;
+  }
 }

@@ -1,161 +1,17 @@
-#include "tesseraRegionMerging.h"
+#include "tesseraRegionMerger.h"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <iomanip>
-#include <numeric>
 #include <queue>
 #include <sstream>
+#include <string>
 
-#include "itk_eigen.h"
-#include ITK_EIGEN(Eigenvalues)
-
+#include "tesseraDisjointSets.h"
 #include "tesseraError.h"
 
 namespace tessera
 {
-// ---------------------------------------------------------------------------------------------
-// Weights
-template <unsigned int D>
-MergeWeightFunction<D>
-MeanColorWeight()
-{
-  return [](const RegionStatistics<D> & a, const RegionStatistics<D> & b, const BoundaryStatistics &) {
-    const std::size_t nc = a.sum.size();
-    const double      na = static_cast<double>(a.size), nb = static_cast<double>(b.size);
-    double            d2 = 0;
-    for (std::size_t c = 0; c < nc; ++c)
-    {
-      const double d = a.sum[c] / na - b.sum[c] / nb;
-      d2 += d * d;
-    }
-    return std::sqrt(d2);
-  };
-}
-
-template <unsigned int D>
-MergeWeightFunction<D>
-BoundaryWeight()
-{
-  return [](const RegionStatistics<D> &, const RegionStatistics<D> &, const BoundaryStatistics & boundary) {
-    return boundary.MeanGradient();
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hierarchy
-std::size_t
-MergeHierarchy::LevelForThreshold(double threshold) const
-{
-  std::size_t k = 0;
-  while (k < m_Steps.size() && m_Steps[k].weight < threshold)
-  {
-    ++k;
-  }
-  return k;
-}
-
-std::vector<LabelPixel>
-MergeHierarchy::LabelMap(std::size_t level) const
-{
-  if (level > m_Steps.size())
-  {
-    throw Error("level", "the hierarchy has " + std::to_string(m_Steps.size()) + " merges, not " + std::to_string(level));
-  }
-  std::vector<LabelPixel> parent(65536);
-  std::iota(parent.begin(), parent.end(), LabelPixel{ 0 });
-  std::function<LabelPixel(LabelPixel)> find = [&](LabelPixel x) {
-    while (parent[x] != x)
-    {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
-  for (std::size_t k = 0; k < level; ++k)
-  {
-    // `into` keeps its label: it is the root of its set when the merge happens.
-    parent[find(m_Steps[k].from)] = find(m_Steps[k].into);
-  }
-  std::vector<LabelPixel> map(65536);
-  for (std::size_t l = 0; l < 65536; ++l)
-  {
-    map[l] = find(static_cast<LabelPixel>(l));
-  }
-  return map;
-}
-
-template <unsigned int D>
-typename LabelImage<D>::Pointer
-MergeHierarchy::Apply(const LabelImage<D> * labels, std::size_t level) const
-{
-  const auto map = LabelMap(level);
-  auto       out = LabelImage<D>::New();
-  out->CopyInformation(labels);
-  out->SetRegions(labels->GetBufferedRegion());
-  out->Allocate();
-  const std::size_t  n = labels->GetBufferedRegion().GetNumberOfPixels();
-  const LabelPixel * in = labels->GetBufferPointer();
-  LabelPixel *       o = out->GetBufferPointer();
-  for (std::size_t i = 0; i < n; ++i)
-  {
-    o[i] = map[in[i]];
-  }
-  return out;
-}
-
-namespace
-{
-std::string
-FormatWeight(double w)
-{
-  if (std::isnan(w))
-  {
-    return "null";
-  }
-  std::ostringstream s;
-  s << std::setprecision(17) << w;
-  return s.str();
-}
-} // namespace
-
-std::string
-MergeHierarchy::ToCsv() const
-{
-  std::ostringstream s;
-  s << "step,from,into,weight,size\n";
-  for (std::size_t k = 0; k < m_Steps.size(); ++k)
-  {
-    const auto & m = m_Steps[k];
-    const auto   w = FormatWeight(m.weight);
-    s << k + 1 << "," << m.from << "," << m.into << "," << (w == "null" ? "nan" : w) << "," << m.size << "\n";
-  }
-  return s.str();
-}
-
-std::string
-MergeHierarchy::ToJson() const
-{
-  std::ostringstream s;
-  s << "{\n  \"regions\": [";
-  for (std::size_t i = 0; i < m_Regions.size(); ++i)
-  {
-    s << (i ? ", " : "") << m_Regions[i];
-  }
-  s << "],\n  \"merges\": [";
-  for (std::size_t k = 0; k < m_Steps.size(); ++k)
-  {
-    const auto & m = m_Steps[k];
-    s << (k ? ",\n    " : "\n    ") << "{\"step\": " << k + 1 << ", \"from\": " << m.from << ", \"into\": " << m.into
-      << ", \"weight\": " << FormatWeight(m.weight) << ", \"size\": " << m.size << "}";
-  }
-  s << (m_Steps.empty() ? "]\n}\n" : "\n  ]\n}\n");
-  return s.str();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Merger
 template <unsigned int D>
 struct RegionMerger<D>::Impl
 {
@@ -196,25 +52,15 @@ struct RegionMerger<D>::Impl
     }
   };
 
-  std::vector<Node>          nodes;
-  std::vector<EdgeRecord>    edges;
-  std::vector<int>           vertexOfLabel; // 65536
-  std::vector<std::uint32_t> parent;        // union-find over vertices
-  std::vector<std::int64_t>  slot;          // scratch per vertex: edge id to it, -1
-  std::size_t                alive = 0;
-  MergeWeightFunction<D>     weight;
-  MergeHierarchy             hierarchy;
+  std::vector<Node>           nodes;
+  std::vector<EdgeRecord>     edges;
+  std::vector<int>            vertexOfLabel; // 65536
+  DisjointSets<std::uint32_t> merged;        // vertices merged into one region
+  std::vector<std::int64_t>   slot;          // scratch per vertex: edge id to it, -1
+  std::size_t                 alive = 0;
+  MergeWeightFunction<D>      weight;
+  MergeHierarchy              hierarchy;
   typename LabelImage<D>::ConstPointer labels;
-
-  std::uint32_t Find(std::uint32_t x)
-  {
-    while (parent[x] != x)
-    {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  }
 
   double Weight(std::uint32_t e) const
   {
@@ -297,7 +143,7 @@ struct RegionMerger<D>::Impl
     std::vector<std::uint32_t>().swap(A.edges);
     ++A.version;
     ++B.version;
-    parent[from] = into;
+    merged.Join(from, into);
     --alive;
     hierarchy.Append({ A.stats.label, B.stats.label, w, B.stats.size });
   }
@@ -332,7 +178,7 @@ RegionMerger<D>::RegionMerger(const RegionAdjacencyGraph<D> & rag, MergeWeightFu
   I.labels = rag.Labels();
   I.nodes.resize(nv);
   I.vertexOfLabel.assign(65536, -1);
-  I.parent.resize(nv);
+  I.merged = DisjointSets<std::uint32_t>(nv);
   I.slot.assign(nv, -1);
   I.alive = nv;
   std::vector<LabelPixel> regions(nv);
@@ -340,7 +186,6 @@ RegionMerger<D>::RegionMerger(const RegionAdjacencyGraph<D> & rag, MergeWeightFu
   {
     I.nodes[v].stats = g[v];
     I.vertexOfLabel[g[v].label] = static_cast<int>(v);
-    I.parent[v] = static_cast<std::uint32_t>(v);
     regions[v] = g[v].label;
   }
   I.hierarchy = MergeHierarchy(std::move(regions));
@@ -375,7 +220,6 @@ CheckThreshold(double threshold)
   }
 }
 } // namespace
-
 
 template <unsigned int D>
 std::size_t
@@ -460,7 +304,7 @@ RegionMerger<D>::ThresholdCut(double threshold)
   std::size_t merges = 0;
   for (const auto & c : candidates)
   {
-    const std::uint32_t ra = I.Find(c.u), rb = I.Find(c.v);
+    const std::uint32_t ra = I.merged.Find(c.u), rb = I.merged.Find(c.v);
     if (ra != rb)
     {
       I.Merge(ra, rb, c.key.w);
@@ -567,100 +411,21 @@ RegionMerger<D>::NormalizedCut(const NormalizedCutOptions & options)
     throw Error("normalized cut", std::to_string(m) + " regions exceed the limit of " +
                                     std::to_string(options.maximumRegions) + "; merge regions first");
   }
-  // Similarity matrix with self edges.
-  Eigen::MatrixXd W = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(m));
-  const auto      meanDistance = MeanColorWeight<D>();
+  // Similarity matrix (m x m, row-major) with self edges.
+  std::vector<double> W(m * m, 0.0);
+  const auto          meanDistance = MeanColorWeight<D>();
   for (std::size_t i = 0; i < m; ++i)
   {
-    W(i, i) = options.maximumEdge;
+    W[i * m + i] = options.maximumEdge;
     for (const std::uint32_t e : I.nodes[vertices[i]].edges)
     {
       const auto &        r = I.edges[e];
       const std::uint32_t other = r.Other(vertices[i]);
       const double        d = meanDistance(I.nodes[vertices[i]].stats, I.nodes[other].stats, r.boundary);
-      W(i, index[other]) = std::exp(-d * d / options.sigma);
+      W[i * m + static_cast<std::size_t>(index[other])] = std::exp(-d * d / options.sigma);
     }
   }
-  std::vector<std::vector<std::size_t>> groups;
-  std::function<void(const std::vector<std::size_t> &)> split = [&](const std::vector<std::size_t> & set) {
-    const auto k = static_cast<Eigen::Index>(set.size());
-    if (k > 2)
-    {
-      Eigen::MatrixXd w(k, k);
-      for (Eigen::Index i = 0; i < k; ++i)
-      {
-        for (Eigen::Index j = 0; j < k; ++j)
-        {
-          w(i, j) = W(set[i], set[j]);
-        }
-      }
-      const Eigen::VectorXd d = w.rowwise().sum();
-      const Eigen::VectorXd dis = d.cwiseSqrt().cwiseInverse();
-      Eigen::MatrixXd       a = -w;
-      a.diagonal() += d;
-      a = dis.asDiagonal() * a * dis.asDiagonal();
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(a);
-      // Second smallest eigenvalue (ascending order); y = D^-1/2 z (Shi & Malik). D^1/2 1 is the
-      // exact eigenvector of 0: take whichever of the two first eigenvectors keeps more once it
-      // is projected out (robust when 0 is a double eigenvalue: two disconnected parts).
-      const Eigen::VectorXd z1 = d.cwiseSqrt().normalized();
-      const Eigen::VectorXd c0 = solver.eigenvectors().col(0), c1 = solver.eigenvectors().col(1);
-      const Eigen::VectorXd r0 = c0 - z1 * z1.dot(c0), r1 = c1 - z1 * z1.dot(c1);
-      const Eigen::VectorXd y = dis.cwiseProduct(r1.norm() >= r0.norm() ? r1 : r0);
-      const double          lo = y.minCoeff(), hi = y.maxCoeff();
-      double                best = std::numeric_limits<double>::infinity();
-      std::vector<char>     bestMask;
-      if (hi - lo > 1e-12 * std::max(1.0, std::abs(hi)))
-      {
-        for (unsigned int c = 0; c < options.cuts; ++c)
-        {
-          const double      t = lo + (hi - lo) * c / options.cuts;
-          std::vector<char> mask(set.size());
-          double            cut = 0, assocA = 0, assocB = 0;
-          for (Eigen::Index i = 0; i < k; ++i)
-          {
-            mask[i] = y(i) > t;
-            (mask[i] ? assocA : assocB) += d(i);
-          }
-          for (Eigen::Index i = 0; i < k; ++i)
-          {
-            for (Eigen::Index j = i + 1; j < k; ++j)
-            {
-              if (mask[i] != mask[j])
-              {
-                cut += w(i, j);
-              }
-            }
-          }
-          if (assocA <= 0 || assocB <= 0)
-          {
-            continue;
-          }
-          const double cost = cut / assocA + cut / assocB;
-          if (cost < best)
-          {
-            best = cost;
-            bestMask = mask;
-          }
-        }
-      }
-      if (best < options.threshold)
-      {
-        std::vector<std::size_t> s1, s2;
-        for (Eigen::Index i = 0; i < k; ++i)
-        {
-          (bestMask[i] ? s1 : s2).push_back(set[i]);
-        }
-        split(s1);
-        split(s2);
-        return;
-      }
-    }
-    groups.push_back(set);
-  };
-  std::vector<std::size_t> all(m);
-  std::iota(all.begin(), all.end(), std::size_t{ 0 });
-  split(all);
+  const std::vector<std::vector<std::size_t>> groups = NormalizedCutPartition(W, m, options);
   std::size_t merges = 0;
   for (const auto & g : groups)
   {
@@ -763,10 +528,4 @@ RegionMerger<D>::Labels() const
 
 template class RegionMerger<2>;
 template class RegionMerger<3>;
-template MergeWeightFunction<2> MeanColorWeight<2>();
-template MergeWeightFunction<3> MeanColorWeight<3>();
-template MergeWeightFunction<2> BoundaryWeight<2>();
-template MergeWeightFunction<3> BoundaryWeight<3>();
-template LabelImage<2>::Pointer MergeHierarchy::Apply<2>(const LabelImage<2> *, std::size_t) const;
-template LabelImage<3>::Pointer MergeHierarchy::Apply<3>(const LabelImage<3> *, std::size_t) const;
 } // namespace tessera

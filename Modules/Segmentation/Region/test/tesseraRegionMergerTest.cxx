@@ -1,4 +1,4 @@
-#include "tesseraRegionMerging.h"
+#include "tesseraRegionMerger.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -12,7 +12,6 @@
 
 #include <gtest/gtest.h>
 
-#include "itkSLICImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraRegionTestImages.h"
@@ -325,19 +324,7 @@ TEST(RegionMerger, SupervoxelMergingOnMiccaiT1)
   using Scalar = itk::Image<float, 3>;
   auto scalar = tessera::ReadImageFile<Scalar>(path);
   auto t1 = tessera::ReadIntensityImage<3>(path);
-  auto slic = itk::SLICImageFilter<Scalar, tessera::LabelImage<3>>::New();
-  slic->SetInput(scalar);
-  slic->SetSuperGridSize(10);
-  slic->SetMaximumNumberOfIterations(3);
-  // ITK 5.2's connectivity enforcement races between threads (ITK issue #4711) and crashes;
-  // disconnected supervoxels are fine for a region adjacency graph.
-  slic->SetEnforceConnectivity(false);
-  slic->Update();
-  tessera::LabelImage<3>::Pointer labels = slic->GetOutput();
-  for (std::size_t i = 0; i < labels->GetBufferedRegion().GetNumberOfPixels(); ++i)
-  {
-    labels->GetBufferPointer()[i] += 1;
-  }
+  tessera::LabelImage<3>::Pointer labels = tessera::testing::SlicSupervoxels(scalar, 10);
   tessera::RegionAdjacencyGraph<3> rag(labels, t1, 1);
   const std::size_t                initial = rag.NumberOfRegions();
   tessera::RegionMerger<3>         merger(rag, tessera::MeanColorWeight<3>());
