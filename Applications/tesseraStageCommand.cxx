@@ -176,7 +176,7 @@ RunCommand(const StageDescription & stage, const CommandValues & values)
         {
           throw Error(OptionName(stage, port.name), path + " must be a folder when the input is a folder");
         }
-        path = FolderOutput(path, job, port, common.Text("extension"));
+        path = FolderOutput(path, job, port, common.Has("extension") ? common.Text("extension") : "");
       }
       context->RequestOutput(port.name, path);
       outputs.emplace_back(path, port.kind);
@@ -240,34 +240,29 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
   auto       values = std::make_shared<CommandValues>();
   auto       addText = [&](const std::string & key, const std::string & names, const std::string & help, bool list,
                      std::map<std::string, std::vector<std::string>> & target, const std::string & type) {
-    auto * option = sub->add_option_function<std::vector<std::string>>(
-      names, [&target, key](const std::vector<std::string> & v) { target[key] = v; }, help);
-    option->type_name(type);
+    CLI::Option * option = nullptr;
     if (list)
     {
+      option = sub->add_option_function<std::vector<std::string>>(
+        names, [&target, key](const std::vector<std::string> & v) { target[key] = v; }, help);
       if (type != "TEXT ...")
       {
         option->delimiter(',');
       }
-      option->expected(1, 1 << 20);
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     }
     else
     {
-      option->expected(1);
-      option->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+      option = sub->add_option_function<std::string>(
+        names, [&target, key](const std::string & v) { target[key] = { v }; }, help);
     }
+    option->type_name(type);
     return option;
   };
   for (const auto & p : stage.inputs)
   {
     const std::string names = OptionNames(p.name, p.alias) + (p.positional ? "," + p.name : "");
-    auto * option = addText(p.name, names, PortHelp(p, false), false, values->ports, "FILE");
-    if (p.multiple)
-    {
-      option->expected(1, 1 << 20);
-      option->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    }
+    addText(p.name, names, PortHelp(p, false), p.multiple, values->ports, "FILE");
   }
   for (const auto & p : stage.outputs)
   {

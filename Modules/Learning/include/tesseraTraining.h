@@ -22,6 +22,10 @@ struct TrainingRequest
  * \throws Error naming the file or key at fault. */
 void RunTraining(const TrainingRequest & request);
 
+/** Writes a model file's network, normalisation and softmax as a TorchScript file that PyTorch
+ * loads with torch.jit.load (see ExportTorchScript()). \throws Error naming the file. */
+void ExportModelToTorchScript(const std::string & modelPath, const std::string & outputPath);
+
 } // namespace tessera
 
 #endif

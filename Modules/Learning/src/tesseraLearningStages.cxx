@@ -193,6 +193,24 @@ RegisterLearningStages(StageRegistry & registry)
   }
   {
     StageDescription s;
+    s.name = "export";
+    s.summary = "Export a trained model to TorchScript for PyTorch: torch.jit.load(file)(x) gives the probabilities";
+    s.perImage = false;
+    s.inputs = { InputPort("model", PortKind::File, "Model file written by `tessera train`").Alias("m") };
+    s.outputs = { OutputPort("output", PortKind::File,
+                             "TorchScript file: forward(x [N, C, (D,) H, W] raw intensities) -> softmax "
+                             "probabilities [N, classes, ...]; the model description is its extra file "
+                             "tessera_model.json")
+                    .Alias("o")
+                    .Extensions({ ".pt", ".pth", ".ts" }) };
+    s.run = [](StageContext & c) {
+      const std::string model = c.InputPaths("model").at(0);
+      c.SetWriter("output", [model](const std::string & path) { ExportModelToTorchScript(model, path); });
+    };
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
     s.name = "train";
     s.summary = "Train a segmentation network (U-Net, FPN, LinkNet, GridNet) with LibTorch from a JSON config";
     s.perImage = false;

@@ -1,4 +1,5 @@
 #include "tesseraTorchScriptExport.h"
+#include "tesseraTraining.h"
 
 #include <cctype>
 
@@ -282,6 +283,12 @@ ExportTorchScript(SegmentationNetworkImpl & network, const ModelInfo & info, con
     throw Error(path, "cannot be written: " + FirstLine(e));
   }
   out.Commit();
+}
+void
+ExportModelToTorchScript(const std::string & modelPath, const std::string & outputPath)
+{
+  LoadedModel model = LoadModel(modelPath);
+  ExportTorchScript(*model.network, model.info, outputPath);
 }
 } // namespace tessera
 
