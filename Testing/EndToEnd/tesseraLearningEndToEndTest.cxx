@@ -9,6 +9,7 @@
 #include "tesseraCommandLine.h"
 #include "tesseraImageIO.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraProbabilityImage.h"
 
 using namespace tessera;
 using namespace tessera::testing;
@@ -166,6 +167,59 @@ TEST_F(Learning, PredictKeepsGridAndWritesOutputValues)
   ASSERT_EQ(probabilities->GetNumberOfComponentsPerPixel(), 2u);
   const float * q = probabilities->GetBufferPointer();
   EXPECT_NEAR(q[0] + q[1], 1.0f, 1e-5f);
+}
+
+TEST_F(Learning, PipelineFileAndCppExampleEqualPredictThenMrf)
+{
+  // predict --probabilities, then mrf: the two-step chain through files.
+  const auto p = (s_Dir / "chain-p.nii.gz").string(), viaFiles = (s_Dir / "chain-mrf.png").string();
+  auto       r = Tessera("predict -q -m " + s_Model + " -i " + Isbi("image", 27) + " -o " + (s_Dir / "chain-cnn.png").string() +
+                         " --probabilities " + p);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // Two classes (labels 0 and 255) give two components, not 256.
+  EXPECT_EQ(ReadImageFile<ProbabilityImage<2>>(p)->GetNumberOfComponentsPerPixel(), 2u);
+  r = Tessera("mrf -q -i " + p + " -o " + viaFiles);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // The same chain from the shipped pipeline file, in memory.
+  const auto viaPipeline = (s_Dir / "chain-pipeline.png").string();
+  r = Tessera("pipeline -q " + std::string(TESSERA_SOURCE_DIR) + "/Documentation/Pipelines/isbi2012-cnn-potts.json -i " +
+              Isbi("image", 27) + " -o " + viaPipeline + " --set model=" + s_Model);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // And the C++ example composing CNNImageFilter -> PottsMRFImageFilter in one ITK pipeline.
+  const auto viaExample = (s_Dir / "chain-example.png").string();
+  const int  status = std::system((std::string(TESSERA_CNN_POTTS_EXAMPLE) + " " + Isbi("image", 27) + " " + s_Model + " " +
+                                  viaExample + " > /dev/null").c_str());
+  ASSERT_EQ(status, 0);
+  const auto reference = ReadLabelImage<2>(viaFiles);
+  const size_t n = reference->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_TRUE(reference->GetBufferPointer()[i] == 0 || reference->GetBufferPointer()[i] == 255) << i;
+  for (const auto & other : { viaPipeline, viaExample })
+  {
+    const auto labels = ReadLabelImage<2>(other);
+    size_t     differ = 0;
+    for (size_t i = 0; i < n; ++i)
+      differ += labels->GetBufferPointer()[i] != reference->GetBufferPointer()[i];
+    EXPECT_EQ(differ, 0u) << other;
+  }
+  // --dry-run checks and prints the plan, and runs nothing.
+  const auto dry = (s_Dir / "dry.png").string();
+  r = Tessera("pipeline --dry-run " + std::string(TESSERA_SOURCE_DIR) + "/Documentation/Pipelines/isbi2012-cnn-potts.json -i " +
+              Isbi("image", 27) + " -o " + dry + " --set model=" + s_Model);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("2. potts (mrf)"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dry));
+}
+
+TEST_F(Learning, ExportWritesATorchScriptFile)
+{
+  const auto ts = (s_Dir / "model.ts.pt").string();
+  auto       r = Tessera("export -q -m " + s_Model + " -o " + ts);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_GT(fs::file_size(ts), 1000u);
+  r = Tessera("export -q -m " + s_Model + " -o " + (s_Dir / "model.txt").string());
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("unsupported extension"), std::string::npos) << r.err;
 }
 
 TEST_F(Learning, PredictOnPhysicalGridAndFolders)
