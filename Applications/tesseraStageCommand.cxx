@@ -46,6 +46,7 @@ TypeName(const ParameterDescription & d)
     case ParameterType::IntegerList: return "INT,...";
     case ParameterType::RealList: return "FLOAT,...";
     case ParameterType::TextList: return "TEXT ...";
+    case ParameterType::Boolean: return "FLAG";
     default: return "TEXT";
   }
 }
