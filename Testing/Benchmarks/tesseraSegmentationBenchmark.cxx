@@ -313,7 +313,7 @@ main(int argc, char * argv[])
         gmm->SetMaskImage(mask);
         gmm->SetNumberOfClasses(o.classes);
         gmm->SetSeed(o.seed);
-        gmm->SetMaximumIterations(100);
+        gmm->SetMaximumNumberOfIterations(100);
         gmm->SetTolerance(1e-3);
         gmm->Update();
         posteriors = gmm->GetOutput();

@@ -211,6 +211,37 @@ TEST_F(Learning, PipelineFileAndCppExampleEqualPredictThenMrf)
   EXPECT_FALSE(fs::exists(dry));
 }
 
+TEST_F(Learning, PredictRunsATorchScriptModuleWithItsLabelTableAndNormalisation)
+{
+  // A scripted 1x1 convolution: logits (x - 0.5, 0.5 - x) of the normalised intensity x = v / 255,
+  // so class 0 (label 0, "Membrane") wins where v > 127.5 with probability sigmoid(2x - 1).
+  const auto module = (s_Dir / "threshold.ts").string();
+  const std::string script = "import sys, torch\n"
+                             "class T(torch.nn.Module):\n"
+                             "    def forward(self, x):\n"
+                             "        return torch.cat([x - 0.5, 0.5 - x], 1)\n"
+                             "torch.jit.script(T()).save(sys.argv[1])\n";
+  std::ofstream(s_Dir / "make.py") << script;
+  if (std::system(("/usr/bin/python3 " + (s_Dir / "make.py").string() + " " + module + " 2> /dev/null").c_str()) != 0)
+    GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+  const auto out = (s_Dir / "ts.png").string(), p = (s_Dir / "ts-p.nrrd").string();
+  const auto r = Tessera("predict -q --torchscript " + module + " --labels " + std::string(TESSERA_SOURCE_DIR) +
+                         "/Documentation/Learning/isbi2012-labels.json --mean 0 --std 255 --size-multiple 1 -i " +
+                         Isbi("image", 28) + " -o " + out + " --probabilities " + p);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto image = ReadImageFile<ScalarImage<2>>(Isbi("image", 28));
+  const auto labels = ReadLabelImage<2>(out);
+  const auto probabilities = ReadProbabilityImage<2>(p);
+  ASSERT_EQ(probabilities->GetNumberOfComponentsPerPixel(), 2u);
+  EXPECT_EQ(ClassTable<2>(probabilities, p).Name(0), "Membrane");
+  for (size_t i = 0; i < 512 * 512; i += 101)
+  {
+    const double v = image->GetBufferPointer()[i];
+    EXPECT_EQ(labels->GetBufferPointer()[i], v > 127.5 ? 0 : 255) << i;
+    EXPECT_NEAR(probabilities->GetBufferPointer()[2 * i], 1.0 / (1.0 + std::exp(-(2.0 * v / 255.0 - 1.0))), 1e-5) << i;
+  }
+}
+
 TEST_F(Learning, ExportWritesATorchScriptFile)
 {
   const auto ts = (s_Dir / "model.ts.pt").string();

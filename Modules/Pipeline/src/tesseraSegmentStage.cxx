@@ -24,7 +24,7 @@ Segment(StageContext & c)
   gmm->SetMaskImage(mask);
   gmm->SetNumberOfClasses(p.Count("classes"));
   gmm->SetSeed(c.Options().seed);
-  gmm->SetMaximumIterations(p.Count("em-iterations"));
+  gmm->SetMaximumNumberOfIterations(p.Count("em-iterations"));
   gmm->SetTolerance(p.Real("em-tolerance"));
   c.Progress().Watch(gmm, "k-means + EM");
   gmm->Update();

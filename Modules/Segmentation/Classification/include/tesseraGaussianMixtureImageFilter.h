@@ -9,7 +9,8 @@ namespace tessera
 /** Unsupervised Gaussian-mixture classification: k-means (as KMeansImageFilter) initialises
  * a K-component mixture with full covariances, EM refines it (FitGaussianMixture()), and
  * output 0 holds the posteriors p(k | x) of classes 1..K (K components; 0 outside the mask).
- * Classes are numbered by increasing mean intensity/luminance. */
+ * Classes are numbered by increasing mean intensity/luminance.
+ * \sa KMeansImageFilter, PottsMRFImageFilter */
 template <unsigned int D>
 class GaussianMixtureImageFilter : public PixelClassifierImageFilter<D>
 {
@@ -25,13 +26,21 @@ public:
   unsigned int GetNumberOfClasses() const { return m_KMeans.classes; }
   void SetSeed(unsigned int seed) { m_KMeans.seed = seed; this->Modified(); }
   void SetRestarts(unsigned int r) { m_KMeans.restarts = r; this->Modified(); }
-  void SetMaximumIterations(unsigned int i) { m_EM.maximumIterations = i; this->Modified(); }
+  void SetMaximumNumberOfIterations(unsigned int i) { m_EM.maximumIterations = i; this->Modified(); }
   void SetTolerance(double t) { m_EM.tolerance = t; this->Modified(); }
   const GaussianMixtureModel & GetModel() const { return m_Model; }
   const KMeansResult & GetKMeansResult() const { return m_Initial; }
 
 protected:
   GaussianMixtureImageFilter() = default;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override
+  {
+    Superclass::PrintSelf(os, indent);
+    os << indent << "NumberOfClasses: " << m_KMeans.classes << "\n"
+       << indent << "MaximumNumberOfIterations: " << m_EM.maximumIterations << "\n"
+       << indent << "Tolerance: " << m_EM.tolerance << " nats per voxel\n"
+       << indent << "Seed: " << m_KMeans.seed << "\n";
+  }
   LabelTable ClassTable() const override { return UnsupervisedClassTable(m_KMeans.classes); }
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override
   {

@@ -22,7 +22,8 @@ UnsupervisedClassTable(unsigned int k)
  * Classes are numbered 1..K by increasing mean intensity (luminance for colour), so results
  * compare across runs and images; 0 is outside the mask. Output 0 has K components (classes
  * 1..K): one-hot memberships, or soft ones by distance with SetSoft(true).
- * \throws Error("classes", ...) when K < 2 or K exceeds the distinct values in the mask. */
+ * \throws Error("classes", ...) when K < 2 or K exceeds the distinct values in the mask.
+ * \sa GaussianMixtureImageFilter, KNNImageFilter, PottsMRFImageFilter */
 template <unsigned int D>
 class KMeansImageFilter : public PixelClassifierImageFilter<D>
 {
@@ -38,7 +39,7 @@ public:
   unsigned int GetNumberOfClasses() const { return m_Options.classes; }
   void SetRestarts(unsigned int r) { m_Options.restarts = r; this->Modified(); }
   void SetSeed(unsigned int seed) { m_Options.seed = seed; this->Modified(); }
-  void SetMaximumIterations(unsigned int i) { m_Options.maximumIterations = i; this->Modified(); }
+  void SetMaximumNumberOfIterations(unsigned int i) { m_Options.maximumIterations = i; this->Modified(); }
   itkSetMacro(Soft, bool);
   itkGetConstMacro(Soft, bool);
   /** Centroids, inertia and iterations of the last run. */
@@ -46,6 +47,15 @@ public:
 
 protected:
   KMeansImageFilter() = default;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override
+  {
+    Superclass::PrintSelf(os, indent);
+    os << indent << "NumberOfClasses: " << m_Options.classes << "\n"
+       << indent << "Restarts: " << m_Options.restarts << "\n"
+       << indent << "MaximumNumberOfIterations: " << m_Options.maximumIterations << "\n"
+       << indent << "Seed: " << m_Options.seed << "\n"
+       << indent << "Soft: " << m_Soft << "\n";
+  }
   LabelTable ClassTable() const override { return UnsupervisedClassTable(m_Options.classes); }
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override
   {

@@ -12,7 +12,8 @@ namespace tessera
 /** Supervised kNN classification of a feature image (built by BuildFeatureImage() with the
  * model's FeatureOptions) with a trained KNNClassifier: output 0 holds the neighbours' vote
  * fractions, one component per training label (ascending), output 1 the majority label.
- * \throws Error when no classifier is set or the features do not match the model's. */
+ * \throws Error when no classifier is set or the features do not match the model's.
+ * \sa BuildFeatureImage, KMeansImageFilter, PottsMRFImageFilter */
 template <unsigned int D>
 class KNNImageFilter : public PixelClassifierImageFilter<D>
 {
@@ -28,6 +29,15 @@ public:
 
 protected:
   KNNImageFilter() = default;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override
+  {
+    Superclass::PrintSelf(os, indent);
+    os << indent << "Classifier: "
+       << (m_Classifier ? std::to_string(m_Classifier->NumberOfClasses()) + " classes, k = " +
+                            std::to_string(m_Classifier->GetParameters().k)
+                        : std::string("none"))
+       << "\n";
+  }
   LabelTable ClassTable() const override
   {
     if (!m_Classifier)

@@ -60,7 +60,7 @@ RunKMeans(StageContext & c)
   auto         filter = KMeansImageFilter<D>::New();
   filter->SetNumberOfClasses(p.Count("classes"));
   filter->SetRestarts(p.Count("restarts"));
-  filter->SetMaximumIterations(p.Count("iterations"));
+  filter->SetMaximumNumberOfIterations(p.Count("iterations"));
   filter->SetSeed(c.Options().seed);
   filter->SetSoft(p.Boolean("soft"));
   RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
@@ -87,7 +87,7 @@ RunGMM(StageContext & c)
   auto         filter = GaussianMixtureImageFilter<D>::New();
   filter->SetNumberOfClasses(p.Count("classes"));
   filter->SetSeed(c.Options().seed);
-  filter->SetMaximumIterations(p.Count("iterations"));
+  filter->SetMaximumNumberOfIterations(p.Count("iterations"));
   filter->SetTolerance(p.Real("tolerance"));
   RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
   const auto &       m = filter->GetModel();

@@ -44,7 +44,8 @@ namespace tessera
  * ITK ProgressEvents. The whole image is processed at once (no streaming).
  *
  * \throws Error when the mask or the initial labels do not lie on the probabilities' grid, when
- * the initial labels name a label without a component, or when no label is a candidate. */
+ * the initial labels name a label without a component, or when no label is a candidate.
+ * \sa GaussianMixtureImageFilter, KMeansImageFilter, KNNImageFilter, CNNImageFilter */
 template <unsigned int VDimension>
 class PottsMRFImageFilter
   : public itk::ImageToImageFilter<ProbabilityImage<VDimension>, LabelImage<VDimension>>
