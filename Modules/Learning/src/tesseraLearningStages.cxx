@@ -188,7 +188,7 @@ RegisterLearningStages(StageRegistry & registry)
     };
     s.parameters[6].defaultValue = "0";
     s.parameters[7].defaultValue = "1";
-    s.run = [](StageContext & c) { DispatchDimension(c, [&](auto d) { Predict<decltype(d)::value>(c); }); };
+    s.run = RunByDimension<Predict<2>, Predict<3>>;
     registry.Add(s);
   }
   {

@@ -76,7 +76,7 @@ RegisterSegmentStage(StageRegistry & registry)
   {
     s.parameters.push_back(d);
   }
-  s.run = [](StageContext & c) { DispatchDimension(c, [&](auto d) { Segment<decltype(d)::value>(c); }); };
+  s.run = RunByDimension<Segment<2>, Segment<3>>;
   registry.Add(s);
 }
 } // namespace tessera

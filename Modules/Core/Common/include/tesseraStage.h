@@ -187,20 +187,13 @@ private:
   std::unique_ptr<ProgressReporter>              m_Progress;
 };
 
-/** Calls f(std::integral_constant<unsigned, D>{}) with the dimension of the stage's primary input,
- * so a stage's run function is one template for 2D and 3D. */
-template <typename F>
+/** A stage's run function from its 2D and 3D instantiations, chosen by the dimension of the
+ * primary input: `s.run = RunByDimension<Run<2>, Run<3>>;` keeps one template for 2D and 3D. */
+template <void (*F2)(StageContext &), void (*F3)(StageContext &)>
 void
-DispatchDimension(const StageContext & context, F && f)
+RunByDimension(StageContext & context)
 {
-  if (context.Dimension() == 2)
-  {
-    f(std::integral_constant<unsigned int, 2>{});
-  }
-  else
-  {
-    f(std::integral_constant<unsigned int, 3>{});
-  }
+  context.Dimension() == 2 ? F2(context) : F3(context);
 }
 
 /** The outputs of one run, committed together: folders that do not exist yet are made when the

@@ -325,12 +325,6 @@ ConnectedComponents(StageContext & c)
                   : std::string()));
 }
 
-template <void (*F2)(StageContext &), void (*F3)(StageContext &)>
-void
-ByDimension(StageContext & c)
-{
-  c.Dimension() == 2 ? F2(c) : F3(c);
-}
 
 PortDescription
 LabelsOut(const std::string & doc)
@@ -363,7 +357,7 @@ RegisterCommonStages(StageRegistry & registry)
                                       "Label of voxels outside the mask or with all probabilities 0")
                        .AtLeast(0)
                        .AtMost(65535) };
-    s.run = ByDimension<ArgMax<2>, ArgMax<3>>;
+    s.run = RunByDimension<ArgMax<2>, ArgMax<3>>;
     registry.Add(s);
   }
   {
@@ -380,7 +374,7 @@ RegisterCommonStages(StageRegistry & registry)
       RealParameter("threshold", "0.5", "probability", "Smallest probability labelled as the class").AtLeast(0).AtMost(1),
       IntegerParameter("background", "0", "label", "Label of the other voxels").AtLeast(0).AtMost(65535),
     };
-    s.run = ByDimension<Threshold<2>, Threshold<3>>;
+    s.run = RunByDimension<Threshold<2>, Threshold<3>>;
     registry.Add(s);
   }
   {
@@ -391,7 +385,7 @@ RegisterCommonStages(StageRegistry & registry)
                  InputPort("mask", PortKind::Mask, "Mask on the input's grid, non-zero = inside") };
     s.outputs = { LabelsOut("The labels inside the mask, --outside elsewhere") };
     s.parameters = { IntegerParameter("outside", "0", "label", "Label outside the mask").AtLeast(0).AtMost(65535) };
-    s.run = ByDimension<Mask<2>, Mask<3>>;
+    s.run = RunByDimension<Mask<2>, Mask<3>>;
     registry.Add(s);
   }
   {
@@ -406,7 +400,7 @@ RegisterCommonStages(StageRegistry & registry)
                        .AtLeast(0)
                        .AtMost(65535)
                        .WhenAbsent("an error naming the first such voxel") };
-    s.run = ByDimension<Remap<2>, Remap<3>>;
+    s.run = RunByDimension<Remap<2>, Remap<3>>;
     registry.Add(s);
   }
   {
@@ -424,7 +418,7 @@ RegisterCommonStages(StageRegistry & registry)
         .AtLeast(0)
         .AtMost(1e12),
     };
-    s.run = ByDimension<ConnectedComponents<2>, ConnectedComponents<3>>;
+    s.run = RunByDimension<ConnectedComponents<2>, ConnectedComponents<3>>;
     registry.Add(s);
   }
 }

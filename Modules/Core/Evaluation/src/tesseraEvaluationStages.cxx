@@ -91,7 +91,7 @@ RegisterEvaluationStages(StageRegistry & registry)
       .AtLeast(0)
       .AtMost(100),
   };
-  s.run = [](StageContext & c) { DispatchDimension(c, [&](auto d) { Evaluate<decltype(d)::value>(c); }); };
+  s.run = RunByDimension<Evaluate<2>, Evaluate<3>>;
   registry.Add(s);
 }
 } // namespace tessera

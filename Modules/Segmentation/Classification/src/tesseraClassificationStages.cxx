@@ -171,12 +171,6 @@ ApplyKNN(StageContext & c)
   RunClassifier<D>(c, filter.GetPointer(), BuildFeatureImage<D>(image.GetPointer(), classifier->GetParameters().features));
 }
 
-template <void (*F2)(StageContext &), void (*F3)(StageContext &)>
-void
-ByDimension(StageContext & c)
-{
-  c.Dimension() == 2 ? F2(c) : F3(c);
-}
 } // namespace
 
 void
@@ -195,7 +189,7 @@ RegisterClassificationStages(StageRegistry & registry)
       IntegerParameter("iterations", "300", "count", "Most Lloyd iterations per start").AtLeast(1).AtMost(100000),
       BooleanParameter("soft", "Soft probabilities by distance instead of one-hot"),
     };
-    s.run = ByDimension<RunKMeans<2>, RunKMeans<3>>;
+    s.run = RunByDimension<RunKMeans<2>, RunKMeans<3>>;
     registry.Add(s);
   }
   {
@@ -213,7 +207,7 @@ RegisterClassificationStages(StageRegistry & registry)
         .Above(0)
         .AtMost(1),
     };
-    s.run = ByDimension<RunGMM<2>, RunGMM<3>>;
+    s.run = RunByDimension<RunGMM<2>, RunGMM<3>>;
     registry.Add(s);
   }
   {
@@ -276,7 +270,7 @@ RegisterClassificationStages(StageRegistry & registry)
     AddClassifierPorts(s, "Image to label, with the channels the model was trained on");
     s.inputs.insert(s.inputs.begin() + 1,
                     InputPort("model", PortKind::File, "kNN model written by `tessera knn train`").Alias("m"));
-    s.run = ByDimension<ApplyKNN<2>, ApplyKNN<3>>;
+    s.run = RunByDimension<ApplyKNN<2>, ApplyKNN<3>>;
     registry.Add(s);
   }
 }

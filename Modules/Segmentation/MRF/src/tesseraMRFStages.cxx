@@ -83,7 +83,7 @@ RegisterMRFStages(StageRegistry & registry)
     OverlayPort("overlay", "output", "image"),
   };
   s.parameters = PottsParameters();
-  s.run = [](StageContext & c) { DispatchDimension(c, [&](auto d) { RunMRF<decltype(d)::value>(c); }); };
+  s.run = RunByDimension<RunMRF<2>, RunMRF<3>>;
   registry.Add(s);
 }
 } // namespace tessera

@@ -360,12 +360,6 @@ RagMerge(StageContext & c)
            std::to_string(merger.Hierarchy().NumberOfMerges()) + " merges (" + method + ")");
 }
 
-template <void (*F2)(StageContext &), void (*F3)(StageContext &)>
-void
-ByDimension(StageContext & c)
-{
-  c.Dimension() == 2 ? F2(c) : F3(c);
-}
 } // namespace
 
 void
@@ -412,7 +406,7 @@ RegisterRegionStages(StageRegistry & registry)
         .WhenAbsent("no limit, every connected voxel is labelled"),
       ConnectivityParameter(),
     };
-    s.run = ByDimension<RegionGrow<2>, RegionGrow<3>>;
+    s.run = RunByDimension<RegionGrow<2>, RegionGrow<3>>;
     registry.Add(s);
   }
   {
@@ -440,7 +434,7 @@ RegisterRegionStages(StageRegistry & registry)
         .WhenAbsent("the threshold"),
       BooleanParameter("no-merge", "Stop after the split: the output is the quadtree/octree leaves"),
     };
-    s.run = ByDimension<SplitMerge<2>, SplitMerge<3>>;
+    s.run = RunByDimension<SplitMerge<2>, SplitMerge<3>>;
     registry.Add(s);
   }
   {
@@ -469,7 +463,7 @@ RegisterRegionStages(StageRegistry & registry)
       BooleanParameter("line", "Keep one-voxel watershed lines of label 0 between regions"),
       ConnectivityParameter(),
     };
-    s.run = ByDimension<Watershed<2>, Watershed<3>>;
+    s.run = RunByDimension<Watershed<2>, Watershed<3>>;
     registry.Add(s);
   }
   {
@@ -498,7 +492,7 @@ RegisterRegionStages(StageRegistry & registry)
       RealParameter("sigma", "0.5", "pixels", "felzenszwalb: Gaussian pre-smoothing").AtLeast(0).AtMost(100),
       IntegerParameter("min-size", "50", "voxels", "felzenszwalb: smallest region").AtLeast(0).AtMost(1e9),
     };
-    s.run = ByDimension<Superpixels<2>, Superpixels<3>>;
+    s.run = RunByDimension<Superpixels<2>, Superpixels<3>>;
     registry.Add(s);
   }
   {
@@ -549,7 +543,7 @@ RegisterRegionStages(StageRegistry & registry)
         .Above(0)
         .AtMost(1e30),
     };
-    s.run = ByDimension<RagMerge<2>, RagMerge<3>>;
+    s.run = RunByDimension<RagMerge<2>, RagMerge<3>>;
     registry.Add(s);
   }
 }
