@@ -49,7 +49,12 @@ main(int argc, char ** argv)
   app.set_version_flag("--version", "tessera " TESSERA_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
-  const std::string which = argc > 1 ? std::string("tessera ") + argv[1] : std::string("tessera");
+  // Errors start with the application: "tessera mrf: error: ..." ("tessera knn train: ...").
+  std::string which = argc > 1 ? std::string("tessera ") + argv[1] : std::string("tessera");
+  if (argc > 2 && tessera::Stages().Find(std::string(argv[1]) + " " + argv[2]))
+  {
+    which += std::string(" ") + argv[2];
+  }
   try
   {
     for (const auto & [name, stage] : tessera::Stages().All())
