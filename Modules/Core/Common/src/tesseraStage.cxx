@@ -194,6 +194,10 @@ StageContext::SetInputFiles(const std::string & port, const std::vector<std::str
     {
       throw Error(path, "no such file");
     }
+    if (p->kind == PortKind::LabelTable)
+    {
+      LabelTable::Load(path); // a bad table fails before any work
+    }
   }
   Slot & slot = InputSlot(port);
   slot.paths = paths;
