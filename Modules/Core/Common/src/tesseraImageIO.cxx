@@ -1,10 +1,14 @@
 #include "tesseraImageIO.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <random>
 #include <set>
+#include <unistd.h>
 
 #include "itkImageIOFactory.h"
 #include "itkMetaDataObject.h"
@@ -63,6 +67,33 @@ ReadImageInfo(const std::string & path)
   return info;
 }
 
+namespace
+{
+constexpr const char * TemporaryPrefix = ".tessera-tmp-";
+
+/** Removes the temporary folders that runs killed before their commit (SIGKILL, power loss)
+ * left in dir: each is named after its process, and a process that no longer exists will never
+ * commit it. */
+void
+RemoveStaleTemporaries(const fs::path & dir)
+{
+  std::error_code ec;
+  for (const auto & entry : fs::directory_iterator(dir, ec))
+  {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(TemporaryPrefix, 0) != 0 || !entry.is_directory(ec))
+    {
+      continue;
+    }
+    const long pid = std::strtol(name.c_str() + std::strlen(TemporaryPrefix), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+    {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+} // namespace
+
 AtomicOutput::AtomicOutput(const std::string & finalPath)
   : m_FinalPath(fs::absolute(finalPath))
 {
@@ -72,10 +103,12 @@ AtomicOutput::AtomicOutput(const std::string & finalPath)
   {
     throw Error(finalPath, "cannot be written: folder " + dir.string() + " does not exist");
   }
+  RemoveStaleTemporaries(dir);
   std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt)
   {
-    const fs::path candidate = dir / (".tessera-tmp-" + std::to_string(rd()) + "-" + m_FinalPath.filename().string());
+    const fs::path candidate = dir / (TemporaryPrefix + std::to_string(::getpid()) + "-" + std::to_string(rd()) + "-" +
+                                      m_FinalPath.filename().string());
     if (fs::create_directory(candidate, ec))
     {
       m_TempDir = candidate;
@@ -98,11 +131,23 @@ AtomicOutput::Commit()
   {
     return;
   }
-  // Multi-file formats (.mhd + .raw, .hdr + .img) write several files of the same stem.
+  // Multi-file formats (.mhd + .zraw, .hdr + .img, .nhdr + .raw) write several files of the same
+  // stem: the data go into place before the header that names them, and the file itself last of
+  // all (after sidecars), so a reader never pairs a new header with old or missing data.
+  std::vector<fs::path> files;
   for (const auto & entry : fs::directory_iterator(m_TempDir))
   {
+    files.push_back(entry.path());
+  }
+  const auto rank = [this](const fs::path & f) {
+    const std::string ext = SplitExtension(f.filename().string()).second;
+    return f.filename() == m_FinalPath.filename() ? 2 : (ext == ".mhd" || ext == ".hdr" || ext == ".nhdr" ? 1 : 0);
+  };
+  std::stable_sort(files.begin(), files.end(), [&](const fs::path & a, const fs::path & b) { return rank(a) < rank(b); });
+  for (const auto & file : files)
+  {
     std::error_code ec;
-    fs::rename(entry.path(), m_FinalPath.parent_path() / entry.path().filename(), ec);
+    fs::rename(file, m_FinalPath.parent_path() / file.filename(), ec);
     if (ec)
     {
       throw Error(m_FinalPath.string(), "cannot be moved into place: " + ec.message());

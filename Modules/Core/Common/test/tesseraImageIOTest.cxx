@@ -1,6 +1,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "tesseraImageIO.h"
@@ -135,4 +138,28 @@ TEST(ImageIO, TextFilesAreWrittenWhole)
   s << file.rdbuf();
   EXPECT_EQ(s.str(), "a,b\n1,2\n");
   EXPECT_EQ(CountFiles(dir), 1u);
+}
+
+TEST(ImageIO, TemporariesOfKilledRunsAreRemovedByTheNextWrite)
+{
+  const auto dir = FreshDir("stale");
+  // A run killed before its commit leaves a temporary folder named after its (now gone) process.
+  const pid_t child = ::fork();
+  if (child == 0)
+  {
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const auto stale = dir / (".tessera-tmp-" + std::to_string(child) + "-7-labels.nii.gz");
+  fs::create_directories(stale);
+  std::ofstream(stale / "labels.nii.gz") << "half";
+  // One of a running process (this one) stays.
+  const auto live = dir / (".tessera-tmp-" + std::to_string(::getpid()) + "-8-other.nii.gz");
+  fs::create_directories(live);
+  WriteImageFile(MakeLabels().GetPointer(), (dir / "labels.nii.gz").string());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(dir / "labels.nii.gz"));
+  fs::remove_all(dir);
 }
