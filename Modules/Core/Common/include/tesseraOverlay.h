@@ -13,7 +13,8 @@ namespace tessera
  * coronal and sagittal slices side by side (voxel index axes, each view stretched to its
  * physical aspect from the spacing). Intensities are
  * stretched from their 1st to 99th percentile; one-component images are grey, three or more
- * components show the first three as RGB. Label 0 is left uncoloured.
+ * components show the first three as RGB. Label 0 is left uncoloured unless the table lists it
+ * (e.g. ISBI's membrane class); labels the table marks ignored are never coloured.
  * \param opacity colour weight in [0, 1] inside the regions.
  * \throws Error naming the output when it cannot be written; written atomically. */
 template <unsigned int D>

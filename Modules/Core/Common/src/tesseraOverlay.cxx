@@ -71,7 +71,8 @@ Render(const Slice & s, float lo, float hi, const LabelTable & table, double opa
     for (int c = 0; c < bgr.cols; ++c)
     {
       const uint16_t l = s.labels.at<uint16_t>(r, c);
-      if (l == 0)
+      // Label 0 is a class when the table lists it (ISBI's membranes); ignored labels stay bare.
+      if ((l == 0 && !table.Contains(0)) || table.IsIgnored(l))
       {
         continue;
       }
@@ -147,9 +148,11 @@ WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const L
   {
     rows = std::max(rows, v.rows);
   }
-  for (auto & v : views)
+  for (size_t i = 0; i < views.size(); ++i)
   {
-    cv::copyMakeBorder(v, v, 0, rows - v.rows, 0, 4, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+    // A 4-pixel gap between views, none after the last.
+    const int gap = i + 1 < views.size() ? 4 : 0;
+    cv::copyMakeBorder(views[i], views[i], 0, rows - views[i].rows, 0, gap, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
   }
   cv::Mat canvas;
   cv::hconcat(views, canvas);
