@@ -81,7 +81,7 @@ main(int argc, char ** argv)
   }
   catch (const itk::ExceptionObject & e)
   {
-    std::cerr << which << ": error: " << e.GetDescription() << std::endl;
+    std::cerr << which << ": error: " << tessera::FirstLine(e.GetDescription()) << std::endl;
     return 1;
   }
   catch (const std::bad_alloc &)
@@ -91,7 +91,8 @@ main(int argc, char ** argv)
   }
   catch (const std::exception & e)
   {
-    std::cerr << which << ": error: " << e.what() << std::endl;
+    // One line: LibTorch and OpenCV messages carry backtraces and source excerpts after it.
+    std::cerr << which << ": error: " << tessera::FirstLine(e.what()) << std::endl;
     return 1;
   }
   return 0;

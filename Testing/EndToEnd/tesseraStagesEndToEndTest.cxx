@@ -193,3 +193,39 @@ TEST(SmallStages, ArgmaxThresholdAndMaskOfSoftKMeans)
   EXPECT_NE(r.err.find("--class: 9 is not a class"), std::string::npos) << r.err;
   fs::remove_all(dir);
 }
+
+TEST(Reliability, TinyImagesAreRefusedNotCrashed)
+{
+  // OpenCV's superpixels crashed (SIGSEGV, SIGFPE) or looped on images of a few pixels, and ITK's
+  // Gaussian gradient printed its own message for a 1x1 watershed.
+  const auto dir = ScratchDir("tiny");
+  for (const auto & [w, h] : std::vector<std::pair<unsigned, unsigned>>{ { 1, 1 }, { 1, 200 }, { 32, 32 } })
+  {
+    auto image = VectorImage<2>::New();
+    image->SetRegions(VectorImage<2>::SizeType{ { w, h } });
+    image->SetNumberOfComponentsPerPixel(3);
+    image->Allocate();
+    for (size_t i = 0; i < 3u * w * h; ++i)
+      image->GetBufferPointer()[i] = static_cast<float>((i * 37) % 251);
+    const auto in = (dir / ("tiny" + std::to_string(w) + "x" + std::to_string(h) + ".nrrd")).string();
+    WriteImageFile(image.GetPointer(), in);
+    for (const char * method : { "slico", "mslic", "lsc", "seeds", "opencv-slic" })
+    {
+      const auto r = Tessera(std::string("superpixels -q --method ") + method + " -i " + in + " -o " + (dir / "sp.nrrd").string());
+      EXPECT_EQ(r.exitCode, 1) << method << " " << w << "x" << h;
+      ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+      EXPECT_NE(r.err.find("tessera superpixels: error: --superpixels: "), std::string::npos) << r.err;
+    }
+    if (w == 1)
+    {
+      const auto r = Tessera("watershed -q -i " + in + " -o " + (dir / "ws.nrrd").string());
+      EXPECT_EQ(r.exitCode, 1);
+      EXPECT_EQ(r.ErrorLines().size(), 1u) << r.err;
+      EXPECT_EQ(r.err.find("ITK ERROR"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(in + ": "), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir / "sp.nrrd"));
+  EXPECT_FALSE(fs::exists(dir / "ws.nrrd"));
+  fs::remove_all(dir);
+}

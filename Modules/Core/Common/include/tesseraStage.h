@@ -125,7 +125,8 @@ public:
   void SetInputData(const std::string & port, itk::DataObject * data, const std::string & displayName);
   /** Asks for an output; path "" keeps it in memory only (pipelines). */
   void RequestOutput(const std::string & port, const std::string & path);
-  /** Runs the stage. */
+  /** Runs the stage. \throws Error: library exceptions (ITK, out of memory) are turned into an
+   * Error naming the stage. */
   void Run();
   /** Writes the requested outputs with a path into new AtomicOutputs appended to `pending`. */
   void WriteOutputs(std::vector<std::unique_ptr<AtomicOutput>> & pending);
@@ -186,6 +187,9 @@ private:
   std::map<std::string, std::function<void(const std::string &)>> m_OutputWriters;
   std::unique_ptr<ProgressReporter>              m_Progress;
 };
+
+/** The first line of a (library's) message, for one-line errors. */
+std::string FirstLine(const std::string & text);
 
 /** A stage's run function from its 2D and 3D instantiations, chosen by the dimension of the
  * primary input: `s.run = RunByDimension<Run<2>, Run<3>>;` keeps one template for 2D and 3D. */

@@ -145,6 +145,12 @@ StageRegistry::Get(const std::string & name) const
   throw Error(name, "unknown stage (known: " + known + ")");
 }
 
+std::string
+FirstLine(const std::string & text)
+{
+  return text.substr(0, text.find('\n'));
+}
+
 StageContext::StageContext(const StageDescription & stage, ParameterValues parameters, RunOptions options)
   : m_Stage(stage)
   , m_Parameters(std::move(parameters))
@@ -353,7 +359,32 @@ StageContext::Report(const std::string & line) const
 void
 StageContext::Run()
 {
-  m_Stage.run(*this);
+  // Whatever a library throws becomes one Error naming the stage.
+  try
+  {
+    m_Stage.run(*this);
+  }
+  catch (const Error &)
+  {
+    throw;
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    // "ITK ERROR: RecursiveGaussianImageFilter(0x55...): too few pixels" -> "too few pixels",
+    // about the input the stage works on.
+    std::string message = FirstLine(e.GetDescription());
+    const auto  at = message.find("): ");
+    if (message.rfind("ITK ERROR: ", 0) == 0 && at != std::string::npos)
+    {
+      message = message.substr(at + 3);
+    }
+    const PortDescription * primary = m_Stage.PrimaryInput();
+    throw Error(primary && HasInput(primary->name) ? InputName(primary->name) : m_Stage.name, message);
+  }
+  catch (const std::bad_alloc &)
+  {
+    throw Error(m_Stage.name, "ran out of memory");
+  }
   if (m_Progress)
   {
     m_Progress->Done();

@@ -281,6 +281,28 @@ ComputeSuperpixels(const VectorImage<D> * image, const SuperpixelOptions & o)
   }
   if constexpr (D == 2)
   {
+    // OpenCV's superpixel classes crash or loop on images smaller than a few superpixels
+    // (1x1, 1x200, 32x32 with 1000 segments): each superpixel needs at least 4x4 pixels, and the
+    // image two superpixels along each axis.
+    const auto size = image->GetLargestPossibleRegion().GetSize();
+    const double pixels = static_cast<double>(size[0]) * static_cast<double>(size[1]);
+    if (o.method != SuperpixelMethod::Felzenszwalb)
+    {
+      const double side = std::sqrt(pixels / o.segments);
+      if (side < 4.0)
+      {
+        throw Error("superpixels", std::to_string(o.segments) + " superpixels need at least " +
+                                     std::to_string(16 * static_cast<long>(o.segments)) + " pixels; the image has " +
+                                     std::to_string(static_cast<long>(pixels)) + " (ask for at most " +
+                                     std::to_string(static_cast<long>(pixels / 16)) + ")");
+      }
+      if (static_cast<double>(std::min(size[0], size[1])) < 2.0 * side)
+      {
+        throw Error("superpixels", "the image (" + std::to_string(size[0]) + "x" + std::to_string(size[1]) +
+                                     ") is too narrow for superpixels of " + std::to_string(std::lround(side)) +
+                                     " pixels; ask for more superpixels or use slic");
+      }
+    }
     return OpenCVSuperpixels(image, o);
   }
   else
