@@ -3,6 +3,8 @@
 // methods (argmax, threshold, mask, remap, connected-components) give known answers.
 #include <map>
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include "tesseraCommandLine.h"
@@ -227,5 +229,11 @@ TEST(Reliability, TinyImagesAreRefusedNotCrashed)
   }
   EXPECT_FALSE(fs::exists(dir / "sp.nrrd"));
   EXPECT_FALSE(fs::exists(dir / "ws.nrrd"));
+  // A FIFO blocked `info` forever.
+  const auto fifo = dir / "fifo.nii";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto r = Tessera("info -i " + fifo.string());
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("is not a regular file"), std::string::npos) << r.err;
   fs::remove_all(dir);
 }

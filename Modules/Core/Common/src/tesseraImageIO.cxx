@@ -29,6 +29,10 @@ ReadImageInfo(const std::string & path)
   {
     throw Error(path, "is a folder, not an image file");
   }
+  if (!fs::is_regular_file(path, ec))
+  {
+    throw Error(path, "is not a regular file (a pipe or device would block the reader)");
+  }
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   if (!io)
   {
