@@ -1,6 +1,9 @@
 #ifndef tesseraImageIO_hxx
 #define tesseraImageIO_hxx
 
+#include <algorithm>
+#include <type_traits>
+
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
 #include "itkMetaDataObject.h"
@@ -51,6 +54,26 @@ template <typename TImage>
 void
 WriteImageFile(const TImage * image, AtomicOutput & out)
 {
+  // Labels that fit in 8 bits go into PNG as 8-bit grey: 16-bit PNGs look black in most viewers.
+  if constexpr (std::is_same_v<typename TImage::PixelType, LabelPixel> && !detail::IsVectorImage<TImage>::value)
+  {
+    std::string ext = SplitExtension(out.FinalPath()).second;
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    const size_t        n = image->GetBufferedRegion().GetNumberOfPixels();
+    const LabelPixel *  p = image->GetBufferPointer();
+    if (ext == ".png" && std::all_of(p, p + n, [](LabelPixel l) { return l <= 255; }))
+    {
+      using ByteImage = itk::Image<std::uint8_t, TImage::ImageDimension>;
+      auto bytes = ByteImage::New();
+      bytes->CopyInformation(image);
+      bytes->SetRegions(image->GetBufferedRegion());
+      bytes->SetMetaDataDictionary(image->GetMetaDataDictionary());
+      bytes->Allocate();
+      std::copy(p, p + n, bytes->GetBufferPointer());
+      WriteImageFile(bytes.GetPointer(), out);
+      return;
+    }
+  }
   auto writer = itk::ImageFileWriter<TImage>::New();
   writer->SetInput(image);
   writer->SetFileName(out.TemporaryPath());

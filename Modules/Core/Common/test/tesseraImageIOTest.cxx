@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tesseraImageIO.h"
+#include "tesseraImageUtilities.h"
 
 namespace fs = std::filesystem;
 using namespace tessera;
@@ -161,5 +162,28 @@ TEST(ImageIO, TemporariesOfKilledRunsAreRemovedByTheNextWrite)
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(live));
   EXPECT_TRUE(fs::exists(dir / "labels.nii.gz"));
+  fs::remove_all(dir);
+}
+
+TEST(ImageIO, LabelsThatFitInEightBitsAreEightBitPngs)
+{
+  const auto dir = FreshDir("png8");
+  auto       labels = LabelImage<2>::New();
+  labels->SetRegions(LabelImage<2>::SizeType{ { 4, 2 } });
+  labels->Allocate();
+  for (size_t i = 0; i < 8; ++i)
+  {
+    labels->GetBufferPointer()[i] = static_cast<LabelPixel>(i * 36); // 0..252
+  }
+  const auto small = (dir / "small.png").string();
+  WriteImageFile(labels.GetPointer(), small);
+  EXPECT_EQ(ReadImageInfo(small).componentType, "unsigned_char");
+  const auto back = ReadLabelImage<2>(small);
+  EXPECT_TRUE(std::equal(back->GetBufferPointer(), back->GetBufferPointer() + 8, labels->GetBufferPointer()));
+  labels->GetBufferPointer()[7] = 256; // no longer fits
+  const auto wide = (dir / "wide.png").string();
+  WriteImageFile(labels.GetPointer(), wide);
+  EXPECT_EQ(ReadImageInfo(wide).componentType, "unsigned_short");
+  EXPECT_EQ(ReadLabelImage<2>(wide)->GetBufferPointer()[7], 256);
   fs::remove_all(dir);
 }
