@@ -287,7 +287,7 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
   };
   addParameters(stage.parameters, values->parameters);
   addParameters(CommonParameters(stage), values->common);
-  sub->callback([&stage, values, sub] {
+  sub->callback([&stage, values] {
     // Required inputs and outputs are checked here, so the error has our form.
     for (const auto * ports : { &stage.inputs, &stage.outputs })
     {
@@ -315,7 +315,6 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       }
       throw;
     }
-    (void)sub;
   });
 }
 

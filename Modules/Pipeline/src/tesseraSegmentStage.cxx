@@ -62,10 +62,7 @@ RegisterSegmentStage(StageRegistry & registry)
   s.seeded = true;
   AddClassifierPorts(s, "Image to segment: scalar, RGB or multi-component, 2D or 3D");
   s.parameters = {
-    IntegerParameter("classes", "3", "count", "Number of classes K; labels 1..K by increasing intensity")
-      .AtLeast(2)
-      .AtMost(1000)
-      .Alias("k"),
+    ClassesParameter(),
     IntegerParameter("em-iterations", "100", "count", "Most EM iterations").AtLeast(1).AtMost(100000),
     RealParameter("em-tolerance", "1e-3", "nats per voxel",
                   "EM stops when the mean log-likelihood per voxel gains less than this")

@@ -127,15 +127,7 @@ StageContext::WriteOutputsOfDimension(std::vector<std::unique_ptr<AtomicOutput>>
       {
         throw Error(path, "no " + port->overlayOf + " to draw");
       }
-      typename VectorImage<D>::Pointer background;
-      if (HasInput(over))
-      {
-        background = Input<VectorImage<D>>(over);
-      }
-      else
-      {
-        background = Input<VectorImage<D>>(m_Stage.PrimaryInput()->name);
-      }
+      const auto background = Input<VectorImage<D>>(HasInput(over) ? over : m_Stage.PrimaryInput()->name);
       LabelTable table = m_Stage.FindInput("labels") ? InputLabelTable("labels") : LabelTable();
       if (table.Empty())
       {

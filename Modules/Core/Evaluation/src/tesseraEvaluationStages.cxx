@@ -35,7 +35,8 @@ Evaluate(StageContext & c)
   options.percentile = p.Real("percentile");
   options.referenceName = c.InputName("reference");
   options.segmentationName = c.InputName("segmentation");
-  for (const auto & [id, entry] : c.InputLabelTable("labels").Entries())
+  const LabelTable names = c.InputLabelTable("labels"); // kept alive for the loop
+  for (const auto & [id, entry] : names.Entries())
   {
     options.names[id] = entry.name;
   }

@@ -28,8 +28,6 @@ AddClassifierPorts(StageDescription & stage, const std::string & inputDoc)
   stage.outputs.push_back(OverlayPort("overlay", "output"));
 }
 
-namespace
-{
 ParameterDescription
 ClassesParameter()
 {
@@ -38,6 +36,9 @@ ClassesParameter()
     .AtMost(1000)
     .Alias("k");
 }
+
+namespace
+{
 
 /** Runs a pixel classifier filter on the stage's input and mask and hands over its outputs. */
 template <unsigned int D, typename TFilter>
