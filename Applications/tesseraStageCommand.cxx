@@ -281,7 +281,11 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       }
       else
       {
-        addText(d.name, names, d.HelpText(), d.IsList(), target, TypeName(d));
+        CLI::Option * option = addText(d.name, names, d.HelpText(), d.IsList(), target, TypeName(d));
+        if (d.IsList() && !d.choices.empty())
+        {
+          option->delimiter(','); // choices hold no commas: "rigid,affine"
+        }
       }
     }
   };

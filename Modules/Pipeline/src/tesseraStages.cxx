@@ -6,6 +6,7 @@
 #include "tesseraLearningStages.h"
 #include "tesseraMRFStages.h"
 #include "tesseraRegionStages.h"
+#include "tesseraRegistrationStages.h"
 
 namespace tessera
 {
@@ -19,6 +20,7 @@ Stages()
     RegisterClassificationStages(r);
     RegisterMRFStages(r);
     RegisterRegionStages(r);
+    RegisterRegistrationStages(r);
     RegisterLearningStages(r);
     RegisterSegmentStage(r);
     return r;

@@ -90,6 +90,33 @@ ToVectorImage(const ScalarImage<D> * image)
   return out;
 }
 
+/** The mean of a VectorImage's components per voxel (same grid and metadata): one intensity per
+ * voxel for methods defined on scalar images (registration metrics). */
+template <unsigned int D>
+typename ScalarImage<D>::Pointer
+MeanOfComponents(const VectorImage<D> * image)
+{
+  auto out = ScalarImage<D>::New();
+  out->CopyInformation(image);
+  out->SetRegions(image->GetLargestPossibleRegion());
+  out->Allocate();
+  out->SetMetaDataDictionary(image->GetMetaDataDictionary());
+  const unsigned int nc = image->GetNumberOfComponentsPerPixel();
+  const size_t       n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const float *      p = image->GetBufferPointer();
+  float *            q = out->GetBufferPointer();
+  for (size_t i = 0; i < n; ++i)
+  {
+    double sum = 0;
+    for (unsigned int c = 0; c < nc; ++c)
+    {
+      sum += p[i * nc + c];
+    }
+    q[i] = static_cast<float>(sum / nc);
+  }
+  return out;
+}
+
 /** Throws Error(name, ...) if any pixel (inside the mask, when one is given) is NaN or infinite. */
 template <unsigned int D>
 void

@@ -45,6 +45,18 @@ ProgressReporter::Watch(itk::ProcessObject * filter, const std::string & stage)
 }
 
 void
+ProgressReporter::SetStage(const std::string & stage)
+{
+  if (m_Open)
+  {
+    std::fputc('\n', stderr);
+    m_Open = false;
+  }
+  m_Stage = stage;
+  m_LastStep = -1;
+}
+
+void
 ProgressReporter::Report(double fraction)
 {
   if (m_Quiet)

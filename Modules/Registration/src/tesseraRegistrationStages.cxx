@@ -1,0 +1,339 @@
+// Registration as stages: register (a chain of transforms, written as one composite transform
+// file) and warp (images and labels through transform files).
+#include "tesseraRegistrationStages.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "itkImageFileWriter.h"
+#include "itkTransformToDisplacementFieldFilter.h"
+#include "tesseraImageRegistration.h"
+#include "tesseraImageUtilities.h"
+#include "tesseraTransformFile.h"
+#include "tesseraWarpImage.h"
+
+namespace tessera
+{
+namespace
+{
+const std::vector<std::string> TransformExtensions{ ".h5", ".hdf5", ".tfm", ".txt", ".mat" };
+
+std::vector<unsigned int>
+Counts(const ParameterValues & p, const std::string & name, std::vector<unsigned int> defaults)
+{
+  if (!p.Has(name))
+  {
+    return defaults;
+  }
+  std::vector<unsigned int> v;
+  for (const auto x : p.IntegerList(name))
+  {
+    v.push_back(static_cast<unsigned int>(x));
+  }
+  return v;
+}
+
+RegistrationSettings
+Settings(const ParameterValues & p, const RunOptions & options)
+{
+  RegistrationSettings s;
+  s.transforms.clear();
+  for (const auto & name : p.Has("transform") ? p.TextList("transform")
+                                               : std::vector<std::string>{ "rigid", "affine", "deformable" })
+  {
+    s.transforms.push_back(ParseTransformKind(name));
+  }
+  const std::string init = p.Text("initialisation");
+  s.initialisation = init == "none" ? Initialisation::None
+                                    : (init == "geometry" ? Initialisation::Geometry : Initialisation::Moments);
+  const std::string metric = p.Text("metric");
+  s.metric = metric == "ms"    ? LinearMetric::MeanSquares
+             : metric == "ncc" ? LinearMetric::Correlation
+             : metric == "lncc" ? LinearMetric::LocalCorrelation
+                                : LinearMetric::MutualInformation;
+  s.bins = p.Count("bins");
+  s.samples = p.Count("samples");
+  s.radius = p.Count("radius");
+  s.shrinkFactors = Counts(p, "shrink-factors", { 4, 2, 1 });
+  s.smoothingSigmas = p.Has("smoothing-sigmas") ? p.RealList("smoothing-sigmas") : std::vector<double>{ 2, 1, 0 };
+  s.iterations = Counts(p, "iterations", { 200, 100, 100 });
+  s.gridSpacing = p.Real("grid-spacing");
+  s.deformable.iterations = Counts(p, "deformable-iterations", { 100, 50, 20 });
+  s.deformable.metric = p.Text("deformable-metric") == "ms" ? DeformableMetric::MeanSquares
+                                                             : DeformableMetric::LocalCorrelation;
+  s.deformable.radius = s.radius;
+  s.deformable.fluidSigma = p.Real("fluid-sigma");
+  s.deformable.elasticSigma = p.Real("elastic-sigma");
+  s.deformable.step = p.Real("step");
+  s.seed = options.seed;
+  return s;
+}
+
+/** Shrink factors that leave fewer than 4 voxels along an axis make no pyramid level. */
+template <unsigned int D>
+void
+CheckShrinkFactors(const RegistrationSettings & s, const itk::ImageBase<D> * image, const std::string & name)
+{
+  for (const auto f : s.shrinkFactors)
+  {
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      if (image->GetLargestPossibleRegion().GetSize(d) / f < 4)
+      {
+        throw Error("shrink-factors", std::to_string(f) + " leaves fewer than 4 voxels along axis " + std::to_string(d) +
+                                        " of " + name + " (" +
+                                        std::to_string(image->GetLargestPossibleRegion().GetSize(d)) + " voxels)");
+      }
+    }
+  }
+}
+
+template <unsigned int D>
+void
+Register(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  const auto   s = Settings(p, c.Options());
+  if (s.transforms.empty())
+  {
+    throw Error("transform", "needs at least one transform");
+  }
+  const bool dense = std::find(s.transforms.begin(), s.transforms.end(), TransformKind::Deformable) != s.transforms.end();
+  const bool bspline = std::find(s.transforms.begin(), s.transforms.end(), TransformKind::BSpline) != s.transforms.end();
+  for (const std::string port : { "output", "inverse" })
+  {
+    const std::string path = c.OutputPath(port);
+    const auto        ext = SplitExtension(path).second;
+    if (dense && !path.empty() && ext != ".h5" && ext != ".hdf5")
+    {
+      throw Error(path, "a deformable transform needs an HDF5 transform file (.h5)");
+    }
+  }
+  if (bspline && c.Wants("inverse"))
+  {
+    throw Error("inverse", "a B-spline transform has no inverse in closed form (use the deformable stage)");
+  }
+  const auto fixedImage = c.Input<VectorImage<D>>("fixed");
+  const auto movingImage = c.Input<VectorImage<D>>("moving");
+  CheckShrinkFactors<D>(s, fixedImage, c.InputName("fixed"));
+  CheckShrinkFactors<D>(s, movingImage, c.InputName("moving"));
+  typename MaskImage<D>::Pointer movingMask;
+  if (c.HasInput("moving-mask"))
+  {
+    movingMask = ReadMask<D>(c.InputPaths("moving-mask").at(0), movingImage.GetPointer(), c.InputName("moving"));
+  }
+  const auto fixed = MeanOfComponents<D>(fixedImage);
+  const auto moving = MeanOfComponents<D>(movingImage);
+
+  ImageRegistration<D> registration;
+  registration.SetFixedImage(fixed);
+  registration.SetMovingImage(moving);
+  registration.SetFixedMask(c.Input<MaskImage<D>>("fixed-mask"));
+  registration.SetMovingMask(movingMask);
+  registration.SetSettings(s);
+  std::string current;
+  registration.SetObserver([&](const std::string & stage, unsigned int level, unsigned int levels, double fraction) {
+    const std::string name = stage + ", level " + std::to_string(level + 1) + "/" + std::to_string(levels);
+    if (name != current)
+    {
+      c.Progress().SetStage(name);
+      current = name;
+    }
+    c.Progress().Report(fraction);
+  });
+  registration.Update();
+  const auto transform = registration.GetTransform();
+  c.SetWriter("output", [transform](const std::string & path) { WriteTransformFile<D>(transform, path); });
+  if (c.Wants("inverse"))
+  {
+    const auto inverse = registration.GetInverseTransform();
+    c.SetWriter("inverse", [inverse](const std::string & path) { WriteTransformFile<D>(inverse, path); });
+  }
+  if (c.Wants("warped"))
+  {
+    c.SetOutput("warped", WarpImage<D>(movingImage, fixed, transform, Interpolation::Linear));
+  }
+  if (c.Wants("displacement"))
+  {
+    using Field = itk::Image<itk::Vector<float, D>, D>;
+    auto toField = itk::TransformToDisplacementFieldFilter<Field, double>::New();
+    toField->SetTransform(transform);
+    toField->SetReferenceImage(fixed);
+    toField->UseReferenceImageOn();
+    toField->Update();
+    typename Field::Pointer field = toField->GetOutput();
+    c.SetWriter("displacement", [field](const std::string & path) {
+      auto writer = itk::ImageFileWriter<Field>::New();
+      writer->SetInput(field);
+      writer->SetFileName(path);
+      writer->UseCompressionOn();
+      writer->Update();
+    });
+  }
+}
+
+template <unsigned int D>
+bool
+IntegerValued(const VectorImage<D> * image)
+{
+  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels() * image->GetNumberOfComponentsPerPixel();
+  const float * p = image->GetBufferPointer();
+  return std::all_of(p, p + n, [](float v) { return v == std::floor(v) && v >= 0 && v <= 65535; });
+}
+
+template <unsigned int D>
+void
+Warp(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  const auto   interpolation = ParseInterpolation(p.Text("interpolation"));
+  const auto   reference = c.Input<VectorImage<D>>("reference");
+  // Given in antsApplyTransforms' order: the last transform is applied first.
+  auto transform = itk::CompositeTransform<double, D>::New();
+  for (const auto & path : c.InputPaths("transform"))
+  {
+    transform->AddTransform(ReadTransformFile<D>(path));
+  }
+  transform->FlattenTransformQueue();
+  const auto image = c.Input<VectorImage<D>>("input");
+  if (interpolation == Interpolation::Label || interpolation == Interpolation::Nearest)
+  {
+    if (image->GetNumberOfComponentsPerPixel() == 1 && IntegerValued<D>(image))
+    {
+      // Read again as labels: values 0-65535 and the label table kept.
+      const auto labels = ReadLabelImage<D>(c.InputPaths("input").at(0));
+      c.SetOutput("output", WarpLabels<D>(labels, reference, transform, interpolation));
+      return;
+    }
+    if (interpolation == Interpolation::Label)
+    {
+      throw Error(c.InputName("input"), "label interpolation needs a label image (one component of integers "
+                                        "0-65535)");
+    }
+  }
+  c.SetOutput("output", WarpImage<D>(image, reference, transform, interpolation));
+}
+} // namespace
+
+void
+RegisterRegistrationStages(StageRegistry & registry)
+{
+  {
+    StageDescription s;
+    s.name = "register";
+    s.summary = "Registers a moving image onto a fixed one: rigid, affine, B-spline and dense diffeomorphic transforms";
+    s.source = "ITK v4 registration (Avants et al., Front. Neuroinform. 8, 2014); Mattes et al., IEEE TMI 22, 2003; "
+               "Rueckert et al., IEEE TMI 18, 1999; greedy diffeomorphic descent as in Yushkevich's greedy and "
+               "Joshi et al., NeuroImage 23, 2004; local correlation gradient of Avants et al., MedIA 12, 2008";
+    s.inputs = {
+      InputPort("fixed", PortKind::Image, "Fixed (reference) image: its grid is the output space").Alias("f"),
+      InputPort("moving", PortKind::Image, "Moving image, mapped onto the fixed one; any grid").Alias("m").AnyGrid(),
+      InputPort("fixed-mask", PortKind::Mask, "Only fixed voxels inside (non-zero) count in the metric").Optional(),
+      InputPort("moving-mask", PortKind::File, "Mask on the moving image's grid (non-zero = inside), for the "
+                                               "linear and B-spline metrics")
+        .Optional(),
+    };
+    s.outputs = {
+      OutputPort("output", PortKind::File, "The composite transform (fixed points to moving points, ITK/ANTs "
+                                           "order: last applied first), as ANTs' --write-composite-transform; "
+                                           "deformable chains need .h5")
+        .Alias("o")
+        .Extensions(TransformExtensions),
+      OutputPort("inverse", PortKind::File, "The inverse composite (moving points to fixed points)")
+        .Optional()
+        .Extensions(TransformExtensions),
+      OutputPort("warped", PortKind::Image, "The moving image resampled onto the fixed grid (linear)").Optional(),
+      OutputPort("displacement", PortKind::File, "The whole transform as a displacement field on the fixed grid, "
+                                                 "in mm (vector NIfTI, as ANTs writes warps)")
+        .Optional()
+        .Extensions({ ".nii.gz", ".nii", ".nrrd", ".mha" }),
+    };
+    s.parameters = {
+      ListParameter("transform", ParameterType::TextList, "stages",
+                    "The chain, from fewer to more degrees of freedom: translation, rigid, similarity, affine, "
+                    "bspline, deformable (comma-separated)")
+        .Choices({ "translation", "rigid", "similarity", "affine", "bspline", "deformable" })
+        .Alias("t")
+        .WhenAbsent("rigid,affine,deformable"),
+      ChoiceParameter("initialisation", "moments", { "none", "geometry", "moments" },
+                      "Start: identity (none), image centres aligned (geometry) or centres of mass aligned (moments)"),
+      ChoiceParameter("metric", "mi", { "mi", "ms", "ncc", "lncc" },
+                      "Linear and B-spline stages: Mattes mutual information (any modalities), mean squares, "
+                      "global normalised cross-correlation, or local (neighbourhood) cross-correlation"),
+      IntegerParameter("bins", "32", "bins", "Mutual information histogram bins").AtLeast(4).AtMost(1024),
+      IntegerParameter("samples", "5000", "voxels",
+                       "Fixed voxels the linear and B-spline metrics sample at random per level (drawn from --seed; "
+                       "0 = every voxel)")
+        .AtLeast(0)
+        .AtMost(1000000000),
+      IntegerParameter("radius", "2", "voxels", "Local cross-correlation window radius (window 2r+1 per axis)")
+        .AtLeast(1)
+        .AtMost(10),
+      ListParameter("shrink-factors", ParameterType::IntegerList, "voxels",
+                    "Pyramid: shrink factor per level, coarse to fine (comma-separated)")
+        .AtLeast(1)
+        .AtMost(64)
+        .WhenAbsent("4,2,1"),
+      ListParameter("smoothing-sigmas", ParameterType::RealList, "mm",
+                    "Pyramid: Gaussian smoothing per level, one per shrink factor")
+        .AtLeast(0)
+        .AtMost(100)
+        .WhenAbsent("2,1,0"),
+      ListParameter("iterations", ParameterType::IntegerList, "count",
+                    "Linear and B-spline stages: iterations per level, one per shrink factor")
+        .AtLeast(0)
+        .AtMost(100000)
+        .WhenAbsent("200,100,100"),
+      ListParameter("deformable-iterations", ParameterType::IntegerList, "count",
+                    "Deformable stage: iterations per level, one per shrink factor (0 skips a level)")
+        .AtLeast(0)
+        .AtMost(100000)
+        .WhenAbsent("100,50,20"),
+      ChoiceParameter("deformable-metric", "lncc", { "lncc", "ms" },
+                      "Deformable stage: local cross-correlation (window --radius) or mean squares (same contrast)"),
+      RealParameter("fluid-sigma", "1.732", "voxels", "Deformable: Gaussian smoothing of each update (per level)")
+        .AtLeast(0)
+        .AtMost(20),
+      RealParameter("elastic-sigma", "0.707", "voxels", "Deformable: Gaussian smoothing of the field (per level)")
+        .AtLeast(0)
+        .AtMost(20),
+      RealParameter("step", "1", "voxels", "Deformable: largest displacement update per iteration").Above(0).AtMost(10),
+      RealParameter("grid-spacing", "10", "mm", "B-spline: control point spacing at the finest level")
+        .Above(0)
+        .AtMost(1e4),
+    };
+    s.seeded = true;
+    s.perImage = false;
+    s.run = RunByDimension<Register<2>, Register<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "warp";
+    s.summary = "Resamples an image or labels onto a reference grid through transform files";
+    s.source = "ITK ResampleImageFilter; per-label Gaussian interpolation: ITK LabelImageGaussianInterpolateImageFunction";
+    s.inputs = {
+      InputPort("input", PortKind::Image, "Image to resample: intensities, or labels with nearest/label "
+                                          "interpolation")
+        .Alias("i")
+        .AnyGrid(),
+      InputPort("reference", PortKind::Image, "Image whose grid (size, spacing, origin, direction) the output takes")
+        .Alias("r")
+        .AnyGrid(),
+      InputPort("transform", PortKind::File, "Transform file(s) (ITK .h5/.tfm/.txt/.mat, ANTs composites), "
+                                             "reference points to input points; repeatable, in antsApplyTransforms' "
+                                             "order (the last given is applied first)")
+        .Alias("t")
+        .Multiple(),
+    };
+    s.outputs = { OutputPort("output", PortKind::Image, "The resampled image (labels keep their label table)").Alias("o") };
+    s.parameters = {
+      ChoiceParameter("interpolation", "linear", { "linear", "bspline", "nearest", "label" },
+                      "linear, cubic B-spline, nearest neighbour, or label (per-label Gaussian vote: labels never "
+                      "mix or blur)"),
+    };
+    s.run = RunByDimension<Warp<2>, Warp<3>>;
+    registry.Add(s);
+  }
+}
+} // namespace tessera
