@@ -45,7 +45,7 @@ TypeName(const ParameterDescription & d)
     case ParameterType::Choice: return "CHOICE";
     case ParameterType::IntegerList: return "INT,...";
     case ParameterType::RealList: return "FLOAT,...";
-    case ParameterType::TextList: return "TEXT ...";
+    case ParameterType::TextList: return d.choices.empty() ? "TEXT ..." : "CHOICE,..."; // choices hold no commas
     case ParameterType::Boolean: return "FLAG";
     default: return "TEXT";
   }
@@ -281,11 +281,7 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       }
       else
       {
-        CLI::Option * option = addText(d.name, names, d.HelpText(), d.IsList(), target, TypeName(d));
-        if (d.IsList() && !d.choices.empty())
-        {
-          option->delimiter(','); // choices hold no commas: "rigid,affine"
-        }
+        addText(d.name, names, d.HelpText(), d.IsList(), target, TypeName(d));
       }
     }
   };

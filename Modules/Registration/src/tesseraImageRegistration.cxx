@@ -73,41 +73,30 @@ using Affine = itk::AffineTransform<double, D>;
 template <unsigned int D>
 using Metric = itk::ImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>;
 
-/** Metrics split their work into this many units whatever the number of threads, so that their
- * sums (added in work-unit order), and the registration, do not depend on the thread count
- * (ITK #4025). */
-constexpr itk::ThreadIdType MetricWorkUnits = 16;
-
-/** An ITK v4 metric whose threaders always use MetricWorkUnits work units. */
+/** An ITK v4 metric computed on one work unit. ITK's metrics add their threads' partial sums in
+ * an order that depends on the thread count (Mattes: in the order their locks are won, ITK
+ * #4025), so results would change with --threads; on the few thousand sampled points of the
+ * linear stages one work unit costs little. */
 template <typename TMetric>
-class FixedWorkUnits : public TMetric
+class SingleWorkUnit : public TMetric
 {
 public:
-  ITK_DISALLOW_COPY_AND_MOVE(FixedWorkUnits);
-  using Self = FixedWorkUnits;
+  ITK_DISALLOW_COPY_AND_MOVE(SingleWorkUnit);
+  using Self = SingleWorkUnit;
   using Pointer = itk::SmartPointer<Self>;
   itkNewMacro(Self);
-
-  void
-  SetWorkUnits(itk::ThreadIdType units)
-  {
-    m_WorkUnits = units;
-  }
 
   void
   Initialize() override
   {
     TMetric::Initialize();
-    this->m_DenseGetValueAndDerivativeThreader->SetNumberOfWorkUnits(m_WorkUnits);
-    this->m_SparseGetValueAndDerivativeThreader->SetNumberOfWorkUnits(m_WorkUnits);
+    this->m_DenseGetValueAndDerivativeThreader->SetNumberOfWorkUnits(1);
+    this->m_SparseGetValueAndDerivativeThreader->SetNumberOfWorkUnits(1);
   }
 
 protected:
-  FixedWorkUnits() = default;
-  ~FixedWorkUnits() override = default;
-
-private:
-  itk::ThreadIdType m_WorkUnits = MetricWorkUnits;
+  SingleWorkUnit() = default;
+  ~SingleWorkUnit() override = default;
 };
 
 template <unsigned int D>
@@ -119,23 +108,20 @@ MakeMetric(const RegistrationSettings & s)
   {
     case LinearMetric::MutualInformation:
     {
-      auto mi = FixedWorkUnits<itk::MattesMutualInformationImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
+      auto mi = SingleWorkUnit<itk::MattesMutualInformationImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
       mi->SetNumberOfHistogramBins(s.bins);
-      // ITK's Mattes metric adds its threads' derivative buffers in the order their locks are
-      // won (ITK #4025): one work unit keeps it deterministic.
-      mi->SetWorkUnits(1);
       metric = mi;
       break;
     }
     case LinearMetric::MeanSquares:
-      metric = FixedWorkUnits<itk::MeanSquaresImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
+      metric = SingleWorkUnit<itk::MeanSquaresImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
       break;
     case LinearMetric::Correlation:
-      metric = FixedWorkUnits<itk::CorrelationImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
+      metric = SingleWorkUnit<itk::CorrelationImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
       break;
     case LinearMetric::LocalCorrelation:
     {
-      auto cc = FixedWorkUnits<itk::ANTSNeighborhoodCorrelationImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
+      auto cc = SingleWorkUnit<itk::ANTSNeighborhoodCorrelationImageToImageMetricv4<ScalarImage<D>, ScalarImage<D>>>::New();
       typename decltype(cc)::ObjectType::RadiusType radius;
       radius.Fill(s.radius);
       cc->SetRadius(radius);
@@ -336,6 +322,9 @@ Optimise(const Pyramid<D> & pyramid, const MaskImage<D> * fixedMask, const MaskI
       gd->SetDoEstimateLearningRateAtEachIteration(true);
       gd->SetDoEstimateLearningRateOnce(false);
       gd->SetMaximumStepSizeInPhysicalUnits(0.25 * spacing);
+      // Every parameter is a displacement in mm: unit scales (estimating one per control point
+      // costs more than the registration).
+      gd->SetDoEstimateScales(false);
       gd->SetConvergenceWindowSize(10);
       gd->SetMinimumConvergenceValue(1e-7);
       optimizer = gd;
@@ -354,7 +343,6 @@ Optimise(const Pyramid<D> & pyramid, const MaskImage<D> * fixedMask, const MaskI
     }
     optimizer->SetScalesEstimator(scales);
     optimizer->SetNumberOfIterations(iterations);
-    optimizer->SetNumberOfWorkUnits(MetricWorkUnits);
 
     auto registration = Registration::New();
     registration->SetFixedImage(fixed);

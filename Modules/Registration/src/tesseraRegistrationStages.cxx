@@ -141,7 +141,15 @@ Register(StageContext & c)
     }
     c.Progress().Report(fraction);
   });
-  registration.Update();
+  try
+  {
+    registration.Update();
+  }
+  catch (const Error & e)
+  {
+    // The library names the image by its role; the user knows it by its file.
+    throw e.Subject() == "moving" ? Error(c.InputName("moving"), e.Problem()) : e;
+  }
   const auto transform = registration.GetTransform();
   c.SetWriter("output", [transform](const std::string & path) { WriteTransformFile<D>(transform, path); });
   if (c.Wants("inverse"))
