@@ -18,15 +18,14 @@ enum class TransformKind
   Rigid,       ///< rotation + translation (Euler 2D, versor 3D)
   Similarity,  ///< rigid + isotropic scale
   Affine,      ///< D x D matrix + translation
-  BSpline,     ///< cubic B-spline free-form deformation (Rueckert et al., IEEE TMI 18, 1999)
   Deformable   ///< dense greedy diffeomorphic field (GreedyDiffeomorphicRegistration)
 };
 
-/** "translation", "rigid", "similarity", "affine", "bspline", "deformable". \throws Error. */
+/** "translation", "rigid", "similarity", "affine", "deformable". \throws Error. */
 TransformKind ParseTransformKind(const std::string & name);
 std::string   TransformKindName(TransformKind kind);
 
-/** Similarity measure of the linear and B-spline stages (ITK v4 metrics). */
+/** Similarity measure of the linear stages (ITK v4 metrics). */
 enum class LinearMetric
 {
   MutualInformation, ///< Mattes et al., IEEE TMI 22, 2003 (any modalities)
@@ -52,15 +51,14 @@ struct RegistrationSettings
   unsigned int               radius = 2;        ///< local correlation window radius, voxels
   std::vector<unsigned int>  shrinkFactors{ 4, 2, 1 };   ///< pyramid, per level
   std::vector<double>        smoothingSigmas{ 2, 1, 0 }; ///< pyramid, per level, mm
-  std::vector<unsigned int>  iterations{ 200, 100, 100 }; ///< linear and B-spline stages, per level
-  double                     gridSpacing = 10;  ///< B-spline control point spacing at the finest level, mm
+  std::vector<unsigned int>  iterations{ 200, 100, 100 }; ///< linear stages, per level
   /** The deformable stage (its shrink factors and sigmas are the ones above). */
   DeformableSettings         deformable;
   unsigned int               seed = 0;          ///< random sampling of the linear metrics
 };
 
 /** Registers a moving image onto a fixed one through a chain of transforms, each on a
- * multi-resolution pyramid: the linear stages and the B-spline stage with ITK's v4 framework
+ * multi-resolution pyramid: the linear stages with ITK's v4 framework
  * (ImageRegistrationMethodv4, regular-step gradient descent, scales from physical shifts), the
  * dense stage with GreedyDiffeomorphicRegistration. All in physical space (spacing, origin,
  * direction of both images). Deterministic for a given seed whatever the number of threads:
@@ -68,7 +66,7 @@ struct RegistrationSettings
  *
  * The result maps fixed points to moving points, as resampling the moving image into the fixed
  * space needs: a CompositeTransform whose last transform is applied first (ITK's and ANTs'
- * order): [linear, B-spline, displacement field]. */
+ * order): [linear, displacement field]. */
 template <unsigned int D>
 class ImageRegistration
 {
@@ -89,7 +87,7 @@ public:
   void Update();
   typename TransformType::Pointer GetTransform() const { return m_Transform; }
   /** Moving points to fixed points: the inverse of each transform, in reverse order (the dense
-   * field inverted numerically). \throws Error when the chain holds a B-spline transform. */
+   * field inverted numerically). */
   typename TransformType::Pointer GetInverseTransform() const;
 
 private:

@@ -5,14 +5,11 @@
 
 #include "itkANTSNeighborhoodCorrelationImageToImageMetricv4.h"
 #include "itkAffineTransform.h"
-#include "itkBSplineTransform.h"
-#include "itkBSplineTransformParametersAdaptor.h"
 #include "itkCastImageFilter.h"
 #include "itkCommand.h"
 #include "itkCorrelationImageToImageMetricv4.h"
 #include "itkDisplacementFieldTransform.h"
 #include "itkEuler2DTransform.h"
-#include "itkGradientDescentOptimizerv4.h"
 #include "itkImageMaskSpatialObject.h"
 #include "itkImageMomentsCalculator.h"
 #include "itkImageRegistrationMethodv4.h"
@@ -35,7 +32,7 @@ TransformKind
 ParseTransformKind(const std::string & name)
 {
   for (auto kind : { TransformKind::Translation, TransformKind::Rigid, TransformKind::Similarity, TransformKind::Affine,
-                     TransformKind::BSpline, TransformKind::Deformable })
+                     TransformKind::Deformable })
   {
     if (TransformKindName(kind) == name)
     {
@@ -43,7 +40,7 @@ ParseTransformKind(const std::string & name)
     }
   }
   throw Error("transform", "unknown transform '" + name +
-                             "' (expected translation, rigid, similarity, affine, bspline or deformable)");
+                             "' (expected translation, rigid, similarity, affine or deformable)");
 }
 
 std::string
@@ -55,7 +52,6 @@ TransformKindName(TransformKind kind)
     case TransformKind::Rigid: return "rigid";
     case TransformKind::Similarity: return "similarity";
     case TransformKind::Affine: return "affine";
-    case TransformKind::BSpline: return "bspline";
     case TransformKind::Deformable: return "deformable";
   }
   return "";
@@ -211,7 +207,7 @@ CheckLevels(const RegistrationSettings & s)
     if (s.transforms[i] <= s.transforms[i - 1])
     {
       throw Error("transform", "stages must go from fewer to more degrees of freedom, each once (translation, rigid, "
-                               "similarity, affine, bspline, deformable): " +
+                               "similarity, affine, deformable): " +
                                  TransformKindName(s.transforms[i - 1]) + " before " + TransformKindName(s.transforms[i]));
     }
   }
@@ -267,31 +263,9 @@ Optimise(const Pyramid<D> & pyramid, const MaskImage<D> * fixedMask, const MaskI
          const std::string & stage, const typename ImageRegistration<D>::Observer & observer)
 {
   using Registration = itk::ImageRegistrationMethodv4<ScalarImage<D>, ScalarImage<D>, TTransform>;
-  constexpr bool     bspline = std::is_same<TTransform, itk::BSplineTransform<double, D, 3>>::value;
   const unsigned int levels = static_cast<unsigned int>(s.shrinkFactors.size());
-  itk::Size<D> finestMesh{};
-  if constexpr (bspline)
-  {
-    finestMesh = transform->GetTransformDomainMeshSize();
-  }
   for (unsigned int level = 0; level < levels; ++level)
   {
-    if constexpr (bspline)
-    {
-      // The control grid doubles in resolution at each level, up to gridSpacing mm.
-      auto adaptor = itk::BSplineTransformParametersAdaptor<TTransform>::New();
-      adaptor->SetTransform(transform);
-      auto mesh = finestMesh;
-      for (unsigned int d = 0; d < D; ++d)
-      {
-        mesh[d] = std::max<unsigned int>(1, static_cast<unsigned int>(finestMesh[d] >> (levels - 1 - level)));
-      }
-      adaptor->SetRequiredTransformDomainMeshSize(mesh);
-      adaptor->SetRequiredTransformDomainOrigin(transform->GetTransformDomainOrigin());
-      adaptor->SetRequiredTransformDomainDirection(transform->GetTransformDomainDirection());
-      adaptor->SetRequiredTransformDomainPhysicalDimensions(transform->GetTransformDomainPhysicalDimensions());
-      adaptor->AdaptTransformParameters();
-    }
     const unsigned int iterations = s.iterations[level];
     if (iterations == 0)
     {
@@ -314,33 +288,14 @@ Optimise(const Pyramid<D> & pyramid, const MaskImage<D> * fixedMask, const MaskI
     {
       spacing = std::min(spacing, fixed->GetSpacing()[d]);
     }
-    typename itk::GradientDescentOptimizerv4::Pointer optimizer;
-    if (bspline)
-    {
-      // Many local parameters: the step is re-estimated each iteration (as ANTs does).
-      auto gd = itk::GradientDescentOptimizerv4::New();
-      gd->SetDoEstimateLearningRateAtEachIteration(true);
-      gd->SetDoEstimateLearningRateOnce(false);
-      gd->SetMaximumStepSizeInPhysicalUnits(0.25 * spacing);
-      // Every parameter is a displacement in mm: unit scales (estimating one per control point
-      // costs more than the registration).
-      gd->SetDoEstimateScales(false);
-      gd->SetConvergenceWindowSize(10);
-      gd->SetMinimumConvergenceValue(1e-7);
-      optimizer = gd;
-    }
-    else
-    {
-      // First step one voxel of the level (mm), halved at each reversal.
-      auto rsgd = itk::RegularStepGradientDescentOptimizerv4<double>::New();
-      rsgd->SetLearningRate(spacing);
-      rsgd->SetRelaxationFactor(0.5);
-      rsgd->SetMinimumStepLength(1e-6);
-      rsgd->SetGradientMagnitudeTolerance(1e-20);
-      rsgd->SetDoEstimateLearningRateAtEachIteration(false);
-      rsgd->SetDoEstimateLearningRateOnce(false);
-      optimizer = rsgd;
-    }
+    // First step one voxel of the level (mm), halved at each reversal.
+    auto optimizer = itk::RegularStepGradientDescentOptimizerv4<double>::New();
+    optimizer->SetLearningRate(spacing);
+    optimizer->SetRelaxationFactor(0.5);
+    optimizer->SetMinimumStepLength(1e-6);
+    optimizer->SetGradientMagnitudeTolerance(1e-20);
+    optimizer->SetDoEstimateLearningRateAtEachIteration(false);
+    optimizer->SetDoEstimateLearningRateOnce(false);
     optimizer->SetScalesEstimator(scales);
     optimizer->SetNumberOfIterations(iterations);
 
@@ -376,7 +331,7 @@ Optimise(const Pyramid<D> & pyramid, const MaskImage<D> * fixedMask, const MaskI
     {
       const typename ImageRegistration<D>::Observer * observer;
       const std::string *                             stage;
-      itk::GradientDescentOptimizerv4 *               optimizer;
+      itk::RegularStepGradientDescentOptimizerv4<double> * optimizer;
       unsigned int                                    level, levels, iterations;
     } state{ &observer, &stage, optimizer.GetPointer(), level, levels, iterations };
     progress->SetClientData(&state);
@@ -471,7 +426,6 @@ ImageRegistration<D>::Update()
     }
   };
   bool linearAdded = false;
-  typename itk::Transform<double, D, D>::Pointer bspline;
   for (const TransformKind kind : s.transforms)
   {
     const std::string name = TransformKindName(kind);
@@ -505,46 +459,12 @@ ImageRegistration<D>::Update()
         Optimise<D>(pyramid, m_FixedMask, m_MovingMask, s, linear.GetPointer(), nullptr, name, observer);
         break;
       }
-      case TransformKind::BSpline:
-      {
-        using BSpline = itk::BSplineTransform<double, D, 3>;
-        auto t = BSpline::New();
-        typename BSpline::PhysicalDimensionsType extent;
-        typename BSpline::MeshSizeType           mesh;
-        for (unsigned int d = 0; d < D; ++d)
-        {
-          extent[d] = m_Fixed->GetSpacing()[d] * (m_Fixed->GetLargestPossibleRegion().GetSize(d) - 1);
-          mesh[d] = std::max(1u, static_cast<unsigned int>(std::ceil(extent[d] / s.gridSpacing)));
-        }
-        itk::ContinuousIndex<double, D> first;
-        first.Fill(0);
-        for (unsigned int d = 0; d < D; ++d)
-        {
-          first[d] = m_Fixed->GetLargestPossibleRegion().GetIndex(d);
-        }
-        typename BSpline::OriginType origin;
-        m_Fixed->TransformContinuousIndexToPhysicalPoint(first, origin);
-        t->SetTransformDomainOrigin(origin);
-        t->SetTransformDomainPhysicalDimensions(extent);
-        t->SetTransformDomainMeshSize(mesh);
-        t->SetTransformDomainDirection(m_Fixed->GetDirection());
-        t->SetIdentity();
-        Optimise<D>(pyramid, m_FixedMask, m_MovingMask, s, t.GetPointer(), linear.GetPointer(), name,
-                    observer);
-        bspline = t;
-        break;
-      }
       case TransformKind::Deformable:
       {
         if (!linearAdded)
         {
           m_Transform->AddTransform(linear);
           linearAdded = true;
-        }
-        if (bspline)
-        {
-          m_Transform->AddTransform(bspline);
-          bspline = nullptr;
         }
         const auto moving = ResampleOnto<D>(m_Moving, m_Fixed, m_Transform);
         GreedyDiffeomorphicRegistration<D> greedy;
@@ -575,10 +495,6 @@ ImageRegistration<D>::Update()
   if (!linearAdded)
   {
     m_Transform->AddTransform(linear);
-  }
-  if (bspline)
-  {
-    m_Transform->AddTransform(bspline);
   }
 }
 
@@ -612,8 +528,7 @@ ImageRegistration<D>::GetInverseTransform() const
       auto inv = t->GetInverseTransform();
       if (!inv)
       {
-        throw Error("transform", "the " + std::string(t->GetNameOfClass()) + " has no inverse (B-spline transforms are "
-                                 "not invertible in closed form; use the deformable stage)");
+        throw Error("transform", "the " + std::string(t->GetNameOfClass()) + " has no inverse in closed form");
       }
       inverse->AddTransform(inv);
     }

@@ -57,7 +57,6 @@ Settings(const ParameterValues & p, const RunOptions & options)
   s.shrinkFactors = Counts(p, "shrink-factors", { 4, 2, 1 });
   s.smoothingSigmas = p.Has("smoothing-sigmas") ? p.RealList("smoothing-sigmas") : std::vector<double>{ 2, 1, 0 };
   s.iterations = Counts(p, "iterations", { 200, 100, 100 });
-  s.gridSpacing = p.Real("grid-spacing");
   s.deformable.iterations = Counts(p, "deformable-iterations", { 100, 50, 20 });
   s.deformable.metric = p.Text("deformable-metric") == "ms" ? DeformableMetric::MeanSquares
                                                              : DeformableMetric::LocalCorrelation;
@@ -99,7 +98,6 @@ Register(StageContext & c)
     throw Error("transform", "needs at least one transform");
   }
   const bool dense = std::find(s.transforms.begin(), s.transforms.end(), TransformKind::Deformable) != s.transforms.end();
-  const bool bspline = std::find(s.transforms.begin(), s.transforms.end(), TransformKind::BSpline) != s.transforms.end();
   for (const std::string port : { "output", "inverse" })
   {
     const std::string path = c.OutputPath(port);
@@ -108,10 +106,6 @@ Register(StageContext & c)
     {
       throw Error(path, "a deformable transform needs an HDF5 transform file (.h5)");
     }
-  }
-  if (bspline && c.Wants("inverse"))
-  {
-    throw Error("inverse", "a B-spline transform has no inverse in closed form (use the deformable stage)");
   }
   const auto fixedImage = c.Input<VectorImage<D>>("fixed");
   const auto movingImage = c.Input<VectorImage<D>>("moving");
@@ -229,7 +223,7 @@ RegisterRegistrationStages(StageRegistry & registry)
   {
     StageDescription s;
     s.name = "register";
-    s.summary = "Registers a moving image onto a fixed one: rigid, affine, B-spline and dense diffeomorphic transforms";
+    s.summary = "Registers a moving image onto a fixed one: rigid, affine and dense diffeomorphic transforms";
     s.source = "ITK v4 registration (Avants et al., Front. Neuroinform. 8, 2014); Mattes et al., IEEE TMI 22, 2003; "
                "Rueckert et al., IEEE TMI 18, 1999; greedy diffeomorphic descent as in Yushkevich's greedy and "
                "Joshi et al., NeuroImage 23, 2004; local correlation gradient of Avants et al., MedIA 12, 2008";
@@ -238,7 +232,7 @@ RegisterRegistrationStages(StageRegistry & registry)
       InputPort("moving", PortKind::Image, "Moving image, mapped onto the fixed one; any grid").Alias("m").AnyGrid(),
       InputPort("fixed-mask", PortKind::Mask, "Only fixed voxels inside (non-zero) count in the metric").Optional(),
       InputPort("moving-mask", PortKind::File, "Mask on the moving image's grid (non-zero = inside), for the "
-                                               "linear and B-spline metrics")
+                                               "linear metrics")
         .Optional(),
     };
     s.outputs = {
@@ -259,18 +253,18 @@ RegisterRegistrationStages(StageRegistry & registry)
     s.parameters = {
       ListParameter("transform", ParameterType::TextList, "stages",
                     "The chain, from fewer to more degrees of freedom: translation, rigid, similarity, affine, "
-                    "bspline, deformable (comma-separated)")
-        .Choices({ "translation", "rigid", "similarity", "affine", "bspline", "deformable" })
+                    "deformable (comma-separated)")
+        .Choices({ "translation", "rigid", "similarity", "affine", "deformable" })
         .Alias("t")
         .WhenAbsent("rigid,affine,deformable"),
       ChoiceParameter("initialisation", "moments", { "none", "geometry", "moments" },
                       "Start: identity (none), image centres aligned (geometry) or centres of mass aligned (moments)"),
       ChoiceParameter("metric", "mi", { "mi", "ms", "ncc", "lncc" },
-                      "Linear and B-spline stages: Mattes mutual information (any modalities), mean squares, "
+                      "Linear stages: Mattes mutual information (any modalities), mean squares, "
                       "global normalised cross-correlation, or local (neighbourhood) cross-correlation"),
       IntegerParameter("bins", "32", "bins", "Mutual information histogram bins").AtLeast(4).AtMost(1024),
       IntegerParameter("samples", "5000", "voxels",
-                       "Fixed voxels the linear and B-spline metrics sample at random per level (drawn from --seed; "
+                       "Fixed voxels the linear metrics sample at random per level (drawn from --seed; "
                        "0 = every voxel)")
         .AtLeast(0)
         .AtMost(1000000000),
@@ -288,7 +282,7 @@ RegisterRegistrationStages(StageRegistry & registry)
         .AtMost(100)
         .WhenAbsent("2,1,0"),
       ListParameter("iterations", ParameterType::IntegerList, "count",
-                    "Linear and B-spline stages: iterations per level, one per shrink factor")
+                    "Linear stages: iterations per level, one per shrink factor")
         .AtLeast(0)
         .AtMost(100000)
         .WhenAbsent("200,100,100"),
@@ -306,9 +300,6 @@ RegisterRegistrationStages(StageRegistry & registry)
         .AtLeast(0)
         .AtMost(20),
       RealParameter("step", "1", "voxels", "Deformable: largest displacement update per iteration").Above(0).AtMost(10),
-      RealParameter("grid-spacing", "10", "mm", "B-spline: control point spacing at the finest level")
-        .Above(0)
-        .AtMost(1e4),
     };
     s.seeded = true;
     s.perImage = false;
