@@ -155,24 +155,28 @@ TEST_F(Registration, DeformableBeatsAffineOnAMiccaiPairAndItsInverseMapsBack)
   }
   const auto fixed = Half("1000_SS.nii.gz"), moving = Half("1001_SS.nii.gz");
   const auto fixedLabels = Half("1000_glm.nii.gz"), movingLabels = Half("1001_glm.nii.gz");
-  double dice[2];
+  double dice[3];
   int    k = 0;
-  for (const std::string chain : { "rigid,affine", "rigid,affine,deformable" })
+  for (const std::string chain : { "rigid,affine", "rigid,affine,deformable", "rigid,affine,bspline" })
   {
     const std::string t = Path("t" + std::to_string(k) + ".h5");
     auto r = Tessera("register -f " + fixed + " -m " + moving + " --transform " + chain + " -o " + t +
-                     (k ? " --inverse " + Path("inverse.h5") + " --displacement " + Path("field.nii.gz") : "") +
+                     (k == 1 ? " --inverse " + Path("inverse.h5") + " --displacement " + Path("field.nii.gz") : "") +
                      " --shrink-factors 2,1 --smoothing-sigmas 2,0 --iterations 100,100 --deformable-iterations 100,50");
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_NE(r.err.find("[" + std::string(k ? "deformable" : "affine") + ", level 2/2]"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("[" + std::string(k == 0 ? "affine" : (k == 1 ? "deformable" : "bspline")) + ", level 2/2]"),
+              std::string::npos)
+      << r.err;
     const std::string out = Path("labels" + std::to_string(k) + ".nii.gz");
     r = Tessera("warp -i " + movingLabels + " -r " + fixed + " -t " + t + " --interpolation label -o " + out);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     dice[k++] = MeanDice(ReadLabelImage<3>(out), ReadLabelImage<3>(fixedLabels));
   }
-  std::cout << "mean Dice over the 126 labels at 2 mm: affine " << dice[0] << ", deformable " << dice[1] << "\n";
+  std::cout << "mean Dice over the 126 labels at 2 mm: affine " << dice[0] << ", deformable " << dice[1]
+            << ", B-spline " << dice[2] << "\n";
   EXPECT_GT(dice[0], 0.30);
   EXPECT_GT(dice[1], dice[0] + 0.08);
+  EXPECT_GT(dice[2], dice[0] + 0.05);
   // The inverse brings the fixed labels onto the moving image about as well.
   auto r = Tessera("warp -i " + fixedLabels + " -r " + moving + " -t " + Path("inverse.h5") +
                    " --interpolation label -o " + Path("back.nii.gz"));
@@ -222,6 +226,9 @@ TEST_F(Registration, BadInputIsRefusedAndNothingIsWritten)
                  { out, image });
   ExpectRejected("register -f " + fixed + " -m " + moving + " --transform rigid,deformable -o " + Path("t.tfm"),
                  Path("t.tfm"), ".h5", { Path("t.tfm") });
+  ExpectRejected("register -f " + fixed + " -m " + moving + " --transform rigid,bspline -o " + out + " --inverse " +
+                   Path("i.h5"),
+                 "inverse", "B-spline", { out, Path("i.h5") });
   ExpectRejected("register -f " + fixed + " -m " + moving + " -o " + out + " --warped " + moving, moving, "input",
                  { out });
 

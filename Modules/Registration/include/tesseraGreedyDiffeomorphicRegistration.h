@@ -4,6 +4,7 @@
 #include <functional>
 #include <vector>
 
+#include "itkBSplineTransform.h"
 #include "itkImage.h"
 #include "itkVector.h"
 #include "tesseraImageTypes.h"
@@ -27,6 +28,9 @@ struct DeformableSettings
   double                    fluidSigma = 1.732;            ///< smoothing of each update, voxels of the level
   double                    elasticSigma = 0.707;          ///< smoothing of the field, voxels of the level
   double                    step = 1.0;                    ///< largest update per iteration, voxels of the level
+  /** > 0: a cubic B-spline free-form deformation with this control spacing (mm) instead of the
+   * dense field (the fluid and elastic sigmas are then unused). */
+  double                    gridSpacing = 0;
 };
 
 /** Dense deformable registration by greedy diffeomorphic descent, in the manner of Yushkevich's
@@ -40,7 +44,11 @@ struct DeformableSettings
  * Fixed and moving images lie on one grid (the moving one resampled through the linear
  * transforms found before). The result is a displacement field phi on that grid, in mm and
  * physical (LPS) axes, mapping fixed points x to moving points x + phi(x), as ITK's
- * DisplacementFieldTransform reads it. Deterministic whatever the number of threads. 2D and 3D. */
+ * DisplacementFieldTransform reads it. Deterministic whatever the number of threads. 2D and 3D.
+ *
+ * With a grid spacing, the same force drives a cubic B-spline free-form deformation (Rueckert et
+ * al., IEEE TMI 18, 1999) instead: projected onto the control points (the metric's gradient with
+ * respect to the coefficients), scaled to `step` voxels and added (BSplineLattice). */
 template <unsigned int D>
 class GreedyDiffeomorphicRegistration
 {
@@ -66,6 +74,8 @@ public:
   void Update();
   /** phi on the fixed grid, after Update(). */
   typename FieldType::Pointer GetDisplacementField() const { return m_Field; }
+  /** With a grid spacing: phi as an ITK B-spline transform (x -> x + phi(x)), after Update(). */
+  typename itk::BSplineTransform<double, D, 3>::Pointer GetBSplineTransform() const { return m_BSpline; }
 
   /** The inverse of a displacement field on its own grid, by fixed-point iteration (Chen et
    * al., Med. Phys. 35, 2008; ITK InvertDisplacementFieldImageFilter), so that
@@ -79,6 +89,7 @@ private:
   Settings                          m_Settings;
   Observer                          m_Observer;
   typename FieldType::Pointer       m_Field;
+  typename itk::BSplineTransform<double, D, 3>::Pointer m_BSpline;
 };
 } // namespace tessera
 

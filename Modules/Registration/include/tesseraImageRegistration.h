@@ -18,10 +18,11 @@ enum class TransformKind
   Rigid,       ///< rotation + translation (Euler 2D, versor 3D)
   Similarity,  ///< rigid + isotropic scale
   Affine,      ///< D x D matrix + translation
+  BSpline,     ///< cubic B-spline free-form deformation (BSplineLattice), driven like the dense stage
   Deformable   ///< dense greedy diffeomorphic field (GreedyDiffeomorphicRegistration)
 };
 
-/** "translation", "rigid", "similarity", "affine", "deformable". \throws Error. */
+/** "translation", "rigid", "similarity", "affine", "bspline", "deformable". \throws Error. */
 TransformKind ParseTransformKind(const std::string & name);
 std::string   TransformKindName(TransformKind kind);
 
@@ -52,7 +53,8 @@ struct RegistrationSettings
   std::vector<unsigned int>  shrinkFactors{ 4, 2, 1 };   ///< pyramid, per level
   std::vector<double>        smoothingSigmas{ 2, 1, 0 }; ///< pyramid, per level, mm
   std::vector<unsigned int>  iterations{ 200, 100, 100 }; ///< linear stages, per level
-  /** The deformable stage (its shrink factors and sigmas are the ones above). */
+  double                     gridSpacing = 10;  ///< B-spline control point spacing, mm
+  /** The B-spline and deformable stages (their shrink factors and sigmas are the ones above). */
   DeformableSettings         deformable;
   unsigned int               seed = 0;          ///< random sampling of the linear metrics
 };
@@ -66,7 +68,7 @@ struct RegistrationSettings
  *
  * The result maps fixed points to moving points, as resampling the moving image into the fixed
  * space needs: a CompositeTransform whose last transform is applied first (ITK's and ANTs'
- * order): [linear, displacement field]. */
+ * order): [linear, B-spline, displacement field]. */
 template <unsigned int D>
 class ImageRegistration
 {
@@ -87,7 +89,7 @@ public:
   void Update();
   typename TransformType::Pointer GetTransform() const { return m_Transform; }
   /** Moving points to fixed points: the inverse of each transform, in reverse order (the dense
-   * field inverted numerically). */
+   * field inverted numerically). \throws Error when the chain holds a B-spline transform. */
   typename TransformType::Pointer GetInverseTransform() const;
 
 private:

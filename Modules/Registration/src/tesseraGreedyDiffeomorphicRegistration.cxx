@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "itkGradientImageFilter.h"
 #include "itkInvertDisplacementFieldImageFilter.h"
@@ -10,6 +11,7 @@
 #include "itkSmoothingRecursiveGaussianImageFilter.h"
 #include "itkVectorLinearInterpolateImageFunction.h"
 #include "itkWarpImageFilter.h"
+#include "tesseraBSplineLattice.h"
 #include "tesseraError.h"
 #include "tesseraImagePyramid.h"
 
@@ -237,6 +239,11 @@ GreedyDiffeomorphicRegistration<D>::Update()
   const auto fixedUnit = Standardise<D>(m_Fixed, m_Fixed);
   const auto movingUnit = Standardise<D>(m_Moving, correlation ? m_Moving.GetPointer() : m_Fixed.GetPointer());
 
+  std::unique_ptr<BSplineLattice<D>> lattice;
+  if (s.gridSpacing > 0)
+  {
+    lattice = std::make_unique<BSplineLattice<D>>(m_Fixed, s.gridSpacing);
+  }
   typename FieldType::Pointer field;
   for (size_t level = 0; level < levels; ++level)
   {
@@ -248,7 +255,11 @@ GreedyDiffeomorphicRegistration<D>::Update()
       mask = PyramidLevel<MaskImage<D>>(m_FixedMask, s.shrinkFactors[level], 0);
     }
     const size_t n = fixed->GetLargestPossibleRegion().GetNumberOfPixels();
-    if (field)
+    if (lattice)
+    {
+      field = lattice->Evaluate(fixed);
+    }
+    else if (field)
     {
       field = ResampleField<FieldType>(field, fixed.GetPointer());
     }
@@ -362,7 +373,8 @@ GreedyDiffeomorphicRegistration<D>::Update()
           fp[i][d] = dm[i] * g[i][d];
         }
       });
-      auto update = SmoothMm<FieldType>(force, VoxelSigma<D>(fixed, s.fluidSigma));
+      // The B-spline parametrisation smooths through its control grid; the dense one by the fluid sigma.
+      auto update = lattice ? force : SmoothMm<FieldType>(force, VoxelSigma<D>(fixed, s.fluidSigma));
       auto * up = update->GetBufferPointer();
       double largest = 0, total = 0; // serial sums: the same whatever the thread count
       size_t counted = 0;
@@ -383,6 +395,12 @@ GreedyDiffeomorphicRegistration<D>::Update()
       {
         break;
       }
+      if (lattice)
+      {
+        lattice->Ascend(update, s.step * minSpacing);
+        field = lattice->Evaluate(fixed);
+        continue;
+      }
       const float scale = static_cast<float>(s.step * minSpacing / std::sqrt(largest));
       ForEachVoxel(n, [&](size_t i) { up[i] *= scale; });
 
@@ -390,6 +408,11 @@ GreedyDiffeomorphicRegistration<D>::Update()
       field = Compose<D>(field, update);
       field = SmoothMm<FieldType>(field, VoxelSigma<D>(fixed, s.elasticSigma));
     }
+  }
+  if (lattice)
+  {
+    m_BSpline = lattice->Transform();
+    field = lattice->Evaluate(m_Fixed);
   }
   if (field->GetLargestPossibleRegion() != m_Fixed->GetLargestPossibleRegion() ||
       field->GetSpacing() != m_Fixed->GetSpacing() || field->GetOrigin() != m_Fixed->GetOrigin())

@@ -32,7 +32,7 @@ TransformKind
 ParseTransformKind(const std::string & name)
 {
   for (auto kind : { TransformKind::Translation, TransformKind::Rigid, TransformKind::Similarity, TransformKind::Affine,
-                     TransformKind::Deformable })
+                     TransformKind::BSpline, TransformKind::Deformable })
   {
     if (TransformKindName(kind) == name)
     {
@@ -40,7 +40,7 @@ ParseTransformKind(const std::string & name)
     }
   }
   throw Error("transform", "unknown transform '" + name +
-                             "' (expected translation, rigid, similarity, affine or deformable)");
+                             "' (expected translation, rigid, similarity, affine, bspline or deformable)");
 }
 
 std::string
@@ -52,6 +52,7 @@ TransformKindName(TransformKind kind)
     case TransformKind::Rigid: return "rigid";
     case TransformKind::Similarity: return "similarity";
     case TransformKind::Affine: return "affine";
+    case TransformKind::BSpline: return "bspline";
     case TransformKind::Deformable: return "deformable";
   }
   return "";
@@ -207,7 +208,7 @@ CheckLevels(const RegistrationSettings & s)
     if (s.transforms[i] <= s.transforms[i - 1])
     {
       throw Error("transform", "stages must go from fewer to more degrees of freedom, each once (translation, rigid, "
-                               "similarity, affine, deformable): " +
+                               "similarity, affine, bspline, deformable): " +
                                  TransformKindName(s.transforms[i - 1]) + " before " + TransformKindName(s.transforms[i]));
     }
   }
@@ -459,6 +460,7 @@ ImageRegistration<D>::Update()
         Optimise<D>(pyramid, m_FixedMask, m_MovingMask, s, linear.GetPointer(), nullptr, name, observer);
         break;
       }
+      case TransformKind::BSpline:
       case TransformKind::Deformable:
       {
         if (!linearAdded)
@@ -474,6 +476,7 @@ ImageRegistration<D>::Update()
         DeformableSettings ds = s.deformable;
         ds.shrinkFactors = s.shrinkFactors;
         ds.smoothingSigmas = s.smoothingSigmas;
+        ds.gridSpacing = kind == TransformKind::BSpline ? s.gridSpacing : 0;
         greedy.SetSettings(ds);
         greedy.SetObserver([&](unsigned int level, unsigned int iteration, double) {
           const unsigned int total = ds.iterations[level];
@@ -481,6 +484,11 @@ ImageRegistration<D>::Update()
                    total ? double(iteration + 1) / total : 1.0);
         });
         greedy.Update();
+        if (kind == TransformKind::BSpline)
+        {
+          m_Transform->AddTransform(greedy.GetBSplineTransform());
+          break;
+        }
         using FieldTransform = itk::DisplacementFieldTransform<double, D>;
         using Field = typename FieldTransform::DisplacementFieldType;
         // ITK's displacement field transform holds doubles.
@@ -528,7 +536,8 @@ ImageRegistration<D>::GetInverseTransform() const
       auto inv = t->GetInverseTransform();
       if (!inv)
       {
-        throw Error("transform", "the " + std::string(t->GetNameOfClass()) + " has no inverse in closed form");
+        throw Error("transform", "the " + std::string(t->GetNameOfClass()) + " has no inverse in closed form (a "
+                                 "B-spline: use the deformable stage when the inverse is needed)");
       }
       inverse->AddTransform(inv);
     }

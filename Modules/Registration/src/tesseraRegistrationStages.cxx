@@ -64,6 +64,7 @@ Settings(const ParameterValues & p, const RunOptions & options)
   s.deformable.fluidSigma = p.Real("fluid-sigma");
   s.deformable.elasticSigma = p.Real("elastic-sigma");
   s.deformable.step = p.Real("step");
+  s.gridSpacing = p.Real("grid-spacing");
   s.seed = options.seed;
   return s;
 }
@@ -106,6 +107,11 @@ Register(StageContext & c)
     {
       throw Error(path, "a deformable transform needs an HDF5 transform file (.h5)");
     }
+  }
+  if (c.Wants("inverse") &&
+      std::find(s.transforms.begin(), s.transforms.end(), TransformKind::BSpline) != s.transforms.end())
+  {
+    throw Error("inverse", "a B-spline transform has no inverse in closed form (use the deformable stage)");
   }
   const auto fixedImage = c.Input<VectorImage<D>>("fixed");
   const auto movingImage = c.Input<VectorImage<D>>("moving");
@@ -223,7 +229,7 @@ RegisterRegistrationStages(StageRegistry & registry)
   {
     StageDescription s;
     s.name = "register";
-    s.summary = "Registers a moving image onto a fixed one: rigid, affine and dense diffeomorphic transforms";
+    s.summary = "Registers a moving image onto a fixed one: rigid, affine, B-spline and dense diffeomorphic transforms";
     s.source = "ITK v4 registration (Avants et al., Front. Neuroinform. 8, 2014); Mattes et al., IEEE TMI 22, 2003; "
                "Rueckert et al., IEEE TMI 18, 1999; greedy diffeomorphic descent as in Yushkevich's greedy and "
                "Joshi et al., NeuroImage 23, 2004; local correlation gradient of Avants et al., MedIA 12, 2008";
@@ -253,8 +259,8 @@ RegisterRegistrationStages(StageRegistry & registry)
     s.parameters = {
       ListParameter("transform", ParameterType::TextList, "stages",
                     "The chain, from fewer to more degrees of freedom: translation, rigid, similarity, affine, "
-                    "deformable (comma-separated)")
-        .Choices({ "translation", "rigid", "similarity", "affine", "deformable" })
+                    "bspline (cubic B-spline free-form), deformable (dense diffeomorphic) (comma-separated)")
+        .Choices({ "translation", "rigid", "similarity", "affine", "bspline", "deformable" })
         .Alias("t")
         .WhenAbsent("rigid,affine,deformable"),
       ChoiceParameter("initialisation", "moments", { "none", "geometry", "moments" },
@@ -287,19 +293,23 @@ RegisterRegistrationStages(StageRegistry & registry)
         .AtMost(100000)
         .WhenAbsent("200,100,100"),
       ListParameter("deformable-iterations", ParameterType::IntegerList, "count",
-                    "Deformable stage: iterations per level, one per shrink factor (0 skips a level)")
+                    "B-spline and deformable stages: iterations per level, one per shrink factor (0 skips a level)")
         .AtLeast(0)
         .AtMost(100000)
         .WhenAbsent("100,50,20"),
       ChoiceParameter("deformable-metric", "lncc", { "lncc", "ms" },
-                      "Deformable stage: local cross-correlation (window --radius) or mean squares (same contrast)"),
+                      "B-spline and deformable stages: local cross-correlation (window --radius) or mean squares (same "
+                      "contrast)"),
       RealParameter("fluid-sigma", "1.732", "voxels", "Deformable: Gaussian smoothing of each update (per level)")
         .AtLeast(0)
         .AtMost(20),
       RealParameter("elastic-sigma", "0.707", "voxels", "Deformable: Gaussian smoothing of the field (per level)")
         .AtLeast(0)
         .AtMost(20),
-      RealParameter("step", "1", "voxels", "Deformable: largest displacement update per iteration").Above(0).AtMost(10),
+      RealParameter("step", "1", "voxels", "B-spline and deformable: largest displacement update per iteration")
+        .Above(0)
+        .AtMost(10),
+      RealParameter("grid-spacing", "10", "mm", "B-spline: control point spacing").Above(0).AtMost(1e4),
     };
     s.seeded = true;
     s.perImage = false;
