@@ -62,9 +62,11 @@ struct RegistrationSettings
 /** Registers a moving image onto a fixed one through a chain of transforms, each on a
  * multi-resolution pyramid: the linear stages with ITK's v4 framework
  * (ImageRegistrationMethodv4, regular-step gradient descent, scales from physical shifts), the
- * dense stage with GreedyDiffeomorphicRegistration. All in physical space (spacing, origin,
- * direction of both images). Deterministic for a given seed whatever the number of threads:
- * metrics are split into a fixed number of work units (ITK #4025).
+ * B-spline and dense stages with GreedyDiffeomorphicRegistration. All in physical space
+ * (spacing, origin, direction of both images). Deterministic for a given seed whatever the
+ * number of threads: ITK's metrics run on one work unit (their thread sums are ordered by thread
+ * count or lock races, ITK #4025). \throws Error for stages out of order, per-level lists of
+ * different lengths, or images that do not overlap (subject "moving"). */
  *
  * The result maps fixed points to moving points, as resampling the moving image into the fixed
  * space needs: a CompositeTransform whose last transform is applied first (ITK's and ANTs'
@@ -85,7 +87,6 @@ public:
   void SetSettings(const RegistrationSettings & settings) { m_Settings = settings; }
   void SetObserver(Observer observer) { m_Observer = std::move(observer); }
 
-  /** \throws Error for inconsistent settings, or images that do not overlap. */
   void Update();
   typename TransformType::Pointer GetTransform() const { return m_Transform; }
   /** Moving points to fixed points: the inverse of each transform, in reverse order (the dense
