@@ -66,7 +66,7 @@ struct RegistrationSettings
  * (spacing, origin, direction of both images). Deterministic for a given seed whatever the
  * number of threads: ITK's metrics run on one work unit (their thread sums are ordered by thread
  * count or lock races, ITK #4025). \throws Error for stages out of order, per-level lists of
- * different lengths, or images that do not overlap (subject "moving"). */
+ * different lengths, or images that do not overlap (subject "moving").
  *
  * The result maps fixed points to moving points, as resampling the moving image into the fixed
  * space needs: a CompositeTransform whose last transform is applied first (ITK's and ANTs'
