@@ -3,6 +3,7 @@
 #include "tesseraRegistrationStages.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "itkImageFileWriter.h"
@@ -88,6 +89,19 @@ CheckShrinkFactors(const RegistrationSettings & s, const itk::ImageBase<D> * ima
   }
 }
 
+/** Resampled intensities are floats: formats of 8/16-bit integers cannot hold them. */
+void
+CheckFloatFormat(const std::string & path)
+{
+  std::string ext = SplitExtension(path).second;
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp")
+  {
+    throw Error(path, "resampled intensities are floating point, which " + ext.substr(1) +
+                        " cannot hold (use .nii.gz, .nrrd, .mha or .tif)");
+  }
+}
+
 template <unsigned int D>
 void
 Register(StageContext & c)
@@ -107,6 +121,10 @@ Register(StageContext & c)
     {
       throw Error(path, "a deformable transform needs an HDF5 transform file (.h5)");
     }
+  }
+  if (!c.OutputPath("warped").empty())
+  {
+    CheckFloatFormat(c.OutputPath("warped"));
   }
   if (c.Wants("inverse") &&
       std::find(s.transforms.begin(), s.transforms.end(), TransformKind::BSpline) != s.transforms.end())
@@ -218,6 +236,10 @@ Warp(StageContext & c)
       throw Error(c.InputName("input"), "label interpolation needs a label image (one component of integers "
                                         "0-65535)");
     }
+  }
+  if (!c.OutputPath("output").empty())
+  {
+    CheckFloatFormat(c.OutputPath("output"));
   }
   c.SetOutput("output", WarpImage<D>(image, reference, transform, interpolation));
 }
