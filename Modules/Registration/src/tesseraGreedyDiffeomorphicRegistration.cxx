@@ -29,15 +29,15 @@ SmoothMm(const TImage * image, const itk::FixedArray<double, TImage::ImageDimens
   {
     any = any || sigma[d] > 0;
   }
-  auto smooth = itk::SmoothingRecursiveGaussianImageFilter<TImage, TImage>::New();
-  smooth->SetInput(image);
-  smooth->SetSigmaArray(sigma);
   if (!any)
   {
     auto copy = TImage::New();
     copy->Graft(image);
     return copy;
   }
+  auto smooth = itk::SmoothingRecursiveGaussianImageFilter<TImage, TImage>::New();
+  smooth->SetInput(image);
+  smooth->SetSigmaArray(sigma);
   smooth->Update();
   return smooth->GetOutput();
 }

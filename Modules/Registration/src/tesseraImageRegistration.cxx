@@ -179,7 +179,6 @@ Centre(const ScalarImage<D> * image, Initialisation how)
   return p;
 }
 
-template <unsigned int D>
 void
 CheckLevels(const RegistrationSettings & s)
 {
@@ -391,7 +390,7 @@ void
 ImageRegistration<D>::Update()
 {
   const RegistrationSettings & s = m_Settings;
-  CheckLevels<D>(s);
+  CheckLevels(s);
   if (!m_Fixed || !m_Moving)
   {
     throw Error("registration", "needs a fixed and a moving image");

@@ -198,13 +198,25 @@ Register(StageContext & c)
   }
 }
 
+/** A one-component image of integers 0-65535 as labels (same grid and metadata), or null. */
 template <unsigned int D>
-bool
-IntegerValued(const VectorImage<D> * image)
+typename LabelImage<D>::Pointer
+AsLabels(const VectorImage<D> * image)
 {
-  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels() * image->GetNumberOfComponentsPerPixel();
+  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
   const float * p = image->GetBufferPointer();
-  return std::all_of(p, p + n, [](float v) { return v == std::floor(v) && v >= 0 && v <= 65535; });
+  if (image->GetNumberOfComponentsPerPixel() != 1 ||
+      !std::all_of(p, p + n, [](float v) { return v == std::floor(v) && v >= 0 && v <= 65535; }))
+  {
+    return nullptr;
+  }
+  auto labels = LabelImage<D>::New();
+  labels->CopyInformation(image);
+  labels->SetRegions(image->GetLargestPossibleRegion());
+  labels->Allocate();
+  std::transform(p, p + n, labels->GetBufferPointer(), [](float v) { return static_cast<LabelPixel>(v); });
+  labels->SetMetaDataDictionary(image->GetMetaDataDictionary());
+  return labels;
 }
 
 template <unsigned int D>
@@ -224,10 +236,15 @@ Warp(StageContext & c)
   const auto image = c.Input<VectorImage<D>>("input");
   if (interpolation == Interpolation::Label || interpolation == Interpolation::Nearest)
   {
-    if (image->GetNumberOfComponentsPerPixel() == 1 && IntegerValued<D>(image))
+    if (const auto labels = AsLabels<D>(image))
     {
-      // Read again as labels: values 0-65535 and the label table kept.
-      const auto labels = ReadLabelImage<D>(c.InputPaths("input").at(0));
+      // The label table travels with the labels (from the header or the file's sidecar).
+      const auto & paths = c.InputPaths("input");
+      const auto   table = paths.empty() ? std::string() : ReadLabelTableText(paths[0], labels->GetMetaDataDictionary());
+      if (!table.empty())
+      {
+        itk::EncapsulateMetaData<std::string>(labels->GetMetaDataDictionary(), LabelTableKey, table);
+      }
       c.SetOutput("output", WarpLabels<D>(labels, reference, transform, interpolation));
       return;
     }
