@@ -1,0 +1,678 @@
+#include "tesseraLabelFusion.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <unordered_map>
+
+#include "itkMultiThreaderBase.h"
+#include "tesseraError.h"
+#include "vnl/algo/vnl_cholesky.h"
+#include "vnl/algo/vnl_svd.h"
+
+namespace tessera
+{
+FusionMethod
+ParseFusionMethod(const std::string & name)
+{
+  if (name == "majority")
+    return FusionMethod::Majority;
+  if (name == "weighted")
+    return FusionMethod::GlobalWeighted;
+  if (name == "local")
+    return FusionMethod::LocalWeighted;
+  if (name == "staple")
+    return FusionMethod::Staple;
+  if (name == "jlf")
+    return FusionMethod::JointLabelFusion;
+  throw Error("fusion", "unknown method '" + name + "' (majority, weighted, local, staple, jlf)");
+}
+
+std::string
+FusionMethodName(FusionMethod method)
+{
+  switch (method)
+  {
+    case FusionMethod::Majority:
+      return "majority";
+    case FusionMethod::GlobalWeighted:
+      return "weighted";
+    case FusionMethod::LocalWeighted:
+      return "local";
+    case FusionMethod::Staple:
+      return "staple";
+    case FusionMethod::JointLabelFusion:
+      break;
+  }
+  return "jlf";
+}
+
+bool
+NeedsIntensities(FusionMethod method)
+{
+  return method == FusionMethod::GlobalWeighted || method == FusionMethod::LocalWeighted ||
+         method == FusionMethod::JointLabelFusion;
+}
+
+namespace
+{
+/** Weights from the patch differences, [atlases * n] row-major; see JointFusionWeights. */
+void
+SolveJointWeights(const double * d, unsigned int atlases, unsigned int n, double alpha, double beta, double * w)
+{
+  vnl_matrix<double> m(atlases, atlases);
+  for (unsigned int i = 0; i < atlases; ++i)
+  {
+    for (unsigned int j = 0; j <= i; ++j)
+    {
+      double s = 0;
+      for (unsigned int k = 0; k < n; ++k)
+      {
+        s += d[i * n + k] * d[j * n + k];
+      }
+      s /= std::max(1u, n - 1);
+      s = beta == 2 ? s * s : std::pow(s, beta);
+      m(i, j) = m(j, i) = std::isfinite(s) ? s : 0.0;
+    }
+    m(i, i) += alpha;
+  }
+  vnl_vector<double> ones(atlases, 1.0);
+  vnl_cholesky       cholesky(m, vnl_cholesky::estimate_condition);
+  vnl_vector<double> x = cholesky.rcond() > 1.5e-8 ? cholesky.solve(ones) : vnl_svd<double>(m).solve(ones);
+  double sum = 0;
+  for (unsigned int i = 0; i < atlases; ++i)
+  {
+    w[i] = std::max(0.0, x[i]);
+    sum += w[i];
+  }
+  for (unsigned int i = 0; i < atlases; ++i)
+  {
+    w[i] = sum > 0 ? w[i] / sum : 1.0 / atlases;
+  }
+}
+
+/** Mean 0, sample standard deviation 1 (a constant patch becomes all 0), as ANTs normalises patches. */
+void
+Standardise(float * p, unsigned int n)
+{
+  double s = 0, ss = 0;
+  for (unsigned int k = 0; k < n; ++k)
+  {
+    s += p[k];
+    ss += double(p[k]) * p[k];
+  }
+  const double mean = s / n;
+  const double var = n > 1 ? (ss - s * mean) / (n - 1) : 0;
+  const double inv = var > 1e-12 ? 1 / std::sqrt(var) : 0;
+  for (unsigned int k = 0; k < n; ++k)
+  {
+    p[k] = static_cast<float>((p[k] - mean) * inv);
+  }
+}
+
+/** Mean and standard deviation over the voxels where inside is true (all when null). */
+std::pair<double, double>
+MeanAndSd(const float * v, const std::uint8_t * inside, size_t n)
+{
+  double s = 0, ss = 0;
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    if (!inside || inside[i])
+    {
+      s += v[i];
+      ss += double(v[i]) * v[i];
+      ++count;
+    }
+  }
+  const double mean = count ? s / count : 0;
+  const double var = count ? ss / count - mean * mean : 0;
+  return { mean, var > 0 ? std::sqrt(var) : 1.0 };
+}
+
+/** Runs f(begin, end) over [0, n) in chunks on ITK's thread pool; results must not depend on the split. */
+template <typename F>
+void
+ParallelRange(size_t n, F && f)
+{
+  const unsigned int threads = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+  const size_t       chunks = std::min<size_t>(std::max(1u, threads) * 8, std::max<size_t>(1, n / 64));
+  if (chunks <= 1)
+  {
+    f(size_t{ 0 }, n);
+    return;
+  }
+  itk::MultiThreaderBase::New()->ParallelizeArray(
+    0, chunks, [&](itk::SizeValueType c) { f(n * c / chunks, n * (c + 1) / chunks); }, nullptr);
+}
+
+/** Voxel geometry: index <-> offset, and patch / search neighbourhoods as offsets. */
+template <unsigned int D>
+struct Geometry
+{
+  std::array<long, D> size{};
+  std::array<long, D> stride{};
+
+  explicit Geometry(const itk::ImageBase<D> * image)
+  {
+    long s = 1;
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      size[d] = static_cast<long>(image->GetLargestPossibleRegion().GetSize(d));
+      stride[d] = s;
+      s *= size[d];
+    }
+  }
+  std::array<long, D> Index(size_t offset) const
+  {
+    std::array<long, D> index{};
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      index[d] = static_cast<long>(offset) / stride[d] % size[d];
+    }
+    return index;
+  }
+  /** Every offset of the cube of radius r, as vectors (the centre first). */
+  static std::vector<std::array<long, D>> Cube(unsigned int r)
+  {
+    std::vector<std::array<long, D>> cube;
+    const long                       w = 2 * static_cast<long>(r) + 1;
+    long                             count = 1;
+    for (unsigned int d = 0; d < D; ++d)
+      count *= w;
+    cube.push_back({});
+    for (long c = 0; c < count; ++c)
+    {
+      std::array<long, D> o{};
+      long                rest = c;
+      bool                centre = true;
+      for (unsigned int d = 0; d < D; ++d)
+      {
+        o[d] = rest % w - static_cast<long>(r);
+        rest /= w;
+        centre = centre && o[d] == 0;
+      }
+      if (!centre)
+        cube.push_back(o);
+    }
+    return cube;
+  }
+  /** The offset of index + shift, or -1 when outside. */
+  long Shifted(const std::array<long, D> & index, const std::array<long, D> & shift) const
+  {
+    long offset = 0;
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      const long c = index[d] + shift[d];
+      if (c < 0 || c >= size[d])
+        return -1;
+      offset += c * stride[d];
+    }
+    return offset;
+  }
+  /** Gathers the patch around index + shift, coordinates clamped to the image. */
+  void Gather(const float * image, const std::array<long, D> & index, const std::array<long, D> & shift,
+              const std::vector<std::array<long, D>> & patch, float * out) const
+  {
+    for (size_t k = 0; k < patch.size(); ++k)
+    {
+      long offset = 0;
+      for (unsigned int d = 0; d < D; ++d)
+      {
+        offset += std::clamp(index[d] + shift[d] + patch[k][d], 0L, size[d] - 1) * stride[d];
+      }
+      out[k] = image[offset];
+    }
+  }
+};
+
+/** Accumulated votes of one voxel: (label index, weight), few entries. */
+struct Votes
+{
+  std::vector<std::pair<unsigned int, double>> entries;
+  void Clear() { entries.clear(); }
+  void Add(unsigned int label, double w)
+  {
+    for (auto & e : entries)
+    {
+      if (e.first == label)
+      {
+        e.second += w;
+        return;
+      }
+    }
+    entries.emplace_back(label, w);
+  }
+  /** The label index with the most weight, ties to the smallest. */
+  unsigned int Winner() const
+  {
+    unsigned int best = entries.front().first;
+    double       weight = entries.front().second;
+    for (const auto & e : entries)
+    {
+      if (e.second > weight || (e.second == weight && e.first < best))
+      {
+        best = e.first;
+        weight = e.second;
+      }
+    }
+    return best;
+  }
+};
+} // namespace
+
+std::vector<double>
+JointFusionWeights(const std::vector<std::vector<double>> & differences, double alpha, double beta)
+{
+  const auto          atlases = static_cast<unsigned int>(differences.size());
+  const auto          n = atlases ? static_cast<unsigned int>(differences[0].size()) : 0u;
+  std::vector<double> flat;
+  for (const auto & row : differences)
+  {
+    flat.insert(flat.end(), row.begin(), row.end());
+  }
+  std::vector<double> w(atlases);
+  SolveJointWeights(flat.data(), atlases, n, alpha, beta, w.data());
+  return w;
+}
+
+template <unsigned int D>
+void
+LabelFusion<D>::AddAtlas(const LabelImage<D> * labels, const ScalarImage<D> * image)
+{
+  const std::string name = "atlas " + std::to_string(m_AtlasLabels.size() + 1);
+  const auto *      reference = m_AtlasLabels.empty() ? static_cast<const itk::ImageBase<D> *>(m_Target)
+                                                      : m_AtlasLabels.front().GetPointer();
+  for (const itk::ImageBase<D> * x : { static_cast<const itk::ImageBase<D> *>(labels),
+                                       static_cast<const itk::ImageBase<D> *>(image) })
+  {
+    if (x && reference &&
+        (x->GetLargestPossibleRegion() != reference->GetLargestPossibleRegion() ||
+         !x->GetSpacing().GetVnlVector().is_equal(reference->GetSpacing().GetVnlVector(), 1e-6) ||
+         !x->GetOrigin().GetVnlVector().is_equal(reference->GetOrigin().GetVnlVector(), 1e-4)))
+    {
+      throw Error(name, "is not on the target's grid (resample it first)");
+    }
+  }
+  m_AtlasLabels.emplace_back(labels);
+  m_AtlasImages.emplace_back(image);
+}
+
+template <unsigned int D>
+void
+LabelFusion<D>::Update()
+{
+  const auto & s = m_Settings;
+  const size_t atlases = m_AtlasLabels.size();
+  if (atlases == 0)
+  {
+    throw Error("atlases", "label fusion needs at least one atlas");
+  }
+  const bool intensities = NeedsIntensities(s.method);
+  if (intensities && !m_Target)
+  {
+    throw Error("fusion", FusionMethodName(s.method) + " compares intensities: it needs the target image");
+  }
+  for (size_t a = 0; intensities && a < atlases; ++a)
+  {
+    if (!m_AtlasImages[a])
+    {
+      throw Error("atlas " + std::to_string(a + 1), FusionMethodName(s.method) + " needs the atlas's intensities");
+    }
+  }
+  const LabelImage<D> * first = m_AtlasLabels.front();
+  const size_t          n = first->GetLargestPossibleRegion().GetNumberOfPixels();
+  const std::uint8_t *  mask = m_Mask ? m_Mask->GetBufferPointer() : nullptr;
+
+  // Compact label indices: the union of the atlases' labels.
+  std::vector<unsigned int> index(65536, 0);
+  {
+    std::vector<char> seen(65536, 0);
+    for (const auto & l : m_AtlasLabels)
+    {
+      const LabelPixel * p = l->GetBufferPointer();
+      for (size_t i = 0; i < n; ++i)
+        seen[p[i]] = 1;
+    }
+    m_LabelSet.clear();
+    for (unsigned int l = 0; l < 65536; ++l)
+    {
+      if (seen[l])
+      {
+        index[l] = static_cast<unsigned int>(m_LabelSet.size());
+        m_LabelSet.push_back(static_cast<LabelPixel>(l));
+      }
+    }
+  }
+  const unsigned int classes = static_cast<unsigned int>(m_LabelSet.size());
+
+  m_Labels = LabelImage<D>::New();
+  m_Labels->CopyInformation(first);
+  m_Labels->SetRegions(first->GetLargestPossibleRegion());
+  m_Labels->Allocate(true);
+  LabelPixel * out = m_Labels->GetBufferPointer();
+  float *      probabilities = nullptr;
+  if (m_ComputeProbabilities)
+  {
+    m_Probabilities = ProbabilityImage<D>::New();
+    m_Probabilities->CopyInformation(first);
+    m_Probabilities->SetRegions(first->GetLargestPossibleRegion());
+    m_Probabilities->SetNumberOfComponentsPerPixel(classes);
+    m_Probabilities->Allocate();
+    probabilities = m_Probabilities->GetBufferPointer();
+    std::fill(probabilities, probabilities + n * classes, 0.0f);
+  }
+
+  // Consensus voxels are decided at once; the others are fused below.
+  std::vector<const LabelPixel *> labels(atlases);
+  for (size_t a = 0; a < atlases; ++a)
+    labels[a] = m_AtlasLabels[a]->GetBufferPointer();
+  std::vector<size_t> undecided;
+  m_ConsensusVoxels = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    if (mask && !mask[i])
+      continue;
+    const LabelPixel l = labels[0][i];
+    bool             agree = true;
+    for (size_t a = 1; a < atlases && agree; ++a)
+      agree = labels[a][i] == l;
+    if (agree && s.method != FusionMethod::Staple)
+    {
+      out[i] = l;
+      if (probabilities)
+        probabilities[i * classes + index[l]] = 1.0f;
+      ++m_ConsensusVoxels;
+    }
+    else
+    {
+      undecided.push_back(i);
+      m_ConsensusVoxels += agree;
+    }
+  }
+  m_FusedVoxels = undecided.size() - (s.method == FusionMethod::Staple ? m_ConsensusVoxels : 0);
+  if (s.method == FusionMethod::Staple)
+  {
+    RunStaple(undecided);
+    return;
+  }
+
+  // Intensities standardised over the mask (MSD weights compare images of other scanners).
+  std::vector<std::vector<float>> images;
+  std::vector<float>              target;
+  if (intensities)
+  {
+    auto standardised = [&](const ScalarImage<D> * image) {
+      const float * p = image->GetBufferPointer();
+      const auto    ms = MeanAndSd(p, mask, n);
+      std::vector<float> v(n);
+      for (size_t i = 0; i < n; ++i)
+        v[i] = static_cast<float>((p[i] - ms.first) / ms.second);
+      return v;
+    };
+    target = standardised(m_Target);
+    for (size_t a = 0; a < atlases; ++a)
+      images.push_back(standardised(m_AtlasImages[a]));
+  }
+  std::vector<double> global(atlases, 1.0);
+  m_AtlasWeights.clear();
+  if (s.method == FusionMethod::GlobalWeighted)
+  {
+    for (size_t a = 0; a < atlases; ++a)
+    {
+      double sum = 0;
+      size_t count = 0;
+      for (size_t i = 0; i < n; ++i)
+      {
+        if (!mask || mask[i])
+        {
+          const double d = target[i] - images[a][i];
+          sum += d * d;
+          ++count;
+        }
+      }
+      global[a] = std::pow(sum / std::max<size_t>(1, count) + 1e-6, -s.gain);
+    }
+    const double total = std::accumulate(global.begin(), global.end(), 0.0);
+    for (auto & w : global)
+      w /= total;
+    m_AtlasWeights = global;
+  }
+
+  const Geometry<D> geometry(first);
+  const auto        patch = Geometry<D>::Cube(s.patchRadius);
+  const auto        search = Geometry<D>::Cube(s.method == FusionMethod::JointLabelFusion ? s.searchRadius : 0);
+  const unsigned    np = static_cast<unsigned>(patch.size());
+
+  auto fuse = [&](size_t begin, size_t end) {
+    Votes               votes;
+    std::vector<float>  t(np), a(np), best(np);
+    std::vector<double> d(atlases * np), w(atlases);
+    std::vector<unsigned int> matched(atlases);
+    for (size_t u = begin; u < end; ++u)
+    {
+      const size_t i = undecided[u];
+      votes.Clear();
+      const auto at = geometry.Index(i);
+      switch (s.method)
+      {
+        case FusionMethod::Majority:
+        case FusionMethod::GlobalWeighted:
+          for (size_t k = 0; k < atlases; ++k)
+            votes.Add(index[labels[k][i]], global[k]);
+          break;
+        case FusionMethod::LocalWeighted:
+          geometry.Gather(target.data(), at, search[0], patch, t.data());
+          for (size_t k = 0; k < atlases; ++k)
+          {
+            geometry.Gather(images[k].data(), at, search[0], patch, a.data());
+            double msd = 0;
+            for (unsigned q = 0; q < np; ++q)
+              msd += double(t[q] - a[q]) * (t[q] - a[q]);
+            votes.Add(index[labels[k][i]], std::pow(msd / np + 1e-3, -s.gain));
+          }
+          break;
+        case FusionMethod::JointLabelFusion:
+          geometry.Gather(target.data(), at, search[0], patch, t.data());
+          Standardise(t.data(), np);
+          for (size_t k = 0; k < atlases; ++k)
+          {
+            // The best-matching atlas patch in the search window: largest sum t^ a / sd(a),
+            // i.e. the smallest distance between standardised patches.
+            double bestScore = -std::numeric_limits<double>::infinity();
+            for (size_t o = 0; o < search.size(); ++o)
+            {
+              const long centre = geometry.Shifted(at, search[o]);
+              if (centre < 0)
+                continue;
+              geometry.Gather(images[k].data(), at, search[o], patch, a.data());
+              double sa = 0, saa = 0, sta = 0;
+              for (unsigned q = 0; q < np; ++q)
+              {
+                sa += a[q];
+                saa += double(a[q]) * a[q];
+                sta += double(t[q]) * a[q];
+              }
+              const double var = (saa - sa * sa / np) / std::max(1u, np - 1);
+              const double score = var > 1e-12 ? sta / std::sqrt(var) : 0.0;
+              if (score > bestScore)
+              {
+                bestScore = score;
+                std::copy(a.begin(), a.end(), best.begin());
+                matched[k] = static_cast<unsigned int>(centre);
+              }
+            }
+            Standardise(best.data(), np);
+            for (unsigned q = 0; q < np; ++q)
+              d[k * np + q] = std::fabs(double(t[q]) - best[q]);
+          }
+          SolveJointWeights(d.data(), static_cast<unsigned>(atlases), np, s.alpha, s.beta, w.data());
+          for (size_t k = 0; k < atlases; ++k)
+            votes.Add(index[labels[k][matched[k]]], w[k]);
+          break;
+        case FusionMethod::Staple:
+          break;
+      }
+      out[i] = m_LabelSet[votes.Winner()];
+      if (probabilities)
+      {
+        double total = 0;
+        for (const auto & e : votes.entries)
+          total += e.second;
+        for (const auto & e : votes.entries)
+          probabilities[i * classes + e.first] = static_cast<float>(e.second / total);
+      }
+    }
+  };
+  // In batches, so that progress is reported from this thread.
+  const size_t batches = std::min<size_t>(20, std::max<size_t>(1, undecided.size() / 4096));
+  for (size_t b = 0; b < batches; ++b)
+  {
+    const size_t begin = undecided.size() * b / batches, end = undecided.size() * (b + 1) / batches;
+    ParallelRange(end - begin, [&](size_t x, size_t y) { fuse(begin + x, begin + y); });
+    if (m_Observer)
+      m_Observer(double(b + 1) / batches);
+  }
+}
+
+template <unsigned int D>
+void
+LabelFusion<D>::RunStaple(const std::vector<size_t> & voxels)
+{
+  // Multi-label STAPLE exactly as ITK's MultiLabelSTAPLEImageFilter computes it (priors from all
+  // raters' label counts, confusion matrices started from majority voting, EM until no entry
+  // changes by 1e-5), but over the distinct tuples of rater labels with their counts: the E-step
+  // of a voxel depends on its tuple alone, so the whole brain reduces to a few 10^5 tuples.
+  const size_t       atlases = m_AtlasLabels.size();
+  const unsigned int k = static_cast<unsigned int>(m_LabelSet.size());
+  std::vector<unsigned int> index(65536, 0);
+  for (unsigned int c = 0; c < k; ++c)
+    index[m_LabelSet[c]] = c;
+  std::vector<const LabelPixel *> labels(atlases);
+  for (size_t a = 0; a < atlases; ++a)
+    labels[a] = m_AtlasLabels[a]->GetBufferPointer();
+
+  std::unordered_map<std::string, size_t> tupleOf;
+  std::vector<std::vector<unsigned int>>  tuples;
+  std::vector<double>                     counts;
+  std::vector<size_t>                     voxelTuple(voxels.size());
+  std::string                             key(atlases * sizeof(LabelPixel), '\0');
+  for (size_t v = 0; v < voxels.size(); ++v)
+  {
+    for (size_t a = 0; a < atlases; ++a)
+      std::memcpy(&key[a * sizeof(LabelPixel)], labels[a] + voxels[v], sizeof(LabelPixel));
+    const auto found = tupleOf.emplace(key, tuples.size());
+    if (found.second)
+    {
+      std::vector<unsigned int> t(atlases);
+      for (size_t a = 0; a < atlases; ++a)
+        t[a] = index[labels[a][voxels[v]]];
+      tuples.push_back(std::move(t));
+      counts.push_back(0);
+    }
+    counts[found.first->second] += 1;
+    voxelTuple[v] = found.first->second;
+  }
+  const size_t tupleCount = tuples.size();
+
+  std::vector<double> prior(k, 0.0);
+  for (size_t t = 0; t < tupleCount; ++t)
+    for (size_t a = 0; a < atlases; ++a)
+      prior[tuples[t][a]] += counts[t];
+  const double mass = std::accumulate(prior.begin(), prior.end(), 0.0);
+  for (auto & p : prior)
+    p /= mass;
+
+  // theta[a][j * k + c]: probability that atlas a says j where the truth is c.
+  std::vector<std::vector<double>> theta(atlases, std::vector<double>(k * k, 0.0));
+  {
+    Votes votes;
+    for (size_t t = 0; t < tupleCount; ++t)
+    {
+      votes.Clear();
+      for (size_t a = 0; a < atlases; ++a)
+        votes.Add(tuples[t][a], 1.0);
+      const unsigned int c = votes.Winner();
+      for (size_t a = 0; a < atlases; ++a)
+        theta[a][tuples[t][a] * k + c] += counts[t];
+    }
+    for (auto & m : theta)
+    {
+      for (unsigned int j = 0; j < k; ++j)
+      {
+        const double sum = std::accumulate(m.begin() + j * k, m.begin() + (j + 1) * k, 0.0);
+        if (sum > 0)
+          for (unsigned int c = 0; c < k; ++c)
+            m[j * k + c] /= sum;
+      }
+    }
+  }
+  std::vector<double> posterior(tupleCount * k);
+  auto estep = [&](size_t t, double * w) {
+    double sum = 0;
+    for (unsigned int c = 0; c < k; ++c)
+    {
+      double p = prior[c];
+      for (size_t a = 0; a < atlases; ++a)
+        p *= theta[a][tuples[t][a] * k + c];
+      w[c] = p;
+      sum += p;
+    }
+    if (sum > 0)
+      for (unsigned int c = 0; c < k; ++c)
+        w[c] /= sum;
+  };
+  for (unsigned int iteration = 0; iteration < m_Settings.stapleIterations; ++iteration)
+  {
+    ParallelRange(tupleCount, [&](size_t b, size_t e) {
+      for (size_t t = b; t < e; ++t)
+        estep(t, &posterior[t * k]);
+    });
+    std::vector<std::vector<double>> updated(atlases, std::vector<double>(k * k, 0.0));
+    for (size_t t = 0; t < tupleCount; ++t)
+      for (size_t a = 0; a < atlases; ++a)
+        for (unsigned int c = 0; c < k; ++c)
+          updated[a][tuples[t][a] * k + c] += counts[t] * posterior[t * k + c];
+    double change = 0;
+    for (size_t a = 0; a < atlases; ++a)
+    {
+      for (unsigned int c = 0; c < k; ++c)
+      {
+        double sum = 0;
+        for (unsigned int j = 0; j < k; ++j)
+          sum += updated[a][j * k + c];
+        for (unsigned int j = 0; j < k && sum > 0; ++j)
+          updated[a][j * k + c] /= sum;
+      }
+      for (size_t x = 0; x < k * k; ++x)
+        change = std::max(change, std::fabs(updated[a][x] - theta[a][x]));
+      theta[a] = std::move(updated[a]);
+    }
+    if (m_Observer)
+      m_Observer(double(iteration + 1) / m_Settings.stapleIterations);
+    if (change < 1e-5)
+      break;
+  }
+  ParallelRange(tupleCount, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t)
+      estep(t, &posterior[t * k]);
+  });
+  LabelPixel * out = m_Labels->GetBufferPointer();
+  float *      probabilities = m_Probabilities ? m_Probabilities->GetBufferPointer() : nullptr;
+  for (size_t v = 0; v < voxels.size(); ++v)
+  {
+    const double * w = &posterior[voxelTuple[v] * k];
+    out[voxels[v]] = m_LabelSet[std::max_element(w, w + k) - w];
+    if (probabilities)
+      for (unsigned int c = 0; c < k; ++c)
+        probabilities[voxels[v] * k + c] = static_cast<float>(w[c]);
+  }
+  if (m_Observer)
+    m_Observer(1.0);
+}
+
+template class LabelFusion<2>;
+template class LabelFusion<3>;
+} // namespace tessera

@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""Pairwise registrations for the multi-atlas leave-one-out benchmark (benchmark.py).
+
+Every unordered pair (a, b) of the MICCAI 2012 subjects is registered once with `tessera register`
+(fixed a, moving b, `--inverse`): the forward transform warps b's T1 and manual labels into a's grid,
+the inverse warps a's into b's. The warped images are kept in the cache folder as
+<target>/<atlas>_t1.nii.gz and <target>/<atlas>_labels.nii.gz, with the seconds each step took in
+<target>/<atlas>.json; transforms are deleted once used (a dense field is ~140 MB). Pairs already
+in the cache are skipped, so the script can be stopped and resumed.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+SUBJECTS = ["1000", "1001", "1002", "1003", "1004", "1005", "1006", "1007", "1008", "1009", "1010",
+            "1011", "1012", "1013", "1014", "1015", "1017", "1036"]
+REGISTER = ["--transform", "rigid,affine,deformable", "--deformable-iterations", "50,25,0"]
+
+
+def run(cmd):
+    start = time.monotonic()
+    done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(map(str, cmd))}\n{done.stdout}{done.stderr}")
+    return time.monotonic() - start
+
+
+def warp(args, data, atlas, target, transform, register_seconds):
+    out = args.cache / target
+    out.mkdir(parents=True, exist_ok=True)
+    common = ["-r", data / f"{target}_SS.nii.gz", "-t", transform, "--threads", args.threads, "--quiet"]
+    tmp_labels, tmp_t1 = out / f".{atlas}_labels.nii.gz", out / f".{atlas}_t1.nii.gz"
+    label_seconds = run([args.tessera, "warp", "-i", data / f"{atlas}_glm.nii.gz", "--interpolation", "label",
+                         "-o", tmp_labels] + common)
+    t1_seconds = run([args.tessera, "warp", "-i", data / f"{atlas}_SS.nii.gz", "-o", tmp_t1] + common)
+    os.replace(tmp_labels, out / f"{atlas}_labels.nii.gz")
+    os.replace(tmp_t1, out / f"{atlas}_t1.nii.gz")
+    (out / f"{atlas}.json").write_text(json.dumps(dict(register_seconds=register_seconds,
+                                                       label_warp_seconds=label_seconds,
+                                                       t1_warp_seconds=t1_seconds)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tessera", type=Path, default=REPO / "build/Applications/tessera")
+    p.add_argument("--data", type=Path, default=REPO.parent / "shared/data/miccai2012-multiatlas")
+    p.add_argument("--cache", type=Path, default=Path.home() / ".cache/tessera/atlas-benchmark")
+    p.add_argument("--threads", default="2")
+    p.add_argument("--subjects", type=int, default=len(SUBJECTS), help="use the first N subjects")
+    args = p.parse_args()
+    subjects = SUBJECTS[: args.subjects]
+    # Target by target, so that each finished target's atlases are all there early.
+    pairs = []
+    for target in subjects:
+        pairs += [tuple(sorted((target, s))) for s in subjects if s != target and tuple(sorted((target, s))) not in pairs]
+    for n, (a, b) in enumerate(pairs, 1):
+        if all((args.cache / t / f"{s}.json").exists() for t, s in ((a, b), (b, a))):
+            continue
+        work = args.cache / "transforms"
+        work.mkdir(parents=True, exist_ok=True)
+        forward, inverse = work / f"{b}_to_{a}.h5", work / f"{a}_to_{b}.h5"
+        seconds = run([args.tessera, "register", "-f", args.data / f"{a}_SS.nii.gz", "-m", args.data / f"{b}_SS.nii.gz",
+                       "-o", forward, "--inverse", inverse, "--threads", args.threads, "--quiet"] + REGISTER)
+        warp(args, args.data, b, a, forward, seconds)
+        warp(args, args.data, a, b, inverse, seconds)
+        forward.unlink()
+        inverse.unlink()
+        print(f"[{n}/{len(pairs)}] {a} <-> {b}: register {seconds:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
