@@ -2,14 +2,8 @@
 // 2012 pair (at 2 mm, to stay quick) scored on the 126 labels, the inverse, determinism across
 // thread counts, and bad input.
 #include <fstream>
-#include <set>
 
-#include <gtest/gtest.h>
-
-#include "itkShrinkImageFilter.h"
-#include "tesseraCommandLine.h"
-#include "tesseraImageIO.h"
-#include "tesseraImageUtilities.h"
+#include "tesseraEndToEndChecks.h"
 
 using namespace tessera;
 using namespace tessera::testing;
@@ -26,62 +20,6 @@ ReadText(const std::string & path)
   return s.str();
 }
 
-/** Expects exit 1, one error line naming `subject` and `problem`, and none of `outputs`. */
-void
-ExpectRejected(const std::string & arguments, const std::string & subject, const std::string & problem,
-               const std::vector<std::string> & outputs)
-{
-  const auto r = Tessera(arguments);
-  EXPECT_EQ(r.exitCode, 1) << arguments;
-  const auto lines = r.ErrorLines();
-  ASSERT_FALSE(lines.empty()) << arguments;
-  EXPECT_NE(lines.back().find(": error: "), std::string::npos) << lines.back();
-  EXPECT_NE(lines.back().find(subject), std::string::npos) << lines.back();
-  EXPECT_NE(lines.back().find(problem), std::string::npos) << lines.back();
-  for (const auto & o : outputs)
-  {
-    EXPECT_FALSE(fs::exists(o)) << o;
-  }
-}
-
-/** Mean Dice over the MICCAI 2012 scored labels. */
-double
-MeanDice(const LabelImage<3> * a, const LabelImage<3> * b)
-{
-  std::ifstream list(SharedData("miccai2012-multiatlas/scored-labels.csv"));
-  std::string   line;
-  std::getline(list, line);
-  std::set<LabelPixel> scored;
-  while (std::getline(list, line))
-  {
-    scored.insert(static_cast<LabelPixel>(std::stoi(line.substr(0, line.find(',')))));
-  }
-  std::map<LabelPixel, std::array<size_t, 3>> counts; // |A|, |B|, |A and B|
-  const size_t n = a->GetLargestPossibleRegion().GetNumberOfPixels();
-  for (size_t i = 0; i < n; ++i)
-  {
-    const LabelPixel x = a->GetBufferPointer()[i], y = b->GetBufferPointer()[i];
-    ++counts[x][0];
-    ++counts[y][1];
-    if (x == y)
-    {
-      ++counts[x][2];
-    }
-  }
-  double sum = 0;
-  size_t labels = 0;
-  for (const auto l : scored)
-  {
-    const auto & c = counts[l];
-    if (c[0] + c[1] > 0)
-    {
-      sum += 2.0 * c[2] / (c[0] + c[1]);
-      ++labels;
-    }
-  }
-  return sum / labels;
-}
-
 class Registration : public ::testing::Test
 {
 protected:
@@ -89,27 +27,7 @@ protected:
   std::string Path(const std::string & name) const { return (m_Dir / name).string(); }
 
   /** A MICCAI image at 2 mm (every other voxel), written into the scratch folder. */
-  std::string Half(const std::string & name)
-  {
-    const auto reduce = [&](auto image) {
-      using Image = typename decltype(image)::ObjectType;
-      auto shrink = itk::ShrinkImageFilter<Image, Image>::New();
-      shrink->SetInput(image);
-      shrink->SetShrinkFactors(2);
-      shrink->Update();
-      WriteImageFile(shrink->GetOutput(), Path(name));
-    };
-    const std::string source = SharedData("miccai2012-multiatlas/" + name);
-    if (name.find("_glm") != std::string::npos)
-    {
-      reduce(ReadLabelImage<3>(source));
-    }
-    else
-    {
-      reduce(ReadImageFile<ScalarImage<3>>(source));
-    }
-    return Path(name);
-  }
+  std::string Half(const std::string & name) const { return MiccaiShrunk(name, m_Dir, 2); }
 
   fs::path m_Dir;
 };
@@ -170,7 +88,7 @@ TEST_F(Registration, DeformableBeatsAffineOnAMiccaiPairAndItsInverseMapsBack)
     const std::string out = Path("labels" + std::to_string(k) + ".nii.gz");
     r = Tessera("warp -i " + movingLabels + " -r " + fixed + " -t " + t + " --interpolation label -o " + out);
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    dice[k++] = MeanDice(ReadLabelImage<3>(out), ReadLabelImage<3>(fixedLabels));
+    dice[k++] = MeanMiccaiDice(ReadLabelImage<3>(out), ReadLabelImage<3>(fixedLabels));
   }
   std::cout << "mean Dice over the 126 labels at 2 mm: affine " << dice[0] << ", deformable " << dice[1]
             << ", B-spline " << dice[2] << "\n";
@@ -181,7 +99,7 @@ TEST_F(Registration, DeformableBeatsAffineOnAMiccaiPairAndItsInverseMapsBack)
   auto r = Tessera("warp -i " + fixedLabels + " -r " + moving + " -t " + Path("inverse.h5") +
                    " --interpolation label -o " + Path("back.nii.gz"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
-  const double back = MeanDice(ReadLabelImage<3>(Path("back.nii.gz")), ReadLabelImage<3>(movingLabels));
+  const double back = MeanMiccaiDice(ReadLabelImage<3>(Path("back.nii.gz")), ReadLabelImage<3>(movingLabels));
   std::cout << "fixed labels through the inverse onto the moving image: " << back << "\n";
   EXPECT_GT(back, dice[1] - 0.05);
   // The displacement field: a 3-vector per fixed voxel.

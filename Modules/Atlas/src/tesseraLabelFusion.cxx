@@ -212,6 +212,77 @@ struct Geometry
     }
     return offset;
   }
+  /** Linear offsets of vectors (valid where no coordinate leaves the image). */
+  std::vector<long> Linear(const std::vector<std::array<long, D>> & offsets) const
+  {
+    std::vector<long> linear;
+    for (const auto & o : offsets)
+    {
+      long l = 0;
+      for (unsigned int d = 0; d < D; ++d)
+        l += o[d] * stride[d];
+      linear.push_back(l);
+    }
+    return linear;
+  }
+  /** True when every voxel within margin of index lies inside the image. */
+  bool Interior(const std::array<long, D> & index, long margin) const
+  {
+    for (unsigned int d = 0; d < D; ++d)
+      if (index[d] < margin || index[d] >= size[d] - margin)
+        return false;
+    return true;
+  }
+  /** 1 / (sample standard deviation) of the patch of radius r around every voxel (0 for a
+   * constant patch), coordinates clamped as Gather clamps them: separable box sums. */
+  std::vector<float> InverseDeviation(const float * image, unsigned int r) const
+  {
+    size_t n = 1;
+    for (unsigned int d = 0; d < D; ++d)
+      n *= static_cast<size_t>(size[d]);
+    std::vector<double> s1(image, image + n), s2(n);
+    for (size_t i = 0; i < n; ++i)
+      s2[i] = double(image[i]) * image[i];
+    std::vector<double> line1, line2;
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      const long len = size[d];
+      line1.resize(len);
+      line2.resize(len);
+      for (size_t start = 0; start < n; ++start)
+      {
+        if (static_cast<long>(start) / stride[d] % len != 0)
+          continue; // not the first voxel of a line along d
+        for (long x = 0; x < len; ++x)
+        {
+          double a = 0, b = 0;
+          for (long k = -static_cast<long>(r); k <= static_cast<long>(r); ++k)
+          {
+            const size_t at = start + std::clamp(x + k, 0L, len - 1) * stride[d];
+            a += s1[at];
+            b += s2[at];
+          }
+          line1[x] = a;
+          line2[x] = b;
+        }
+        for (long x = 0; x < len; ++x)
+        {
+          s1[start + x * stride[d]] = line1[x];
+          s2[start + x * stride[d]] = line2[x];
+        }
+      }
+    }
+    double count = 1;
+    for (unsigned int d = 0; d < D; ++d)
+      count *= 2.0 * r + 1;
+    std::vector<float> inverse(n);
+    for (size_t i = 0; i < n; ++i)
+    {
+      const double var = count > 1 ? (s2[i] - s1[i] * s1[i] / count) / (count - 1) : 0;
+      inverse[i] = var > 1e-12 ? static_cast<float>(1 / std::sqrt(var)) : 0.0f;
+    }
+    return inverse;
+  }
   /** Gathers the patch around index + shift, coordinates clamped to the image. */
   void Gather(const float * image, const std::array<long, D> & index, const std::array<long, D> & shift,
               const std::vector<std::array<long, D>> & patch, float * out) const
@@ -445,12 +516,24 @@ LabelFusion<D>::Update()
   const auto        patch = Geometry<D>::Cube(s.patchRadius);
   const auto        search = Geometry<D>::Cube(s.method == FusionMethod::JointLabelFusion ? s.searchRadius : 0);
   const unsigned    np = static_cast<unsigned>(patch.size());
+  const auto        patchOffsets = geometry.Linear(patch);
+  const auto        searchOffsets = geometry.Linear(search);
+  const long        margin = static_cast<long>(s.patchRadius + s.searchRadius);
+  // JLF ranks candidate patches by sum(t^ a) / sd(a) (t^ has mean 0, so a's mean drops out):
+  // the deviations are box sums computed once per atlas.
+  std::vector<std::vector<float>> inverseDeviation;
+  if (s.method == FusionMethod::JointLabelFusion)
+  {
+    for (size_t a = 0; a < atlases; ++a)
+      inverseDeviation.push_back(geometry.InverseDeviation(images[a].data(), s.patchRadius));
+  }
 
   auto fuse = [&](size_t begin, size_t end) {
     Votes               votes;
     std::vector<float>  t(np), a(np), best(np);
     std::vector<double> d(atlases * np), w(atlases);
     std::vector<unsigned int> matched(atlases);
+    std::vector<size_t>       bestOffset(atlases);
     for (size_t u = begin; u < end; ++u)
     {
       const size_t i = undecided[u];
@@ -481,29 +564,36 @@ LabelFusion<D>::Update()
           {
             // The best-matching atlas patch in the search window: largest sum t^ a / sd(a),
             // i.e. the smallest distance between standardised patches.
-            double bestScore = -std::numeric_limits<double>::infinity();
+            double       bestScore = -std::numeric_limits<double>::infinity();
+            const float * image = images[k].data();
+            const bool   interior = geometry.Interior(at, margin);
             for (size_t o = 0; o < search.size(); ++o)
             {
-              const long centre = geometry.Shifted(at, search[o]);
+              const long centre = interior ? static_cast<long>(i) + searchOffsets[o] : geometry.Shifted(at, search[o]);
               if (centre < 0)
                 continue;
-              geometry.Gather(images[k].data(), at, search[o], patch, a.data());
-              double sa = 0, saa = 0, sta = 0;
-              for (unsigned q = 0; q < np; ++q)
+              double dot = 0;
+              if (interior)
               {
-                sa += a[q];
-                saa += double(a[q]) * a[q];
-                sta += double(t[q]) * a[q];
+                const float * base = image + centre;
+                for (unsigned q = 0; q < np; ++q)
+                  dot += t[q] * base[patchOffsets[q]];
               }
-              const double var = (saa - sa * sa / np) / std::max(1u, np - 1);
-              const double score = var > 1e-12 ? sta / std::sqrt(var) : 0.0;
+              else
+              {
+                geometry.Gather(image, at, search[o], patch, a.data());
+                for (unsigned q = 0; q < np; ++q)
+                  dot += t[q] * a[q];
+              }
+              const double score = dot * inverseDeviation[k][centre];
               if (score > bestScore)
               {
                 bestScore = score;
-                std::copy(a.begin(), a.end(), best.begin());
                 matched[k] = static_cast<unsigned int>(centre);
+                bestOffset[k] = o;
               }
             }
+            geometry.Gather(image, at, search[bestOffset[k]], patch, best.data());
             Standardise(best.data(), np);
             for (unsigned q = 0; q < np; ++q)
               d[k * np + q] = std::fabs(double(t[q]) - best[q]);

@@ -1,5 +1,6 @@
 #include "tesseraStages.h"
 
+#include "tesseraAtlasStages.h"
 #include "tesseraClassificationStages.h"
 #include "tesseraCommonStages.h"
 #include "tesseraEvaluationStages.h"
@@ -21,6 +22,7 @@ Stages()
     RegisterMRFStages(r);
     RegisterRegionStages(r);
     RegisterRegistrationStages(r);
+    RegisterAtlasStages(r);
     RegisterLearningStages(r);
     RegisterSegmentStage(r);
     return r;

@@ -6,7 +6,8 @@ Every unordered pair (a, b) of the MICCAI 2012 subjects is registered once with 
 the inverse warps a's into b's. The warped images are kept in the cache folder as
 <target>/<atlas>_t1.nii.gz and <target>/<atlas>_labels.nii.gz, with the seconds each step took in
 <target>/<atlas>.json; transforms are deleted once used (a dense field is ~140 MB). Pairs already
-in the cache are skipped, so the script can be stopped and resumed.
+in the cache are skipped, so the script can be stopped and resumed; a lock file per pair lets two
+runs share the work (one with --reverse). After a killed run, delete <cache>/transforms.
 """
 import argparse
 import json
@@ -53,17 +54,24 @@ def main():
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache/tessera/atlas-benchmark")
     p.add_argument("--threads", default="2")
     p.add_argument("--subjects", type=int, default=len(SUBJECTS), help="use the first N subjects")
+    p.add_argument("--reverse", action="store_true", help="take the pairs from the last target's end")
     args = p.parse_args()
     subjects = SUBJECTS[: args.subjects]
     # Target by target, so that each finished target's atlases are all there early.
     pairs = []
     for target in subjects:
         pairs += [tuple(sorted((target, s))) for s in subjects if s != target and tuple(sorted((target, s))) not in pairs]
-    for n, (a, b) in enumerate(pairs, 1):
+    order = list(enumerate(pairs, 1))
+    for n, (a, b) in reversed(order) if args.reverse else order:
         if all((args.cache / t / f"{s}.json").exists() for t, s in ((a, b), (b, a))):
             continue
         work = args.cache / "transforms"
         work.mkdir(parents=True, exist_ok=True)
+        lock = work / f"{a}_{b}.lock"
+        try:
+            lock.touch(exist_ok=False)
+        except FileExistsError:
+            continue
         forward, inverse = work / f"{b}_to_{a}.h5", work / f"{a}_to_{b}.h5"
         seconds = run([args.tessera, "register", "-f", args.data / f"{a}_SS.nii.gz", "-m", args.data / f"{b}_SS.nii.gz",
                        "-o", forward, "--inverse", inverse, "--threads", args.threads, "--quiet"] + REGISTER)
@@ -71,6 +79,7 @@ def main():
         warp(args, args.data, a, b, inverse, seconds)
         forward.unlink()
         inverse.unlink()
+        lock.unlink()
         print(f"[{n}/{len(pairs)}] {a} <-> {b}: register {seconds:.1f} s", flush=True)
 
 

@@ -1,0 +1,281 @@
+// Atlases as stages: label-fusion (atlases already on the target's grid) and atlas-segment
+// (register every atlas, warp, fuse).
+#include "tesseraAtlasStages.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "tesseraImageUtilities.h"
+#include "tesseraMultiAtlasSegmentation.h"
+#include "tesseraRegistrationParameters.h"
+
+namespace tessera
+{
+std::vector<ParameterDescription>
+FusionParameters()
+{
+  return {
+    ChoiceParameter("fusion", "jlf", { "majority", "weighted", "local", "staple", "jlf" },
+                    "majority vote; globally weighted vote (weight MSD^-gain per atlas); locally weighted vote (patch "
+                    "MSD^-gain per voxel); multi-label STAPLE; joint label fusion")
+      .Source("Artaechevarria et al., IEEE TMI 28, 2009; Isgum et al., IEEE TMI 28, 2009; Warfield et al., IEEE TMI 23, "
+              "2004; Wang et al., IEEE PAMI 35, 2013"),
+    IntegerParameter("patch-radius", "2", "voxels", "local and jlf: patch compared around each voxel (2r+1 per axis)")
+      .AtLeast(0)
+      .AtMost(5),
+    IntegerParameter("search-radius", "1", "voxels",
+                     "jlf: each atlas's best-matching patch is looked for this far (2r+1 per axis)")
+      .AtLeast(0)
+      .AtMost(5),
+    RealParameter("alpha", "0.1", "unitless", "jlf: ridge added to the diagonal of the atlases' error matrix M")
+      .Above(0)
+      .AtMost(1e6),
+    RealParameter("beta", "2", "unitless", "jlf: exponent on the patch error products in M").Above(0).AtMost(10),
+    RealParameter("gain", "2", "unitless", "weighted and local: vote weight = (mean squared difference)^-gain, "
+                                          "intensities standardised over the mask")
+      .AtLeast(0)
+      .AtMost(20),
+    IntegerParameter("staple-iterations", "50", "count", "staple: EM iterations at most (stops when no confusion "
+                                                         "matrix entry changes by 1e-5)")
+      .AtLeast(1)
+      .AtMost(10000),
+  };
+}
+
+FusionSettings
+FusionSettingsFrom(const ParameterValues & p)
+{
+  FusionSettings s;
+  s.method = ParseFusionMethod(p.Text("fusion"));
+  s.patchRadius = p.Count("patch-radius");
+  s.searchRadius = p.Count("search-radius");
+  s.alpha = p.Real("alpha");
+  s.beta = p.Real("beta");
+  s.gain = p.Real("gain");
+  s.stapleIterations = p.Count("staple-iterations");
+  return s;
+}
+
+namespace
+{
+/** The table of the fused labels: names from `names` where it lists them, numbered otherwise. */
+LabelTable
+FusedTable(const std::vector<LabelPixel> & labels, const LabelTable & names)
+{
+  LabelTable table = LabelTable::Numbered(labels);
+  for (const auto l : labels)
+  {
+    if (names.Contains(l))
+      table.Add(l, names.Entries().at(l));
+  }
+  return table;
+}
+
+template <unsigned int D>
+void
+SetFusedOutputs(StageContext & c, typename LabelImage<D>::Pointer labels, typename ProbabilityImage<D>::Pointer p,
+                const std::vector<LabelPixel> & set, const LabelTable & names)
+{
+  const LabelTable table = FusedTable(set, names);
+  SetLabelTable(labels, table);
+  c.SetOutput("output", labels);
+  if (p)
+  {
+    SetLabelTable(p, table);
+    c.SetOutput("probabilities", p);
+  }
+}
+
+template <unsigned int D>
+void
+FuseLabels(StageContext & c)
+{
+  const auto  s = FusionSettingsFrom(c.Parameters());
+  const auto  target = MeanOfComponents<D>(c.Input<VectorImage<D>>("input"));
+  const auto  mask = c.Input<MaskImage<D>>("mask");
+  const auto & labelPaths = c.InputPaths("atlas-labels");
+  const auto & imagePaths = c.InputPaths("atlas-images");
+  if (NeedsIntensities(s.method) && imagePaths.size() != labelPaths.size())
+  {
+    throw Error("atlas-images", FusionMethodName(s.method) + " compares intensities: give one atlas image per label "
+                                "image (" + std::to_string(labelPaths.size()) + " label images, " +
+                                std::to_string(imagePaths.size()) + " images)");
+  }
+  const LabelTable names = c.InputLabelTable("labels");
+  LabelFusion<D>   fusion;
+  fusion.SetSettings(s);
+  fusion.SetTargetImage(target);
+  fusion.SetMask(mask);
+  fusion.SetComputeProbabilities(c.Wants("probabilities"));
+  std::vector<typename LabelImage<D>::Pointer>  labels;
+  std::vector<typename ScalarImage<D>::Pointer> images;
+  LabelTable                                    atlasTable = names;
+  for (size_t i = 0; i < labelPaths.size(); ++i)
+  {
+    labels.push_back(ReadLabelImage<D>(labelPaths[i]));
+    CheckSameGrid(target.GetPointer(), c.InputName("input"), labels.back().GetPointer(), labelPaths[i]);
+    CheckLabelsInTable<D>(labels.back(), labelPaths[i], names);
+    if (atlasTable.Empty())
+    {
+      const auto text = ReadLabelTableText(labelPaths[i], labels.back()->GetMetaDataDictionary());
+      if (!text.empty())
+        atlasTable = LabelTable::FromJson(text, labelPaths[i]);
+    }
+    if (NeedsIntensities(s.method))
+    {
+      const auto raw = ReadIntensityImage<D>(imagePaths[i]);
+      CheckFinite<D>(raw.GetPointer(), imagePaths[i]);
+      CheckSameGrid(target.GetPointer(), c.InputName("input"), raw.GetPointer(), imagePaths[i]);
+      images.push_back(MeanOfComponents<D>(raw));
+    }
+    fusion.AddAtlas(labels.back(), images.empty() ? nullptr : images.back().GetPointer());
+    c.Progress().Report(0.1 * (i + 1) / labelPaths.size());
+  }
+  c.Progress().SetStage("fusion (" + FusionMethodName(s.method) + ")");
+  fusion.SetObserver([&](double f) { c.Progress().Report(0.1 + 0.9 * f); });
+  fusion.Update();
+  SetFusedOutputs<D>(c, fusion.GetLabels(), fusion.GetProbabilities(), fusion.GetLabelSet(), atlasTable);
+  c.Report(std::to_string(labelPaths.size()) + " atlases, " + FusionMethodName(s.method) + ": " +
+           std::to_string(fusion.GetConsensusVoxels()) + " voxels by consensus, " +
+           std::to_string(fusion.GetFusedVoxels()) + " fused");
+}
+
+template <unsigned int D>
+void
+SegmentWithAtlases(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  const auto   list = c.InputPaths("atlases").at(0);
+  const auto   root = p.Has("data-root") ? p.Text("data-root") : std::string();
+  auto         atlases = LoadAtlasMembers(list, root);
+  LabelTable   names;
+  if (SplitExtension(list).second == ".json")
+    names = AtlasDescription::Load(list, root).LoadLabelTable();
+  if (p.Has("exclude"))
+  {
+    for (const auto & id : p.TextList("exclude"))
+    {
+      const auto it = std::find_if(atlases.begin(), atlases.end(), [&](const AtlasMember & a) { return a.id == id; });
+      if (it == atlases.end())
+        throw Error("exclude", "no atlas of " + list + " has the id " + id);
+      atlases.erase(it);
+    }
+  }
+  CheckAtlases<D>(atlases, names);
+  const auto registration = RegistrationSettingsFrom(p, c.Options().seed);
+  const auto target = MeanOfComponents<D>(c.Input<VectorImage<D>>("input"));
+  CheckShrinkFactors<D>(registration, target, c.InputName("input"));
+
+  MultiAtlasSegmentation<D> segmentation;
+  segmentation.SetTargetImage(target);
+  segmentation.SetMask(c.Input<MaskImage<D>>("mask"));
+  segmentation.SetAtlases(atlases);
+  segmentation.SetRegistrationSettings(registration);
+  segmentation.SetFusionSettings(FusionSettingsFrom(p));
+  segmentation.SetComputeProbabilities(c.Wants("probabilities"));
+  std::string current;
+  segmentation.SetObserver([&](const std::string & step, double fraction) {
+    if (step != current)
+    {
+      c.Progress().SetStage(step);
+      current = step;
+    }
+    c.Progress().Report(fraction);
+  });
+  segmentation.Update();
+  if (names.Empty())
+  {
+    const auto labels = ReadLabelImage<D>(atlases.front().labels);
+    const auto text = ReadLabelTableText(atlases.front().labels, labels->GetMetaDataDictionary());
+    if (!text.empty())
+      names = LabelTable::FromJson(text, atlases.front().labels);
+  }
+  SetFusedOutputs<D>(c, segmentation.GetLabels(), segmentation.GetProbabilities(), segmentation.GetLabelSet(), names);
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << atlases.size() << " atlases registered and warped in "
+    << segmentation.GetRegistrationSeconds() << " s, fused (" << p.Text("fusion") << ") in "
+    << segmentation.GetFusionSeconds() << " s";
+  c.Report(s.str());
+}
+
+std::vector<ParameterDescription>
+Concatenate(std::vector<ParameterDescription> a, const std::vector<ParameterDescription> & b)
+{
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+} // namespace
+
+void
+RegisterAtlasStages(StageRegistry & registry)
+{
+  const std::vector<std::string> listExtensions{ ".csv", ".txt", ".json" };
+  {
+    StageDescription s;
+    s.name = "label-fusion";
+    s.summary = "Fuses atlas labels already on the target's grid: majority, weighted votes, STAPLE, joint label fusion";
+    s.source = "Artaechevarria et al., IEEE TMI 28, 2009; Isgum et al., IEEE TMI 28, 2009; Warfield et al., IEEE TMI "
+               "23, 2004 (multi-label: Rohlfing et al., 2004); Wang et al., IEEE PAMI 35, 2013";
+    s.inputs = {
+      InputPort("input", PortKind::Image, "Target image (intensities; its grid is the output's)").Alias("i"),
+      InputPort("atlas-labels", PortKind::File, "Atlas label images on the target's grid (repeatable)")
+        .Alias("l")
+        .Multiple(),
+      InputPort("atlas-images", PortKind::File, "Atlas intensity images on the target's grid, one per label image in "
+                                                "the same order (weighted, local, jlf)")
+        .Multiple()
+        .Optional(),
+      InputPort("mask", PortKind::Mask, "Only voxels inside (non-zero) are fused; outside is 0").Optional(),
+      InputPort("labels", PortKind::LabelTable, "Label table: names for the output, and every atlas label must be in it")
+        .Optional(),
+    };
+    s.outputs = {
+      OutputPort("output", PortKind::Labels, "Fused labels").Alias("o"),
+      OutputPort("probabilities", PortKind::Probabilities, "Per-label vote fractions (one component per label the "
+                                                           "atlases give: 4 bytes per voxel and label)")
+        .Optional(),
+      OverlayPort("overlay", "output"),
+    };
+    s.parameters = FusionParameters();
+    s.perImage = false;
+    s.run = RunByDimension<FuseLabels<2>, FuseLabels<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "atlas-segment";
+    s.summary = "Multi-atlas segmentation: registers every atlas onto the target, warps its labels, fuses them";
+    s.source = "Rohlfing et al., NeuroImage 21, 2004 (multi-atlas); registration as `register`; fusion as "
+               "`label-fusion` (Wang et al., IEEE PAMI 35, 2013 by default)";
+    s.inputs = {
+      InputPort("input", PortKind::Image, "Target image (its grid is the output's)").Alias("i"),
+      InputPort("atlases", PortKind::File, "Atlases: a list (.csv/.txt, one \"image,labels\" pair per line) or an "
+                                           "atlas description (Atlases/*.json)")
+        .Alias("a"),
+      InputPort("mask", PortKind::Mask, "Target mask: the registrations' fixed mask, and only voxels inside are "
+                                        "labelled")
+        .Optional(),
+    };
+    s.outputs = {
+      OutputPort("output", PortKind::Labels, "Fused labels, with the atlases' label table").Alias("o"),
+      OutputPort("probabilities", PortKind::Probabilities, "Per-label fusion weights (4 bytes per voxel and label)")
+        .Optional(),
+      OverlayPort("overlay", "output"),
+    };
+    s.parameters = Concatenate(
+      {
+        TextParameter("data-root", "", "Folder the atlas list's or description's relative paths start from")
+          .WhenAbsent("the list's own folder"),
+        ListParameter("exclude", ParameterType::TextList, "ids",
+                      "Atlas ids to leave out, e.g. the target's own in a leave-one-out (description ids, or image file "
+                      "names without extension for lists)")
+          .WhenAbsent("none"),
+      },
+      Concatenate(FusionParameters(), RegistrationParameters()));
+    s.seeded = true;
+    s.perImage = false;
+    s.run = RunByDimension<SegmentWithAtlases<2>, SegmentWithAtlases<3>>;
+    registry.Add(s);
+  }
+}
+} // namespace tessera

@@ -1,0 +1,188 @@
+// tessera atlas-segment and label-fusion as a user runs them, on MICCAI 2012 subjects at 3 mm (to
+// stay quick): leave-one-out with four atlases scored on the 126 labels, one atlas as label
+// propagation (identical to register + warp), every fusion method on the same warped atlases, the
+// Atlases/ descriptions, and bad input.
+#include <fstream>
+
+#include "tesseraEndToEndChecks.h"
+#include "tesseraLabelTable.h"
+#include "tesseraProbabilityImage.h"
+
+using namespace tessera;
+using namespace tessera::testing;
+namespace fs = std::filesystem;
+
+namespace
+{
+const std::string QuickRegistration =
+  " --shrink-factors 2,1 --smoothing-sigmas 1,0 --iterations 100,50 --deformable-iterations 30,20";
+
+class Atlas : public ::testing::Test
+{
+protected:
+  void SetUp() override
+  {
+    if (!fs::exists(SharedData("miccai2012-multiatlas/1000_SS.nii.gz")))
+    {
+      GTEST_SKIP() << "MICCAI 2012 data not found";
+    }
+    m_Dir = ScratchDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  std::string Path(const std::string & name) const { return (m_Dir / name).string(); }
+  std::string Small(const std::string & name) const { return MiccaiShrunk(name, m_Dir, 3); }
+  /** An atlas list of the given subjects at 3 mm. */
+  std::string List(const std::vector<std::string> & ids) const
+  {
+    std::ofstream list(Path("atlases.csv"));
+    list << "# image,labels\n";
+    for (const auto & id : ids)
+    {
+      list << Small(id + "_SS.nii.gz") << "," << Small(id + "_glm.nii.gz") << "\n";
+    }
+    return Path("atlases.csv");
+  }
+  double Dice(const std::string & labels) const
+  {
+    return MeanMiccaiDice(ReadLabelImage<3>(labels), ReadLabelImage<3>(Path("1000_glm.nii.gz")));
+  }
+
+  fs::path m_Dir;
+};
+} // namespace
+
+TEST_F(Atlas, FourAtlasesBeatOneAndJointFusionBeatsMajority)
+{
+  const auto target = Small("1000_SS.nii.gz"), mask = Small("1000_mask.nii.gz");
+  Small("1000_glm.nii.gz");
+  const auto list = List({ "1001", "1002", "1003", "1004" });
+  std::map<std::string, double> dice;
+  for (const std::string fusion : { "majority", "jlf" })
+  {
+    const auto out = Path(fusion + ".nii.gz");
+    const auto r = Tessera("atlas-segment -i " + target + " --mask " + mask + " -a " + list + " --fusion " + fusion +
+                           " -o " + out + QuickRegistration);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("[atlas 4/4 1004_SS: deformable, level 2/2]"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("4 atlases registered and warped in"), std::string::npos) << r.out;
+    dice[fusion] = Dice(out);
+  }
+  // One atlas: label propagation, voxel for voxel what register + warp give.
+  std::ofstream(Path("one.csv")) << Path("1001_SS.nii.gz") << "," << Path("1001_glm.nii.gz") << "\n";
+  auto r = Tessera("atlas-segment -i " + target + " --mask " + mask + " -a " + Path("one.csv") + " -o " +
+                   Path("one.nii.gz") + QuickRegistration);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  r = Tessera("register -f " + target + " -m " + Path("1001_SS.nii.gz") + " --fixed-mask " + mask + " -o " +
+              Path("t.h5") + QuickRegistration);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  r = Tessera("warp -i " + Path("1001_glm.nii.gz") + " -r " + target + " -t " + Path("t.h5") +
+              " --interpolation label -o " + Path("warped.nii.gz"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto one = ReadLabelImage<3>(Path("one.nii.gz"));
+  const auto warped = ReadLabelImage<3>(Path("warped.nii.gz"));
+  const auto inside = ReadLabelImage<3>(mask);
+  size_t     differing = 0;
+  for (size_t i = 0; i < one->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  {
+    differing += one->GetBufferPointer()[i] != (inside->GetBufferPointer()[i] ? warped->GetBufferPointer()[i] : 0);
+  }
+  EXPECT_EQ(differing, 0u);
+  dice["one atlas"] = Dice(Path("one.nii.gz"));
+  for (const auto & d : dice)
+    std::cout << d.first << ": mean Dice " << d.second << "\n";
+  EXPECT_GT(dice["majority"], dice["one atlas"] + 0.03);
+  EXPECT_GT(dice["jlf"], dice["majority"]);
+  EXPECT_GT(dice["jlf"], 0.45);
+}
+
+TEST_F(Atlas, EveryFusionMethodOnWarpedAtlasesWithProbabilities)
+{
+  const auto target = Small("1000_SS.nii.gz"), mask = Small("1000_mask.nii.gz");
+  Small("1000_glm.nii.gz");
+  std::string labels, images;
+  for (const std::string id : { "1001", "1002", "1003" })
+  {
+    ASSERT_EQ(Tessera("register -f " + target + " -m " + Small(id + "_SS.nii.gz") + " -o " + Path(id + ".h5") +
+                      " --warped " + Path(id + "_t1.nii.gz") + QuickRegistration)
+                .exitCode,
+              0);
+    ASSERT_EQ(Tessera("warp -i " + Small(id + "_glm.nii.gz") + " -r " + target + " -t " + Path(id + ".h5") +
+                      " --interpolation label -o " + Path(id + "_labels.nii.gz"))
+                .exitCode,
+              0);
+    labels += " -l " + Path(id + "_labels.nii.gz");
+    images += " --atlas-images " + Path(id + "_t1.nii.gz");
+  }
+  for (const std::string fusion : { "majority", "weighted", "local", "staple", "jlf" })
+  {
+    const auto out = Path(fusion + ".nii.gz"), p = Path(fusion + "_p.nrrd");
+    const auto r = Tessera("label-fusion -i " + target + " --mask " + mask + labels + images + " --fusion " + fusion +
+                           " -o " + out + " --probabilities " + p);
+    ASSERT_EQ(r.exitCode, 0) << fusion << ": " << r.err;
+    EXPECT_NE(r.out.find("3 atlases, " + fusion + ": "), std::string::npos) << r.out;
+    const double d = Dice(out);
+    std::cout << fusion << ": mean Dice " << d << "\n";
+    EXPECT_GT(d, 0.40) << fusion;
+    // Probabilities: one component per label of the atlases, with their table; argmax = labels.
+    const auto probabilities = ReadImageFile<ProbabilityImage<3>>(p);
+    const auto table = ClassTable<3>(probabilities, p);
+    const auto fused = ReadLabelImage<3>(out);
+    const auto inside = ReadLabelImage<3>(mask);
+    const unsigned int c = probabilities->GetNumberOfComponentsPerPixel();
+    EXPECT_GT(c, 100u);
+    size_t wrong = 0;
+    for (size_t i = 0; i < fused->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+    {
+      const float * v = probabilities->GetBufferPointer() + i * c;
+      const auto    best = std::max_element(v, v + c) - v;
+      const float   sum = std::accumulate(v, v + c, 0.0f);
+      wrong += inside->GetBufferPointer()[i] ? (std::fabs(sum - 1) > 1e-4f || table.Labels()[best] != fused->GetBufferPointer()[i])
+                                             : (sum != 0 || fused->GetBufferPointer()[i] != 0);
+    }
+    EXPECT_EQ(wrong, 0u) << fusion;
+  }
+  // Without the atlas intensities, only majority and STAPLE run.
+  ExpectRejected("label-fusion -i " + target + labels + " --fusion jlf -o " + Path("x.nii.gz"), "atlas-images",
+                 "one atlas image per label image", { Path("x.nii.gz") });
+  // A label table that misses a label the atlases give.
+  std::ofstream(Path("table.json")) << R"({"labels": [{"id": 4, "name": "3rd Ventricle"}]})";
+  ExpectRejected("label-fusion -i " + target + labels + " --fusion majority --labels " + Path("table.json") + " -o " +
+                   Path("x.nii.gz"),
+                 Path("1001_labels.nii.gz"), "which the label table does not list", { Path("x.nii.gz") });
+}
+
+TEST_F(Atlas, DescriptionsLoadAndBadAtlasListsAreRefused)
+{
+  const std::string root = SharedData("");
+  const std::string description = std::string(TESSERA_SOURCE_DIR) + "/Atlases/miccai2012-multiatlas.json";
+  // The shipped description: 18 members, a label table; --exclude names an id it does not have.
+  const auto target = Small("1000_SS.nii.gz");
+  const auto out = Path("out.nii.gz");
+  ExpectRejected("atlas-segment -i " + target + " -a " + description + " --data-root " + root + " --exclude 999 -o " + out,
+                 "exclude", "no atlas of", { out });
+  ExpectRejected("atlas-segment -i " + target + " -a " + description + " -o " + out, description,
+                 "does not exist", { out });
+
+  const auto image = Small("1001_SS.nii.gz");
+  auto       list = [&](const std::string & text) {
+    std::ofstream(Path("list.csv")) << text;
+    return "atlas-segment -i " + target + " -a " + Path("list.csv") + " -o " + out;
+  };
+  ExpectRejected(list("# nothing\n\n"), Path("list.csv"), "lists no atlases", { out });
+  ExpectRejected(list(image + "," + Path("missing.nii.gz") + "\n"), "line 1", "does not exist", { out });
+  ExpectRejected(list(image + "\n"), "line 1", "image,labels", { out });
+  // Labels on another grid than their image (full resolution labels beside the 3 mm image).
+  ExpectRejected(list(image + "," + SharedData("miccai2012-multiatlas/1001_glm.nii.gz") + "\n"),
+                 SharedData("miccai2012-multiatlas/1001_glm.nii.gz"), "not on the grid of its image", { out });
+  // A 2D atlas for a 3D target.
+  const std::string slice = ItkExample("BrainT1Slice.png");
+  ExpectRejected(list(slice + "," + slice + "\n"), slice, "is 2D; the target is 3D", { out });
+  // A description with an unknown key, and one naming a missing member file.
+  std::ofstream(Path("bad.json")) << R"({"name": "x", "space": "x", "provenance": "x", "licence": "x", "colour": 1,
+    "members": [{"id": "a", "image": "a.nii.gz", "labels": "b.nii.gz"}]})";
+  ExpectRejected("atlas-segment -i " + target + " -a " + Path("bad.json") + " -o " + out, Path("bad.json"),
+                 "unknown key \"colour\"", { out });
+  std::ofstream(Path("missing.json")) << R"({"name": "x", "space": "x", "provenance": "x", "licence": "x",
+    "members": [{"id": "a", "image": ")" + image + R"(", "labels": "b.nii.gz"}]})";
+  ExpectRejected("atlas-segment -i " + target + " -a " + Path("missing.json") + " -o " + out, "member a",
+                 "labels " + Path("b.nii.gz") + " does not exist", { out });
+}
