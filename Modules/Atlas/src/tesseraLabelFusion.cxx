@@ -699,32 +699,50 @@ LabelFusion<D>::RunStaple(const std::vector<size_t> & voxels)
       }
     }
   }
-  std::vector<double> posterior(tupleCount * k);
-  auto estep = [&](size_t t, double * w) {
-    double sum = 0;
+  // A zero in a confusion matrix stays zero under EM, so each tuple's posterior lives on the
+  // classes that atlas 0's matrix allows for its label (ascending): the products skip the rest.
+  std::vector<std::vector<unsigned int>> allowed(k);
+  for (unsigned int j = 0; j < k; ++j)
     for (unsigned int c = 0; c < k; ++c)
+      if (theta[0][j * k + c] > 0)
+        allowed[j].push_back(c);
+  std::vector<size_t> offset(tupleCount + 1, 0);
+  for (size_t t = 0; t < tupleCount; ++t)
+    offset[t + 1] = offset[t] + allowed[tuples[t][0]].size();
+  std::vector<double> posterior(offset.back());
+  auto estep = [&](size_t t) {
+    const auto & classes = allowed[tuples[t][0]];
+    double *     w = &posterior[offset[t]];
+    double       sum = 0;
+    for (size_t x = 0; x < classes.size(); ++x)
     {
-      double p = prior[c];
-      for (size_t a = 0; a < atlases; ++a)
-        p *= theta[a][tuples[t][a] * k + c];
-      w[c] = p;
+      double p = prior[classes[x]];
+      for (size_t a = 0; a < atlases && p > 0; ++a)
+        p *= theta[a][tuples[t][a] * k + classes[x]];
+      w[x] = p;
       sum += p;
     }
     if (sum > 0)
-      for (unsigned int c = 0; c < k; ++c)
-        w[c] /= sum;
+      for (size_t x = 0; x < classes.size(); ++x)
+        w[x] /= sum;
+  };
+  auto allTuples = [&]() {
+    ParallelRange(tupleCount, [&](size_t b, size_t e) {
+      for (size_t t = b; t < e; ++t)
+        estep(t);
+    });
   };
   for (unsigned int iteration = 0; iteration < m_Settings.stapleIterations; ++iteration)
   {
-    ParallelRange(tupleCount, [&](size_t b, size_t e) {
-      for (size_t t = b; t < e; ++t)
-        estep(t, &posterior[t * k]);
-    });
+    allTuples();
     std::vector<std::vector<double>> updated(atlases, std::vector<double>(k * k, 0.0));
     for (size_t t = 0; t < tupleCount; ++t)
+    {
+      const auto & classes = allowed[tuples[t][0]];
       for (size_t a = 0; a < atlases; ++a)
-        for (unsigned int c = 0; c < k; ++c)
-          updated[a][tuples[t][a] * k + c] += counts[t] * posterior[t * k + c];
+        for (size_t x = 0; x < classes.size(); ++x)
+          updated[a][tuples[t][a] * k + classes[x]] += counts[t] * posterior[offset[t] + x];
+    }
     double change = 0;
     for (size_t a = 0; a < atlases; ++a)
     {
@@ -745,19 +763,18 @@ LabelFusion<D>::RunStaple(const std::vector<size_t> & voxels)
     if (change < 1e-5)
       break;
   }
-  ParallelRange(tupleCount, [&](size_t b, size_t e) {
-    for (size_t t = b; t < e; ++t)
-      estep(t, &posterior[t * k]);
-  });
+  allTuples();
   LabelPixel * out = m_Labels->GetBufferPointer();
   float *      probabilities = m_Probabilities ? m_Probabilities->GetBufferPointer() : nullptr;
   for (size_t v = 0; v < voxels.size(); ++v)
   {
-    const double * w = &posterior[voxelTuple[v] * k];
-    out[voxels[v]] = m_LabelSet[std::max_element(w, w + k) - w];
+    const size_t   t = voxelTuple[v];
+    const auto &   classes = allowed[tuples[t][0]];
+    const double * w = &posterior[offset[t]];
+    out[voxels[v]] = m_LabelSet[classes[std::max_element(w, w + classes.size()) - w]];
     if (probabilities)
-      for (unsigned int c = 0; c < k; ++c)
-        probabilities[voxels[v] * k + c] = static_cast<float>(w[c]);
+      for (size_t x = 0; x < classes.size(); ++x)
+        probabilities[voxels[v] * k + classes[x]] = static_cast<float>(w[x]);
   }
   if (m_Observer)
     m_Observer(1.0);

@@ -154,35 +154,11 @@ Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<d
     std::copy(cov.begin(), cov.end(), m.covariances.begin() + j * d * d);
   }
 }
-} // namespace
-
-std::vector<float>
-GaussianMixtureModel::Posteriors(const FeatureSamples & samples) const
+/** Covariance floor: 1e-4 of the data's variance per axis. */
+std::vector<double>
+CovarianceFloor(const FeatureSamples & s)
 {
-  std::vector<double> joint = JointLogDensities(*this, samples);
-  for (size_t i = 0; i < samples.Size(); ++i)
-  {
-    NormaliseRow(joint.data() + i * classes, classes);
-  }
-  return std::vector<float>(joint.begin(), joint.end());
-}
-
-GaussianMixtureModel
-FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const GaussianMixtureOptions & options)
-{
-  const unsigned int d = s.dimension, k = initial.classes;
-  if (d > 16)
-  {
-    throw Error("Gaussian mixture", "at most 16 feature channels are supported (got " + std::to_string(d) + ")");
-  }
-  GaussianMixtureModel m;
-  m.dimension = d;
-  m.classes = k;
-  m.weights.assign(k, 1.0 / k);
-  m.means.assign(k * d, 0.0);
-  m.covariances.assign(k * d * d, 0.0);
-
-  // Covariance floor: 1e-4 of the data's variance per axis.
+  const unsigned int  d = s.dimension;
   std::vector<double> mean(d, 0.0), floor(d, 0.0);
   for (size_t i = 0; i < s.Size(); ++i)
   {
@@ -203,6 +179,46 @@ FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const
   {
     f = std::max(1e-4 * f, 1e-12);
   }
+
+  return floor;
+}
+
+/** A model of k classes over d channels with empty parameters. */
+GaussianMixtureModel
+EmptyModel(unsigned int d, unsigned int k)
+{
+  if (d > 16)
+  {
+    throw Error("Gaussian mixture", "at most 16 feature channels are supported (got " + std::to_string(d) + ")");
+  }
+  GaussianMixtureModel m;
+  m.dimension = d;
+  m.classes = k;
+  m.weights.assign(k, 1.0 / k);
+  m.means.assign(k * d, 0.0);
+  m.covariances.assign(k * d * d, 0.0);
+  return m;
+}
+} // namespace
+
+std::vector<float>
+GaussianMixtureModel::Posteriors(const FeatureSamples & samples) const
+{
+  std::vector<double> joint = JointLogDensities(*this, samples);
+  for (size_t i = 0; i < samples.Size(); ++i)
+  {
+    NormaliseRow(joint.data() + i * classes, classes);
+  }
+  return std::vector<float>(joint.begin(), joint.end());
+}
+
+GaussianMixtureModel
+FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const GaussianMixtureOptions & options)
+{
+  const unsigned int   d = s.dimension, k = initial.classes;
+  GaussianMixtureModel m = EmptyModel(d, k);
+
+  const std::vector<double> floor = CovarianceFloor(s);
 
   // Initialise from the hard k-means partition.
   std::vector<double> r(s.Size() * k, 0.0);
@@ -245,5 +261,56 @@ FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const
     std::copy_n(m.covariances.begin() + order[j] * d * d, d * d, sorted.covariances.begin() + j * d * d);
   }
   return sorted;
+}
+GaussianMixtureModel
+FitGaussianMixtureWithPriors(const FeatureSamples & s, const std::vector<float> & priors, unsigned int k,
+                             double weight, const GaussianMixtureOptions & options, std::vector<float> & posteriors)
+{
+  if (!(weight >= 0 && weight <= 1))
+  {
+    throw Error("prior-weight", "must lie in [0, 1]");
+  }
+  const size_t         n = s.Size();
+  GaussianMixtureModel m = EmptyModel(s.dimension, k);
+  const auto           floor = CovarianceFloor(s);
+  // Responsibilities start as the priors themselves.
+  std::vector<double> q(n * k);
+  for (size_t i = 0; i < n; ++i)
+  {
+    double sum = 0;
+    for (unsigned int j = 0; j < k; ++j)
+      sum += priors[i * k + j];
+    for (unsigned int j = 0; j < k; ++j)
+      q[i * k + j] = sum > 0 ? priors[i * k + j] / sum : 1.0 / k;
+  }
+  std::vector<double> r = q;
+  Maximise(m, s, r, floor);
+  double previous = -std::numeric_limits<double>::infinity();
+  for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
+  {
+    r = JointLogDensities(m, s);
+    double logLikelihood = 0.0;
+    for (size_t i = 0; i < n; ++i)
+    {
+      double * row = r.data() + i * k;
+      for (unsigned int j = 0; j < k; ++j)
+      {
+        // Replace log π_k by the log of the pixel's mixing proportion.
+        const double mixing = (1 - weight) * m.weights[j] + weight * q[i * k + j];
+        row[j] += mixing > 0 ? std::log(mixing) - std::log(m.weights[j]) : -std::numeric_limits<double>::infinity();
+      }
+      logLikelihood += s.weights[i] * NormaliseRow(row, k);
+    }
+    m.logLikelihood = logLikelihood / s.totalWeight;
+    if (m.logLikelihood - previous < options.tolerance)
+    {
+      break;
+    }
+    previous = m.logLikelihood;
+    Maximise(m, s, r, floor);
+  }
+  m.iterations = std::min(m.iterations, options.maximumIterations);
+  posteriors.assign(r.begin(), r.end());
+  return m;
 }
 } // namespace tessera
