@@ -186,3 +186,53 @@ TEST_F(Atlas, DescriptionsLoadAndBadAtlasListsAreRefused)
   ExpectRejected("atlas-segment -i " + target + " -a " + Path("missing.json") + " -o " + out, "member a",
                  "labels " + Path("b.nii.gz") + " does not exist", { out });
 }
+
+TEST_F(Atlas, TissuePriorsFromIcbm152)
+{
+  if (!fs::exists(SharedData("icbm152-2009a/t1.nii.gz")))
+  {
+    GTEST_SKIP() << "ICBM152 data not found";
+  }
+  // Subject 1000 at 2 mm, segmented with and without the ICBM152 priors, scored as
+  // run-brain-tissue-accuracy.sh scores (Dice of GM = 2 and WM = 3 against the manual classes).
+  const auto target = MiccaiShrunk("1000_SS.nii.gz", m_Dir, 2), mask = MiccaiShrunk("1000_mask.nii.gz", m_Dir, 2);
+  const auto classes = MiccaiShrunk("1000_classified.nii.gz", m_Dir, 2);
+  const std::string atlas = std::string(TESSERA_SOURCE_DIR) + "/Atlases/icbm152-2009a.json";
+  std::map<std::string, std::array<double, 2>> dice;
+  for (const std::string & options : { std::string(), " --atlas " + atlas + " --data-root " + SharedData("") })
+  {
+    const auto out = Path(options.empty() ? "plain.nii.gz" : "priors.nii.gz");
+    auto       r = Tessera("segment -i " + target + " --mask " + mask + options + " -o " + out + " --probabilities " +
+                     Path("p.nrrd"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    r = Tessera("evaluate -q --classes 2,3 -r " + classes + " -s " + out + " --csv " + Path("scores.csv"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::ifstream csv(Path("scores.csv"));
+    std::string   line;
+    auto &        d = dice[options.empty() ? "plain" : "priors"];
+    while (std::getline(csv, line))
+    {
+      std::vector<std::string> cells;
+      std::stringstream        ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');)
+        cells.push_back(cell);
+      if (cells[0] == "2" || cells[0] == "3")
+        d[cells[0] == "3"] = std::stod(cells[3]);
+    }
+  }
+  std::cout << "GM/WM Dice at 2 mm: plain " << dice["plain"][0] << "/" << dice["plain"][1] << ", ICBM152 priors "
+            << dice["priors"][0] << "/" << dice["priors"][1] << "\n";
+  EXPECT_GT(dice["priors"][0], dice["plain"][0] + 0.02);
+  EXPECT_GT(dice["priors"][1], 0.88);
+  // The probabilities carry the atlas's classes by name.
+  const auto p = ReadImageFile<ProbabilityImage<3>>(Path("p.nrrd"));
+  EXPECT_EQ(ClassTable<3>(p, "p").Name(2), "GM");
+  // A multi-atlas description has no priors; the class count must be the atlas's.
+  const std::string miccai = std::string(TESSERA_SOURCE_DIR) + "/Atlases/miccai2012-multiatlas.json";
+  ExpectRejected("segment -i " + target + " --atlas " + miccai + " --data-root " + SharedData("") + " -o " +
+                   Path("x.nii.gz"),
+                 miccai, "has no probability maps", { Path("x.nii.gz") });
+  ExpectRejected("segment -i " + target + " --atlas " + atlas + " --data-root " + SharedData("") + " -k 4 -o " +
+                   Path("x.nii.gz"),
+                 "classes", "has 3 classes", { Path("x.nii.gz") });
+}
