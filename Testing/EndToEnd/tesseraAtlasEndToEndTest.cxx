@@ -236,3 +236,44 @@ TEST_F(Atlas, TissuePriorsFromIcbm152)
                    Path("x.nii.gz"),
                  "classes", "has 3 classes", { Path("x.nii.gz") });
 }
+
+TEST_F(Atlas, BuildsAnUnbiasedTemplateWithLabelProbabilities)
+{
+  const auto list = List({ "1000", "1001", "1002" });
+  const auto r = Tessera("atlas build -a " + list + " -o " + Path("template.nii.gz") + " --probabilities " +
+                         Path("labels.nrrd") + " --description " + Path("atlas.json") + " --rounds 3" +
+                         QuickRegistration);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.err.find("[round 3/3, subject 3/3: deformable, level 2/2]"), std::string::npos) << r.err;
+  // The template drifts to the subjects' centre: the RMS mean displacement shrinks round by round.
+  const auto at = r.out.find("RMS mean displacement per round (mm): ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::istringstream rounds(r.out.substr(at + 38));
+  double             d1 = 0, d2 = 0, d3 = 0;
+  rounds >> d1 >> d2 >> d3;
+  std::cout << "RMS mean displacement per round: " << d1 << ", " << d2 << ", " << d3 << " mm\n";
+  EXPECT_LT(d3, d2);
+  EXPECT_LT(d2, d1);
+  // On the first subject's grid; the label maps are fractions of the 3 subjects summing to 1.
+  const auto first = ReadImageInfo(Path("1000_SS.nii.gz"));
+  EXPECT_EQ(ReadImageInfo(Path("template.nii.gz")).size, first.size);
+  const auto p = ReadImageFile<ProbabilityImage<3>>(Path("labels.nrrd"));
+  const unsigned int c = p->GetNumberOfComponentsPerPixel();
+  EXPECT_GT(c, 100u);
+  size_t wrong = 0;
+  for (size_t i = 0; i < p->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  {
+    const float * v = p->GetBufferPointer() + i * c;
+    wrong += std::fabs(std::accumulate(v, v + c, 0.0f) - 1) > 1e-4f ||
+             std::any_of(v, v + c, [](float x) { return std::fabs(x * 3 - std::round(x * 3)) > 1e-4f; });
+  }
+  EXPECT_EQ(wrong, 0u);
+  std::ifstream json(Path("atlas.json"));
+  std::string   text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"template\": \"template.nii.gz\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"labelProbabilities\": \"labels.nrrd\""), std::string::npos) << text;
+  // One subject is no population.
+  std::ofstream(Path("one.csv")) << Path("1000_SS.nii.gz") << "," << Path("1000_glm.nii.gz") << "\n";
+  ExpectRejected("atlas build -a " + Path("one.csv") + " -o " + Path("x.nii.gz"), "atlases", "at least 2 subjects",
+                 { Path("x.nii.gz") });
+}

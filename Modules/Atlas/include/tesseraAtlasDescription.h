@@ -18,7 +18,8 @@
  * \endcode
  * or, for a probabilistic atlas, "template" (an image) and "priors": [{"label": 2, "name": "GM",
  * "image": "icbm152-2009a/gm.nii.gz", "scale": 255}, ...] with "remainder": {"label": 1, "name":
- * "CSF"} for the class that takes 1 minus the sum of the maps. A label table file is a label table
+ * "CSF"} for the class that takes 1 minus the sum of the maps, or "labelProbabilities": one
+ * probability image with a component per label (as `tessera atlas build` writes). A label table file is a label table
  * JSON (tesseraLabelTable.h) or a CSV whose first two columns are the label number and its name.
  *
  * An atlas list (.csv or .txt) has one "image,labels" pair per line (blank lines and lines
@@ -48,6 +49,7 @@ struct AtlasDescription
   std::vector<AtlasMember> members;
   std::string              templateImage;
   std::vector<AtlasPrior>  priors;
+  std::string              labelProbabilities; ///< resolved path, or empty
   LabelPixel               remainderLabel = 0;
   std::string              remainderName;
 

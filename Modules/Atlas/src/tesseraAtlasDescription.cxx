@@ -80,7 +80,8 @@ AtlasDescription::Load(const std::string & path, const std::string & dataRoot)
     throw Error(path, "must hold a JSON object");
   }
   static const std::set<std::string> known{ "name", "description", "space", "provenance", "licence", "labelTable",
-                                            "members", "template", "priors", "remainder" };
+                                            "members", "template", "priors", "remainder",
+                                            "labelProbabilities" };
   for (const auto & item : j.items())
   {
     if (!known.count(item.key()))
@@ -158,9 +159,17 @@ AtlasDescription::Load(const std::string & path, const std::string & dataRoot)
     a.remainderLabel = static_cast<LabelPixel>(r["label"].get<long>());
     a.remainderName = StringField(r, "name", path + ", remainder", true);
   }
-  if (a.members.empty() && a.priors.empty())
+  if (j.contains("labelProbabilities"))
   {
-    throw Error(path, "has neither \"members\" (labelled images) nor \"priors\" (probability maps)");
+    a.labelProbabilities = Resolve(root, StringField(j, "labelProbabilities", path, true));
+    CheckFile(path, "label probabilities", a.labelProbabilities);
+    if (a.templateImage.empty())
+      throw Error(path, "has label probabilities but no \"template\" image they are defined on");
+  }
+  if (a.members.empty() && a.priors.empty() && a.labelProbabilities.empty())
+  {
+    throw Error(path, "has neither \"members\" (labelled images), \"priors\" (probability maps) nor "
+                      "\"labelProbabilities\"");
   }
   return a;
 }

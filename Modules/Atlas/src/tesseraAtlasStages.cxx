@@ -2,9 +2,13 @@
 // (register every atlas, warp, fuse).
 #include "tesseraAtlasStages.h"
 
+#include <filesystem>
 #include <iomanip>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "tesseraAtlasBuilder.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraMultiAtlasSegmentation.h"
 #include "tesseraRegistrationParameters.h"
@@ -140,15 +144,16 @@ FuseLabels(StageContext & c)
            std::to_string(fusion.GetFusedVoxels()) + " fused");
 }
 
+/** The atlases of the "atlases" input (list or description) less --exclude, checked; `names` gets
+ * the description's label table. */
 template <unsigned int D>
-void
-SegmentWithAtlases(StageContext & c)
+std::vector<AtlasMember>
+LoadAtlases(StageContext & c, LabelTable & names)
 {
   const auto & p = c.Parameters();
   const auto   list = c.InputPaths("atlases").at(0);
   const auto   root = p.Has("data-root") ? p.Text("data-root") : std::string();
   auto         atlases = LoadAtlasMembers(list, root);
-  LabelTable   names;
   if (SplitExtension(list).second == ".json")
     names = AtlasDescription::Load(list, root).LoadLabelTable();
   if (p.Has("exclude"))
@@ -162,6 +167,16 @@ SegmentWithAtlases(StageContext & c)
     }
   }
   CheckAtlases<D>(atlases, names);
+  return atlases;
+}
+
+template <unsigned int D>
+void
+SegmentWithAtlases(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  LabelTable   names;
+  const auto   atlases = LoadAtlases<D>(c, names);
   const auto registration = RegistrationSettingsFrom(p, c.Options().seed);
   const auto target = MeanOfComponents<D>(c.Input<VectorImage<D>>("input"));
   CheckShrinkFactors<D>(registration, target, c.InputName("input"));
@@ -198,11 +213,108 @@ SegmentWithAtlases(StageContext & c)
   c.Report(s.str());
 }
 
+/** The path of `file` relative to the folder of `from` (both as given on the command line). */
+std::string
+RelativeTo(const std::string & file, const std::string & from)
+{
+  namespace fs = std::filesystem;
+  return fs::absolute(file).lexically_normal().lexically_relative(fs::absolute(from).parent_path().lexically_normal()).string();
+}
+
+template <unsigned int D>
+void
+BuildAtlas(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  if (c.Wants("description") && c.OutputPath("output").empty())
+  {
+    throw Error("description", "needs the template written to a file (-o)");
+  }
+  LabelTable names;
+  const auto subjects = LoadAtlases<D>(c, names);
+  AtlasBuildSettings settings;
+  settings.iterations = p.Count("rounds");
+  settings.shapeStep = p.Real("shape-step");
+  settings.registration = RegistrationSettingsFrom(p, c.Options().seed);
+  AtlasBuilder<D> builder;
+  builder.SetSubjects(subjects);
+  builder.SetSettings(settings);
+  builder.SetComputeProbabilities(c.Wants("probabilities") || c.Wants("description"));
+  std::string current;
+  builder.SetObserver([&](const std::string & step, double fraction) {
+    if (step != current)
+    {
+      c.Progress().SetStage(step);
+      current = step;
+    }
+    c.Progress().Report(fraction);
+  });
+  builder.Update();
+  c.SetOutput("output", builder.GetTemplate());
+  if (const auto probabilities = builder.GetProbabilities())
+  {
+    if (!names.Empty())
+      SetLabelTable(probabilities, FusedTable(ClassTable<D>(probabilities, "label probabilities").Labels(), names));
+    c.SetOutput("probabilities", probabilities);
+  }
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << "template from " << subjects.size()
+    << " subjects; RMS mean displacement per round (mm):";
+  for (const auto d : builder.GetMeanDisplacement())
+    s << " " << d;
+  c.Report(s.str());
+  if (c.Wants("description"))
+  {
+    const std::string json = c.OutputPath("description");
+    std::string       ids;
+    for (const auto & m : subjects)
+      ids += (ids.empty() ? "" : ", ") + m.id;
+    nlohmann::json d;
+    d["name"] = "Template of " + std::to_string(subjects.size()) + " subjects";
+    d["description"] = "Unbiased template built by tessera atlas build (" + std::to_string(settings.iterations) +
+                       " rounds of groupwise registration and averaging), with per-label probability maps";
+    d["space"] = "the template's own (the grid of subject " + subjects.front().id + ")";
+    d["provenance"] = "tessera atlas build from " + c.InputPaths("atlases").at(0) + ": " + ids;
+    d["licence"] = "as the source images";
+    d["template"] = RelativeTo(c.OutputPath("output"), json);
+    if (c.Wants("probabilities") && !c.OutputPath("probabilities").empty())
+      d["labelProbabilities"] = RelativeTo(c.OutputPath("probabilities"), json);
+    c.SetText("description", d.dump(2) + "\n");
+  }
+}
+
+/** atlas build has no image input: the first subject's image gives the dimension. */
+void
+BuildAtlasByDimension(StageContext & c)
+{
+  const auto & p = c.Parameters();
+  const auto   members =
+    LoadAtlasMembers(c.InputPaths("atlases").at(0), p.Has("data-root") ? p.Text("data-root") : std::string());
+  const auto dimension = ReadImageInfo(members.front().image).dimension;
+  if (dimension != 2 && dimension != 3)
+    throw Error(members.front().image, "is " + std::to_string(dimension) + "D; templates are 2D or 3D");
+  dimension == 2 ? BuildAtlas<2>(c) : BuildAtlas<3>(c);
+}
+
 std::vector<ParameterDescription>
 Concatenate(std::vector<ParameterDescription> a, const std::vector<ParameterDescription> & b)
 {
   a.insert(a.end(), b.begin(), b.end());
   return a;
+}
+
+/** The parameters of an atlas list: where its paths start, and ids to leave out. */
+std::vector<ParameterDescription>
+ListParameters()
+{
+  return {
+    TextParameter("data-root", "", "Folder the atlas list's or description's relative paths start from")
+      .WhenAbsent("the list's own folder"),
+    ListParameter("exclude", ParameterType::TextList, "ids",
+                  "Atlas ids to leave out, e.g. the target's own in a leave-one-out (description ids, or image file "
+                  "names without extension for lists)")
+      .WhenAbsent("none"),
+  };
 }
 } // namespace
 
@@ -262,19 +374,51 @@ RegisterAtlasStages(StageRegistry & registry)
         .Optional(),
       OverlayPort("overlay", "output"),
     };
-    s.parameters = Concatenate(
-      {
-        TextParameter("data-root", "", "Folder the atlas list's or description's relative paths start from")
-          .WhenAbsent("the list's own folder"),
-        ListParameter("exclude", ParameterType::TextList, "ids",
-                      "Atlas ids to leave out, e.g. the target's own in a leave-one-out (description ids, or image file "
-                      "names without extension for lists)")
-          .WhenAbsent("none"),
-      },
-      Concatenate(FusionParameters(), RegistrationParameters()));
+    s.parameters = Concatenate(ListParameters(), Concatenate(FusionParameters(), RegistrationParameters()));
     s.seeded = true;
     s.perImage = false;
     s.run = RunByDimension<SegmentWithAtlases<2>, SegmentWithAtlases<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "atlas build";
+    s.summary = "Builds an unbiased template with per-label probability maps from labelled subjects";
+    s.source = "Joshi et al., NeuroImage 23, 2004; Avants et al., NeuroImage 49, 2010 (ANTs template construction)";
+    s.inputs = {
+      InputPort("atlases", PortKind::File, "Subjects: a list (.csv/.txt, one \"image,labels\" pair per line) or an "
+                                           "atlas description (Atlases/*.json)")
+        .Alias("a"),
+    };
+    s.outputs = {
+      OutputPort("output", PortKind::Image, "The template: the subjects' intensities (scaled to mean 1000) averaged "
+                                            "after registration onto it, on the first subject's grid")
+        .Alias("o"),
+      OutputPort("probabilities", PortKind::Probabilities, "Per-label probability maps on the template (the fraction "
+                                                           "of subjects giving each label; 4 bytes per voxel and label)")
+        .Optional(),
+      OutputPort("description", PortKind::Text, "An atlas description (JSON) naming the template and the maps, "
+                                                "relative to its own folder")
+        .Optional()
+        .Extensions({ ".json" }),
+    };
+    s.parameters = Concatenate(
+      Concatenate(ListParameters(),
+                  {
+                    IntegerParameter("rounds", "3", "count",
+                                     "Groupwise rounds: register every subject onto the template, average, re-centre "
+                                     "(round 1: the linear stages only, onto the first subject)")
+                      .AtLeast(1)
+                      .AtMost(20),
+                    RealParameter("shape-step", "0.5", "fraction",
+                                  "Share of the subjects' mean displacement removed from the template between rounds")
+                      .AtLeast(0)
+                      .AtMost(1),
+                  }),
+      RegistrationParameters());
+    s.seeded = true;
+    s.perImage = false;
+    s.run = BuildAtlasByDimension;
     registry.Add(s);
   }
 }

@@ -174,15 +174,17 @@ struct Geometry
     }
     return index;
   }
-  /** Every offset of the cube of radius r, as vectors (the centre first). */
-  static std::vector<std::array<long, D>> Cube(unsigned int r)
+  /** Every offset of the cube of radius r, as vectors, axis 0 fastest (rows of 2r+1 neighbours
+   * along x); with centreFirst the centre is moved to the front. */
+  static std::vector<std::array<long, D>> Cube(unsigned int r, bool centreFirst)
   {
     std::vector<std::array<long, D>> cube;
     const long                       w = 2 * static_cast<long>(r) + 1;
     long                             count = 1;
     for (unsigned int d = 0; d < D; ++d)
       count *= w;
-    cube.push_back({});
+    if (centreFirst)
+      cube.push_back({});
     for (long c = 0; c < count; ++c)
     {
       std::array<long, D> o{};
@@ -194,7 +196,7 @@ struct Geometry
         rest /= w;
         centre = centre && o[d] == 0;
       }
-      if (!centre)
+      if (!centre || !centreFirst)
         cube.push_back(o);
     }
     return cube;
@@ -513,8 +515,9 @@ LabelFusion<D>::Update()
   }
 
   const Geometry<D> geometry(first);
-  const auto        patch = Geometry<D>::Cube(s.patchRadius);
-  const auto        search = Geometry<D>::Cube(s.method == FusionMethod::JointLabelFusion ? s.searchRadius : 0);
+  const auto        patch = Geometry<D>::Cube(s.patchRadius, false);
+  const auto        search = Geometry<D>::Cube(s.method == FusionMethod::JointLabelFusion ? s.searchRadius : 0, true);
+  const unsigned    row = 2 * s.patchRadius + 1; // patch voxels contiguous in memory along x
   const unsigned    np = static_cast<unsigned>(patch.size());
   const auto        patchOffsets = geometry.Linear(patch);
   const auto        searchOffsets = geometry.Linear(search);
@@ -576,8 +579,15 @@ LabelFusion<D>::Update()
               if (interior)
               {
                 const float * base = image + centre;
-                for (unsigned q = 0; q < np; ++q)
-                  dot += t[q] * base[patchOffsets[q]];
+                for (unsigned q = 0; q < np; q += row)
+                {
+                  const float * x = base + patchOffsets[q];
+                  const float * y = t.data() + q;
+                  float         partial = 0;
+                  for (unsigned e = 0; e < row; ++e)
+                    partial += x[e] * y[e];
+                  dot += partial;
+                }
               }
               else
               {

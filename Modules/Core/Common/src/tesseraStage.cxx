@@ -414,8 +414,11 @@ StageContext::WriteOutputs(std::vector<std::unique_ptr<AtomicOutput>> & pending)
   }
   else
   {
-    // Stages without image inputs write only text and files.
-    WriteOutputsOfDimension<2>(pending);
+    // Without an image input, the images the stage made (if any) tell the dimension.
+    const bool volume = std::any_of(m_OutputData.begin(), m_OutputData.end(), [](const auto & o) {
+      return dynamic_cast<const itk::ImageBase<3> *>(o.second.GetPointer()) != nullptr;
+    });
+    volume ? WriteOutputsOfDimension<3>(pending) : WriteOutputsOfDimension<2>(pending);
   }
 }
 
