@@ -188,13 +188,8 @@ SegmentWithAtlases(StageContext & c)
   segmentation.SetRegistrationSettings(registration);
   segmentation.SetFusionSettings(FusionSettingsFrom(p));
   segmentation.SetComputeProbabilities(c.Wants("probabilities"));
-  std::string current;
   segmentation.SetObserver([&](const std::string & step, double fraction) {
-    if (step != current)
-    {
-      c.Progress().SetStage(step);
-      current = step;
-    }
+    c.Progress().SetStage(step);
     c.Progress().Report(fraction);
   });
   segmentation.Update();
@@ -240,13 +235,8 @@ BuildAtlas(StageContext & c)
   builder.SetSubjects(subjects);
   builder.SetSettings(settings);
   builder.SetComputeProbabilities(c.Wants("probabilities") || c.Wants("description"));
-  std::string current;
   builder.SetObserver([&](const std::string & step, double fraction) {
-    if (step != current)
-    {
-      c.Progress().SetStage(step);
-      current = step;
-    }
+    c.Progress().SetStage(step);
     c.Progress().Report(fraction);
   });
   builder.Update();

@@ -43,14 +43,9 @@ Segment(StageContext & c)
     registration.transforms = { TransformKind::Rigid, TransformKind::Affine, TransformKind::Deformable };
     registration.deformable.iterations = { 50, 25, 0 };
     registration.seed = c.Options().seed;
-    std::string current;
-    const auto  priors = WarpAtlasPriors<D>(atlas, MeanOfComponents<D>(image), mask, registration,
+    const auto priors = WarpAtlasPriors<D>(atlas, MeanOfComponents<D>(image), mask, registration,
                                            [&](const std::string & step, double fraction) {
-                                             if (step != current)
-                                             {
-                                               c.Progress().SetStage(step);
-                                               current = step;
-                                             }
+                                             c.Progress().SetStage(step);
                                              c.Progress().Report(fraction);
                                            });
     c.Progress().SetStage("EM with atlas priors");

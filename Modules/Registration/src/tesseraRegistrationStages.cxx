@@ -80,14 +80,8 @@ Register(StageContext & c)
   registration.SetFixedMask(c.Input<MaskImage<D>>("fixed-mask"));
   registration.SetMovingMask(movingMask);
   registration.SetSettings(s);
-  std::string current;
   registration.SetObserver([&](const std::string & stage, unsigned int level, unsigned int levels, double fraction) {
-    const std::string name = stage + ", level " + std::to_string(level + 1) + "/" + std::to_string(levels);
-    if (name != current)
-    {
-      c.Progress().SetStage(name);
-      current = name;
-    }
+    c.Progress().SetStage(stage + ", level " + std::to_string(level + 1) + "/" + std::to_string(levels));
     c.Progress().Report(fraction);
   });
   try

@@ -21,7 +21,8 @@ public:
 
   /** Reports the filter's progress until it finishes (or this reporter is destroyed). */
   void Watch(itk::ProcessObject * filter, const std::string & stage);
-  /** Starts reporting a new stage of the task by name (e.g. "affine, level 2/3"). */
+  /** Starts reporting a new stage of the task by name (e.g. "affine, level 2/3"); the stage
+   * already reported keeps its line. */
   void SetStage(const std::string & stage);
   /** Progress of the current stage, fraction in [0, 1]. */
   void Report(double fraction);

@@ -47,6 +47,10 @@ ProgressReporter::Watch(itk::ProcessObject * filter, const std::string & stage)
 void
 ProgressReporter::SetStage(const std::string & stage)
 {
+  if (stage == m_Stage)
+  {
+    return;
+  }
   if (m_Open)
   {
     std::fputc('\n', stderr);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -154,6 +155,39 @@ Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<d
     std::copy(cov.begin(), cov.end(), m.covariances.begin() + j * d * d);
   }
 }
+/** EM: an M-step from the responsibilities r, then E- and M-steps until the mean log-likelihood gains less than the tolerance;
+ * `adjust(i, row)`, when given, alters sample i's joint log densities before normalisation.
+ * Leaves the last responsibilities in r. */
+void
+Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> & r, const std::vector<double> & floor,
+        const GaussianMixtureOptions & options, const std::function<void(size_t, double *)> & adjust)
+{
+  const unsigned int k = m.classes;
+  Maximise(m, s, r, floor);
+  double previous = -std::numeric_limits<double>::infinity();
+  for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
+  {
+    r = JointLogDensities(m, s);
+    double logLikelihood = 0.0;
+    for (size_t i = 0; i < s.Size(); ++i)
+    {
+      if (adjust)
+      {
+        adjust(i, r.data() + i * k);
+      }
+      logLikelihood += s.weights[i] * NormaliseRow(r.data() + i * k, k);
+    }
+    m.logLikelihood = logLikelihood / s.totalWeight;
+    if (m.logLikelihood - previous < options.tolerance)
+    {
+      break;
+    }
+    previous = m.logLikelihood;
+    Maximise(m, s, r, floor);
+  }
+  m.iterations = std::min(m.iterations, options.maximumIterations);
+}
+
 /** Covariance floor: 1e-4 of the data's variance per axis. */
 std::vector<double>
 CovarianceFloor(const FeatureSamples & s)
@@ -226,26 +260,7 @@ FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const
   {
     r[i * k + initial.assignment[i]] = 1.0;
   }
-  Maximise(m, s, r, floor);
-
-  double previous = -std::numeric_limits<double>::infinity();
-  for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
-  {
-    r = JointLogDensities(m, s);
-    double logLikelihood = 0.0;
-    for (size_t i = 0; i < s.Size(); ++i)
-    {
-      logLikelihood += s.weights[i] * NormaliseRow(r.data() + i * k, k);
-    }
-    m.logLikelihood = logLikelihood / s.totalWeight;
-    if (m.logLikelihood - previous < options.tolerance)
-    {
-      break;
-    }
-    previous = m.logLikelihood;
-    Maximise(m, s, r, floor);
-  }
-  m.iterations = std::min(m.iterations, options.maximumIterations);
+  Iterate(m, s, r, floor, options, nullptr);
 
   // Number components by increasing mean luminance, as k-means does.
   std::vector<unsigned int> order(k);
@@ -284,32 +299,14 @@ FitGaussianMixtureWithPriors(const FeatureSamples & s, const std::vector<float> 
       q[i * k + j] = sum > 0 ? priors[i * k + j] / sum : 1.0 / k;
   }
   std::vector<double> r = q;
-  Maximise(m, s, r, floor);
-  double previous = -std::numeric_limits<double>::infinity();
-  for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
-  {
-    r = JointLogDensities(m, s);
-    double logLikelihood = 0.0;
-    for (size_t i = 0; i < n; ++i)
+  Iterate(m, s, r, floor, options, [&](size_t i, double * row) {
+    for (unsigned int j = 0; j < k; ++j)
     {
-      double * row = r.data() + i * k;
-      for (unsigned int j = 0; j < k; ++j)
-      {
-        // Replace log π_k by the log of the pixel's mixing proportion.
-        const double mixing = (1 - weight) * m.weights[j] + weight * q[i * k + j];
-        row[j] += mixing > 0 ? std::log(mixing) - std::log(m.weights[j]) : -std::numeric_limits<double>::infinity();
-      }
-      logLikelihood += s.weights[i] * NormaliseRow(row, k);
+      // Replace log π_k by the log of the pixel's mixing proportion.
+      const double mixing = (1 - weight) * m.weights[j] + weight * q[i * k + j];
+      row[j] += mixing > 0 ? std::log(mixing) - std::log(m.weights[j]) : -std::numeric_limits<double>::infinity();
     }
-    m.logLikelihood = logLikelihood / s.totalWeight;
-    if (m.logLikelihood - previous < options.tolerance)
-    {
-      break;
-    }
-    previous = m.logLikelihood;
-    Maximise(m, s, r, floor);
-  }
-  m.iterations = std::min(m.iterations, options.maximumIterations);
+  });
   posteriors.assign(r.begin(), r.end());
   return m;
 }
