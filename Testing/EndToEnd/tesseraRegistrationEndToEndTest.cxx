@@ -148,7 +148,7 @@ TEST_F(Registration, BadInputIsRefusedAndNothingIsWritten)
                    Path("i.h5"),
                  "inverse", "B-spline", { out, Path("i.h5") });
   ExpectRejected("register -f " + fixed + " -m " + moving + " -o " + out + " --warped " + Path("w.png"), Path("w.png"),
-                 "floating point", { out, Path("w.png") });
+                 "floating-point", { out, Path("w.png") });
   ExpectRejected("register -f " + fixed + " -m " + moving + " -o " + out + " --warped " + moving, moving, "input",
                  { out });
 

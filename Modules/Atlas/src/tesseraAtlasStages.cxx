@@ -225,6 +225,10 @@ BuildAtlas(StageContext & c)
   {
     throw Error("description", "needs the template written to a file (-o)");
   }
+  if (!c.OutputPath("output").empty())
+  {
+    CheckFloatFormat(c.OutputPath("output"));
+  }
   LabelTable names;
   const auto subjects = LoadAtlases<D>(c, names);
   AtlasBuildSettings settings;

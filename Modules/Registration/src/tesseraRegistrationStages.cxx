@@ -20,19 +20,6 @@ namespace
 {
 const std::vector<std::string> TransformExtensions{ ".h5", ".hdf5", ".tfm", ".txt", ".mat" };
 
-/** Resampled intensities are floats: formats of 8/16-bit integers cannot hold them. */
-void
-CheckFloatFormat(const std::string & path)
-{
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp")
-  {
-    throw Error(path, "resampled intensities are floating point, which " + ext.substr(1) +
-                        " cannot hold (use .nii.gz, .nrrd, .mha or .tif)");
-  }
-}
-
 template <unsigned int D>
 void
 Register(StageContext & c)

@@ -105,6 +105,10 @@ void WriteTextFile(AtomicOutput & output, const std::string & text);
 /** Throws Error if any output names the same file as an input or another output: Tessera
  * never overwrites its inputs. Empty paths are ignored. */
 void CheckOutputsDistinct(const std::vector<std::string> & inputs, const std::vector<std::string> & outputs);
+
+/** Throws Error(path, ...) when the file's format holds only 8/16-bit integers (PNG, JPEG, BMP):
+ * floating-point results (resampled intensities, templates, probabilities) cannot go there. */
+void CheckFloatFormat(const std::string & path);
 } // namespace tessera
 
 #ifndef ITK_MANUAL_INSTANTIATION

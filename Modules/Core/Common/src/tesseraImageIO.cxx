@@ -302,4 +302,15 @@ CheckOutputsDistinct(const std::vector<std::string> & inputs, const std::vector<
     }
   }
 }
+void
+CheckFloatFormat(const std::string & path)
+{
+  std::string ext = SplitExtension(path).second;
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp")
+  {
+    throw Error(path, "floating-point values, which " + ext.substr(1) +
+                        " cannot hold (use .nii.gz, .nrrd, .mha or .tif)");
+  }
+}
 } // namespace tessera

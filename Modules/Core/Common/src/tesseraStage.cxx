@@ -498,6 +498,10 @@ OutputSet::OutputSet(const std::vector<std::string> & inputs, const std::vector<
     {
       throw Error(path, "JPEG is lossy and cannot hold labels or probabilities (use .png, .nii.gz, ...)");
     }
+    if (kind == PortKind::Probabilities)
+    {
+      CheckFloatFormat(path);
+    }
   }
   // Folders that do not exist yet are made now, so that the run fails early if they cannot be.
   for (const auto & path : paths)
