@@ -10,6 +10,10 @@ on the 17 warped atlases inside the target's brain mask, measures its wall time 
 and scores the mean Dice over the 126 labels of scored-labels.csv against the manual labels. A
 "single atlas" row gives the mean over the 17 warped atlases alone.
 
+Each fusion's result (seconds, peak memory, Dice) is kept in <cache>/fusion/<target>_<method>.json
+and reused by later runs (delete the folder to measure again), so targets can be added as
+register_pairs.py completes them.
+
 --time-targets ID... also runs the whole `tessera atlas-segment` (registrations included, 17 atlases,
 --threads as given) for those targets and reports its time split; run it on an idle machine.
 
@@ -181,7 +185,7 @@ def main():
     p.add_argument("--tessera", type=Path, default=REPO / "build/Applications/tessera")
     p.add_argument("--data", type=Path, default=REPO.parent / "shared/data/miccai2012-multiatlas")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache/tessera/atlas-benchmark")
-    p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    p.add_argument("--work", type=Path, default=None, help="results and logs (default: <cache>/fusion)")
     p.add_argument("--threads", default="2")
     p.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     p.add_argument("--targets", nargs="+", default=None, help="default: every target with 17 atlases in the cache")
@@ -195,7 +199,7 @@ def main():
     targets = args.targets or [t for t in SUBJECTS if len(cached_atlases(args.cache, t)) == len(SUBJECTS) - 1]
     if not targets:
         sys.exit(f"no target has all {len(SUBJECTS) - 1} atlases in {args.cache}: run register_pairs.py first")
-    work = Path(args.work or tempfile.mkdtemp(prefix="tessera-atlas-benchmark-"))
+    work = Path(args.work or args.cache / "fusion")
     work.mkdir(parents=True, exist_ok=True)
     rows, timed = [], []
     try:
@@ -208,10 +212,16 @@ def main():
             rows.append(dict(target=t, method="single atlas (mean of 17)", atlases=1, mean_dice=float(np.mean(single)),
                              ants_dice=ants[t], seconds="", peak_mib=""))
             for m in args.methods:
+                kept = work / f"{t}_{m}.json"
+                if kept.exists():
+                    rows.append(json.loads(kept.read_text()))
+                    continue
                 out, seconds, peak = fuse(args, t, atlases, m, work)
                 d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
                 rows.append(dict(target=t, method=m, atlases=len(atlases), mean_dice=d, ants_dice=ants[t],
                                  seconds=seconds, peak_mib=peak))
+                atomic_write(kept, lambda tmp: tmp.write_text(json.dumps(rows[-1])))
+                out.unlink()
                 reg.log(f"[{n}/{len(targets)}] {t} {m}: Dice {d:.4f} (ANTs {ants[t]:.4f}), {seconds:.1f} s, {peak:.0f} MiB")
         for t in args.time_targets:
             seconds, peak, registration, fusion, out = segment_whole(args, t, work)
