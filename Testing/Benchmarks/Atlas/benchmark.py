@@ -109,7 +109,10 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "`antsRegistrationSyN.sh` + `antsJointFusion` with 29 atlases per target (the challenge's 15 + 20 subjects "
       "minus the target; published per-subject figures, `ants-jlf-leave-one-out.csv`): about 3 h per registration "
       "and 4 h of fusion per target.\n\n")
-    w(f"**Machine**: 2 CPU cores, `--threads {args.threads}`. `{version}`, repository commit {commit}.\n\n")
+    w(f"**Machine**: 2 CPU cores, `--threads {args.threads}`. `{version}`, repository commit {commit}. *fusion s* "
+      "and *peak MiB*: wall time and largest resident set of `tessera label-fusion` (results are kept between "
+      "runs, and some targets were fused while registrations of the cache shared the two cores: the times are "
+      "upper bounds).\n\n")
     w("Reproduce with (from the repository root):\n\n```\nTesting/Benchmarks/Atlas/register_pairs.py\n"
       "Testing/Benchmarks/Atlas/benchmark.py" + (" --time-targets " + " ".join(args.time_targets)
                                                   if args.time_targets else "") + "\n```\n\n")
