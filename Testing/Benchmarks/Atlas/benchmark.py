@@ -27,7 +27,6 @@ import importlib.util
 import json
 import os
 import re
-import statistics
 import sys
 import tempfile
 from pathlib import Path
