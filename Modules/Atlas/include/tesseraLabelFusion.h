@@ -13,9 +13,8 @@
  * probabilities (ProbabilityImage, one component per label of the atlases, ascending).
  *
  * Every method but STAPLE (whose EM learns from them) decides a voxel at once when all atlases
- * give it the same label; outside the
- * mask (when one is set) the output is 0 and the probabilities all 0 (unlabelled). Ties between
- * labels go to the smallest label. */
+ * give it the same label; outside the mask (when one is set) the output is 0 and the
+ * probabilities all 0 (unlabelled). Ties between labels go to the smallest label. */
 namespace tessera
 {
 enum class FusionMethod
