@@ -108,20 +108,16 @@ PriorWeightedMixture(const VectorImage<D> * image, const MaskImage<D> * mask, co
   const unsigned int d = image->GetNumberOfComponentsPerPixel();
   const unsigned int k = priors->GetNumberOfComponentsPerPixel();
   // One sample per voxel: spatial priors make every voxel its own mixture.
-  FeatureSamples      samples;
+  const auto          samples = FeatureSamples::PerPixel(image->GetBufferPointer(), n, d, mask ? mask->GetBufferPointer() : nullptr);
   std::vector<float>  q;
   std::vector<size_t> voxel;
-  samples.dimension = d;
   for (size_t i = 0; i < n; ++i)
   {
-    if (mask && !mask->GetBufferPointer()[i])
+    if (samples.sampleOfPixel[i] == FeatureSamples::Outside)
       continue;
-    samples.values.insert(samples.values.end(), image->GetBufferPointer() + i * d, image->GetBufferPointer() + (i + 1) * d);
     q.insert(q.end(), priors->GetBufferPointer() + i * k, priors->GetBufferPointer() + (i + 1) * k);
     voxel.push_back(i);
   }
-  samples.weights.assign(voxel.size(), 1.0);
-  samples.totalWeight = static_cast<double>(voxel.size());
   std::vector<float> posteriors;
   const auto         fit = FitGaussianMixtureWithPriors(samples, q, k, weight, options, posteriors);
   if (model)

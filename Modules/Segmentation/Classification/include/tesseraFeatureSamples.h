@@ -26,6 +26,10 @@ struct FeatureSamples
   static FeatureSamples FromPixels(const float * features, size_t nPixels, unsigned int dimension,
                                    const uint8_t * mask);
 
+  /** One sample of weight 1 per pixel inside the mask, in raster order (for models whose labels depend on the
+   * pixel's position: spatial priors, Markov chains and fields). Same arguments as FromPixels. */
+  static FeatureSamples PerPixel(const float * features, size_t nPixels, unsigned int dimension, const uint8_t * mask);
+
   size_t       Size() const { return weights.size(); }
   const float * Sample(size_t i) const { return values.data() + i * dimension; }
 };

@@ -85,6 +85,26 @@ FeatureSamples::FromPixels(const float * features, size_t nPixels, unsigned int 
   return s;
 }
 
+FeatureSamples
+FeatureSamples::PerPixel(const float * features, size_t nPixels, unsigned int dimension, const uint8_t * mask)
+{
+  FeatureSamples s;
+  s.dimension = dimension;
+  s.sampleOfPixel.assign(nPixels, Outside);
+  for (size_t p = 0; p < nPixels; ++p)
+  {
+    if (mask && !mask[p])
+    {
+      continue;
+    }
+    s.sampleOfPixel[p] = static_cast<uint32_t>(s.weights.size());
+    s.values.insert(s.values.end(), features + p * dimension, features + (p + 1) * dimension);
+    s.weights.push_back(1.0);
+  }
+  s.totalWeight = static_cast<double>(s.weights.size());
+  return s;
+}
+
 double
 Luminance(const float * v, unsigned int dimension)
 {

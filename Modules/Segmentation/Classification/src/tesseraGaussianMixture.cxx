@@ -66,28 +66,6 @@ LogDensity(const float * x, const double * mean, const std::vector<double> & l, 
   return -0.5 * (d * Log2Pi + logDet + q);
 }
 
-/** Log of π_k N(x | μ_k, Σ_k) for every class, per distinct sample: [n, K]. */
-std::vector<double>
-JointLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s)
-{
-  const unsigned int               d = m.dimension, k = m.classes;
-  std::vector<std::vector<double>> factors(k);
-  std::vector<double>              logDets(k);
-  for (unsigned int j = 0; j < k; ++j)
-  {
-    logDets[j] = Cholesky(m.covariances.data() + j * d * d, d, factors[j]);
-  }
-  std::vector<double> out(s.Size() * k);
-  for (size_t i = 0; i < s.Size(); ++i)
-  {
-    for (unsigned int j = 0; j < k; ++j)
-    {
-      out[i * k + j] = std::log(m.weights[j]) + LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
-    }
-  }
-  return out;
-}
-
 /** Normalises one row of joint log densities in place into posteriors; returns log p(x). */
 double
 NormaliseRow(double * row, unsigned int k)
@@ -155,29 +133,24 @@ Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<d
     std::copy(cov.begin(), cov.end(), m.covariances.begin() + j * d * d);
   }
 }
-/** EM: an M-step from the responsibilities r, then E- and M-steps until the mean log-likelihood gains less than the tolerance;
- * `adjust(i, row)`, when given, alters sample i's joint log densities before normalisation.
- * Leaves the last responsibilities in r. */
+/** EM: an M-step from the responsibilities r, then E- and M-steps until the objective gains less than the tolerance.
+ * Leaves the last posteriors in r. */
 void
 Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> & r, const std::vector<double> & floor,
-        const GaussianMixtureOptions & options, const std::function<void(size_t, double *)> & adjust)
+        const GaussianMixtureOptions & options, const MixtureEStep & eStep)
 {
-  const unsigned int k = m.classes;
   Maximise(m, s, r, floor);
   double previous = -std::numeric_limits<double>::infinity();
+  m.objective.clear();
   for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
   {
-    r = JointLogDensities(m, s);
-    double logLikelihood = 0.0;
-    for (size_t i = 0; i < s.Size(); ++i)
+    r = ClassLogDensities(m, s);
+    m.logLikelihood = eStep(m, r);
+    m.objective.push_back(m.logLikelihood);
+    if (options.onIteration)
     {
-      if (adjust)
-      {
-        adjust(i, r.data() + i * k);
-      }
-      logLikelihood += s.weights[i] * NormaliseRow(r.data() + i * k, k);
+      options.onIteration(m.iterations, m.logLikelihood);
     }
-    m.logLikelihood = logLikelihood / s.totalWeight;
     if (m.logLikelihood - previous < options.tolerance)
     {
       break;
@@ -186,6 +159,26 @@ Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> 
     Maximise(m, s, r, floor);
   }
   m.iterations = std::min(m.iterations, options.maximumIterations);
+}
+
+/** The independent mixture's E-step: p(k | x) ∝ mixing_k(i) N(x; μ_k, Σ_k), with mixing_k(i) = π_k unless `mixing`
+ * gives it per sample (it returns the log, given sample i and class k); returns the mean log-likelihood. */
+double
+IndependentEStep(const GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> & r,
+                 const std::function<double(size_t, unsigned int)> & logMixing)
+{
+  const unsigned int k = m.classes;
+  double             logLikelihood = 0.0;
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    double * row = r.data() + i * k;
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      row[j] += logMixing ? logMixing(i, j) : std::log(m.weights[j]);
+    }
+    logLikelihood += s.weights[i] * NormaliseRow(row, k);
+  }
+  return logLikelihood / s.totalWeight;
 }
 
 /** Covariance floor: 1e-4 of the data's variance per axis. */
@@ -235,15 +228,42 @@ EmptyModel(unsigned int d, unsigned int k)
 }
 } // namespace
 
+std::vector<double>
+ClassLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s)
+{
+  const unsigned int               d = m.dimension, k = m.classes;
+  std::vector<std::vector<double>> factors(k);
+  std::vector<double>              logDets(k);
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    logDets[j] = Cholesky(m.covariances.data() + j * d * d, d, factors[j]);
+  }
+  std::vector<double> out(s.Size() * k);
+  for (size_t i = 0; i < s.Size(); ++i)
+  {
+    for (unsigned int j = 0; j < k; ++j)
+    {
+      out[i * k + j] = LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
+    }
+  }
+  return out;
+}
+
+GaussianMixtureModel
+FitGaussianMixtureWithEStep(const FeatureSamples & s, unsigned int classes, std::vector<double> & r,
+                            const GaussianMixtureOptions & options, const MixtureEStep & eStep)
+{
+  GaussianMixtureModel m = EmptyModel(s.dimension, classes);
+  Iterate(m, s, r, CovarianceFloor(s), options, eStep);
+  return m;
+}
+
 std::vector<float>
 GaussianMixtureModel::Posteriors(const FeatureSamples & samples) const
 {
-  std::vector<double> joint = JointLogDensities(*this, samples);
-  for (size_t i = 0; i < samples.Size(); ++i)
-  {
-    NormaliseRow(joint.data() + i * classes, classes);
-  }
-  return std::vector<float>(joint.begin(), joint.end());
+  std::vector<double> r = ClassLogDensities(*this, samples);
+  IndependentEStep(*this, samples, r, nullptr);
+  return std::vector<float>(r.begin(), r.end());
 }
 
 GaussianMixtureModel
@@ -260,7 +280,8 @@ FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const
   {
     r[i * k + initial.assignment[i]] = 1.0;
   }
-  Iterate(m, s, r, floor, options, nullptr);
+  Iterate(m, s, r, floor, options,
+          [&](const GaussianMixtureModel & model, std::vector<double> & lr) { return IndependentEStep(model, s, lr, nullptr); });
 
   // Number components by increasing mean luminance, as k-means does.
   std::vector<unsigned int> order(k);
@@ -299,13 +320,11 @@ FitGaussianMixtureWithPriors(const FeatureSamples & s, const std::vector<float> 
       q[i * k + j] = sum > 0 ? priors[i * k + j] / sum : 1.0 / k;
   }
   std::vector<double> r = q;
-  Iterate(m, s, r, floor, options, [&](size_t i, double * row) {
-    for (unsigned int j = 0; j < k; ++j)
-    {
-      // Replace log π_k by the log of the pixel's mixing proportion.
-      const double mixing = (1 - weight) * m.weights[j] + weight * q[i * k + j];
-      row[j] += mixing > 0 ? std::log(mixing) - std::log(m.weights[j]) : -std::numeric_limits<double>::infinity();
-    }
+  Iterate(m, s, r, floor, options, [&](const GaussianMixtureModel & model, std::vector<double> & lr) {
+    return IndependentEStep(model, s, lr, [&](size_t i, unsigned int j) {
+      const double mixing = (1 - weight) * model.weights[j] + weight * q[i * k + j];
+      return mixing > 0 ? std::log(mixing) : -std::numeric_limits<double>::infinity();
+    });
   });
   posteriors.assign(r.begin(), r.end());
   return m;
