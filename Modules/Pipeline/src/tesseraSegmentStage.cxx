@@ -1,11 +1,12 @@
-// segment: the default unsupervised pipeline, k-means -> Gaussian mixture EM -> Potts MRF
-// (alpha-expansion), on 2D grey, 2D colour and 3D volumes, as one stage.
+// segment: the default unsupervised pipeline, [N4 ->] k-means -> statistical model (Gaussian mixture, hidden Markov
+// random field or chain) -> Potts MRF (alpha-expansion), on 2D grey, 2D colour and 3D volumes, as one stage.
 #include <iomanip>
 #include <sstream>
 
 #include "tesseraAtlasPriors.h"
 #include "tesseraClassificationStages.h"
 #include "tesseraGaussianMixtureImageFilter.h"
+#include "tesseraHiddenMarkovSegmentation.h"
 #include "tesseraMRFStages.h"
 #include "tesseraPottsMRFImageFilter.h"
 #include "tesseraStages.h"
@@ -20,13 +21,19 @@ Segment(StageContext & c)
 {
   const auto & p = c.Parameters();
   const auto   mask = c.Input<MaskImage<D>>("mask");
-  const auto   image = c.Input<VectorImage<D>>("input");
-  typename ProbabilityImage<D>::Pointer posteriors;
-  GaussianMixtureModel                  m;
+  auto         image = c.Input<VectorImage<D>>("input");
+  if (p.Boolean("bias-correction"))
+  {
+    const auto scalar = ScalarInput<D>(c, "input");
+    c.Progress().SetStage("N4");
+    image = ToVectorImage<D>(CorrectBiasField<D>(scalar, mask, BiasFieldSettingsFrom(p, "n4-"),
+                                                 [&](double fraction) { c.Progress().Report(fraction); })
+                               .corrected);
+  }
+  typename ProbabilityImage<D>::Pointer priors;
   if (c.HasInput("atlas"))
   {
-    // Tissue priors: the atlas template registered onto the image, its maps warped along, then
-    // EM with per-voxel mixing proportions.
+    // Tissue priors: the atlas template registered onto the image, its maps warped along.
     const std::string path = c.InputPaths("atlas").at(0);
     const auto atlas = AtlasDescription::Load(path, p.Has("data-root") ? p.Text("data-root") : std::string());
     if (atlas.priors.empty())
@@ -43,15 +50,40 @@ Segment(StageContext & c)
     registration.transforms = { TransformKind::Rigid, TransformKind::Affine, TransformKind::Deformable };
     registration.deformable.iterations = { 50, 25, 0 };
     registration.seed = c.Options().seed;
-    const auto priors = WarpAtlasPriors<D>(atlas, MeanOfComponents<D>(image), mask, registration,
-                                           [&](const std::string & step, double fraction) {
-                                             c.Progress().SetStage(step);
-                                             c.Progress().Report(fraction);
-                                           });
+    priors = WarpAtlasPriors<D>(atlas, MeanOfComponents<D>(image), mask, registration,
+                                [&](const std::string & step, double fraction) {
+                                  c.Progress().SetStage(step);
+                                  c.Progress().Report(fraction);
+                                });
+  }
+  GaussianMixtureOptions options;
+  options.maximumIterations = p.Count("em-iterations");
+  options.tolerance = p.Real("em-tolerance");
+  options.onIteration = [&](unsigned int iteration, double) {
+    c.Progress().Report(double(iteration) / options.maximumIterations);
+  };
+  typename ProbabilityImage<D>::Pointer posteriors;
+  GaussianMixtureModel                  m;
+  MarkovChain                           chain;
+  const std::string                     model = p.Text("model");
+  if (model != "gmm")
+  {
+    HiddenMarkovSegmentationSettings settings;
+    settings.model = ParseHiddenMarkovModel(model, "model");
+    settings.classes = p.Count("classes");
+    settings.seed = c.Options().seed;
+    settings.em = options;
+    settings.smoothness = p.Real("hmrf-smoothness");
+    settings.priorWeight = p.Real("prior-weight");
+    c.Progress().SetStage(model == "hmrf" ? "HMRF-EM" : "Baum-Welch");
+    auto result = SegmentHiddenMarkov<D>(image, mask, settings, priors.GetPointer());
+    posteriors = result.probabilities;
+    m = result.model;
+    chain = result.chain;
+  }
+  else if (priors)
+  {
     c.Progress().SetStage("EM with atlas priors");
-    GaussianMixtureOptions options;
-    options.maximumIterations = p.Count("em-iterations");
-    options.tolerance = p.Real("em-tolerance");
     posteriors = PriorWeightedMixture<D>(image, mask, priors, p.Real("prior-weight"), options, &m);
   }
   else
@@ -61,8 +93,8 @@ Segment(StageContext & c)
     gmm->SetMaskImage(mask);
     gmm->SetNumberOfClasses(p.Count("classes"));
     gmm->SetSeed(c.Options().seed);
-    gmm->SetMaximumNumberOfIterations(p.Count("em-iterations"));
-    gmm->SetTolerance(p.Real("em-tolerance"));
+    gmm->SetMaximumNumberOfIterations(options.maximumIterations);
+    gmm->SetTolerance(options.tolerance);
     c.Progress().Watch(gmm, "k-means + EM");
     gmm->Update();
     posteriors = gmm->GetOutput();
@@ -79,12 +111,7 @@ Segment(StageContext & c)
   c.SetOutput("probabilities", posteriors);
 
   std::ostringstream s;
-  s << "classes (weight, mean):";
-  for (unsigned int k = 0; k < m.classes; ++k)
-  {
-    s << " " << k + 1 << "=(" << std::setprecision(3) << m.weights[k] << ", " << std::setprecision(6)
-      << m.means[k * m.dimension] << (m.dimension > 1 ? ", ..." : "") << ")";
-  }
+  s << DescribeHiddenMarkovFit(m, chain);
   s << "\nPotts energy " << std::setprecision(10) << mrf->GetInitialEnergy() << " -> " << mrf->GetEnergy() << " ("
     << p.Text("method") << ", " << mrf->GetIterations() << " iterations)";
   c.Report(s.str());
@@ -96,8 +123,10 @@ RegisterSegmentStage(StageRegistry & registry)
 {
   StageDescription s;
   s.name = "segment";
-  s.summary = "Default pipeline: k-means -> Gaussian mixture EM -> Potts MRF (alpha-expansion); labels 1..K";
-  s.source = "Dempster, Laird, Rubin 1977; Boykov, Veksler, Zabih 2001";
+  s.summary = "Default pipeline: [N4 ->] k-means -> statistical model (Gaussian mixture, HMRF or hidden Markov chain) "
+              "-> Potts MRF (alpha-expansion); labels 1..K";
+  s.source = "Dempster, Laird, Rubin 1977; Zhang, Brady, Smith 2001; Bricq, Collet, Armspach 2008; Boykov, Veksler, "
+             "Zabih 2001; Tustison et al. 2010";
   s.seeded = true;
   AddClassifierPorts(s, "Image to segment: scalar, RGB or multi-component, 2D or 3D");
   s.inputs.push_back(InputPort("atlas", PortKind::File,
@@ -108,18 +137,28 @@ RegisterSegmentStage(StageRegistry & registry)
   s.parameters = {
     ClassesParameter(),
     TextParameter("data-root", "", "With --atlas: folder its relative paths start from").WhenAbsent("the atlas file's folder"),
-    RealParameter("prior-weight", "0.5", "fraction",
-                  "With --atlas: w in p(k|x) ~ [(1-w) pi_k + w prior_k(x)] N(x; mu_k, Sigma_k) (0 = priors only start "
-                  "the EM, 1 = mixing proportions are the priors)")
-      .Source("Atropos prior-probability model, Avants et al., Neuroinformatics 9, 2011")
+    PriorWeightParameter(),
+    ChoiceParameter("model", "gmm", { "gmm", "hmrf", "hmc" },
+                    "Statistical model of intensities and labels: gmm (independent voxels), hmrf (hidden Markov random "
+                    "field, mean-field HMRF-EM) or hmc (hidden Markov chain along a Hilbert-Peano scan, Baum-Welch)")
+      .Source("Dempster et al. 1977; Zhang, Brady, Smith 2001; Bricq, Collet, Armspach 2008"),
+    RealParameter("hmrf-smoothness", "0.6", "nats",
+                  "With --model hmrf: Potts weight beta of the HMRF prior (as hmrf --smoothness)")
       .AtLeast(0)
-      .AtMost(1),
+      .AtMost(100),
+    BooleanParameter("bias-correction", "Correct the intensity bias field with N4 first (scalar images)")
+      .Source("Tustison et al., IEEE TMI 29(6) 2010"),
     IntegerParameter("em-iterations", "100", "count", "Most EM iterations").AtLeast(1).AtMost(100000),
     RealParameter("em-tolerance", "1e-3", "nats per voxel",
-                  "EM stops when the mean log-likelihood per voxel gains less than this")
+                  "EM stops when its objective per voxel (log-likelihood, or its mean-field bound for hmrf) gains less "
+                  "than this; 1e-3 stops gmm early, which suits brain tissue (Documentation/Results/BrainTissue.md)")
       .Above(0)
       .AtMost(1),
   };
+  for (const auto & d : BiasFieldParameters("n4-"))
+  {
+    s.parameters.push_back(d);
+  }
   for (const auto & d : PottsParameters("mrf-iterations"))
   {
     s.parameters.push_back(d);

@@ -1,6 +1,8 @@
-// The pixel classifiers as stages: k-means, Gaussian mixture EM, kNN (train and apply).
+// The pixel classifiers as stages (k-means, Gaussian mixture EM, kNN train and apply) and N4 bias-field correction,
+// which they often need first.
 #include "tesseraClassificationStages.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -37,8 +39,58 @@ ClassesParameter()
     .Alias("k");
 }
 
+std::vector<ParameterDescription>
+BiasFieldParameters(const std::string & prefix)
+{
+  return {
+    IntegerParameter(prefix + "shrink-factor", "4", "factor",
+                     "The field is fitted on the image shrunk this many times per axis (faster; the field is smooth)")
+      .AtLeast(1)
+      .AtMost(32),
+    IntegerParameter(prefix + "levels", "4", "count",
+                     "B-spline fitting levels; the control-point mesh doubles at each")
+      .AtLeast(1)
+      .AtMost(10),
+    IntegerParameter(prefix + "iterations", "50", "count", "Most iterations per level").AtLeast(1).AtMost(10000),
+    RealParameter(prefix + "convergence", "0.001", "fraction",
+                  "A level stops when the coefficient of variation of the field's change falls below this")
+      .Above(0)
+      .AtMost(1),
+  };
+}
+
+BiasFieldCorrectionSettings
+BiasFieldSettingsFrom(const ParameterValues & p, const std::string & prefix)
+{
+  BiasFieldCorrectionSettings s;
+  s.shrinkFactor = p.Count(prefix + "shrink-factor");
+  s.levels = p.Count(prefix + "levels");
+  s.iterations = p.Count(prefix + "iterations");
+  s.convergence = p.Real(prefix + "convergence");
+  return s;
+}
+
 namespace
 {
+template <unsigned int D>
+void
+RunN4(StageContext & c)
+{
+  const auto image = ScalarInput<D>(c, "input");
+  c.Progress().SetStage("N4");
+  const auto result = CorrectBiasField<D>(image, c.Input<MaskImage<D>>("mask"),
+                                          BiasFieldSettingsFrom(c.Parameters(), ""),
+                                          [&](double fraction) { c.Progress().Report(fraction); });
+  c.SetOutput("output", result.corrected);
+  c.SetOutput("bias-field", result.field);
+  const auto [low, high] =
+    std::minmax_element(result.field->GetBufferPointer(),
+                        result.field->GetBufferPointer() + result.field->GetLargestPossibleRegion().GetNumberOfPixels());
+  std::ostringstream s;
+  s << "bias field from " << std::setprecision(4) << *low << " to " << *high;
+  c.Report(s.str());
+}
+
 
 /** Runs a pixel classifier filter on the stage's input and mask and hands over its outputs. */
 template <unsigned int D, typename TFilter>
@@ -209,6 +261,25 @@ RegisterClassificationStages(StageRegistry & registry)
         .AtMost(1),
     };
     s.run = RunByDimension<RunGMM<2>, RunGMM<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "n4";
+    s.summary = "N4 bias-field correction: divides out a smooth multiplicative intensity field";
+    s.source = "Tustison et al., IEEE TMI 29(6) 2010 (ITK N4BiasFieldCorrectionImageFilter)";
+    s.inputs = {
+      InputPort("input", PortKind::Image, "Scalar image, 2D or 3D (e.g. an MR volume); only intensities > 0 inform the fit")
+        .Alias("i"),
+      InputPort("mask", PortKind::Mask, "Mask on the input's grid: only its voxels inform the fit (default: all > 0)")
+        .Optional(),
+    };
+    s.outputs = {
+      OutputPort("output", PortKind::Image, "Corrected image (float32): input / bias field").Alias("o"),
+      OutputPort("bias-field", PortKind::Image, "Also write the multiplicative bias field (float32)").Optional(),
+    };
+    s.parameters = BiasFieldParameters("");
+    s.run = RunByDimension<RunN4<2>, RunN4<3>>;
     registry.Add(s);
   }
   {

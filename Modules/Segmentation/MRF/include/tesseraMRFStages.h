@@ -1,13 +1,23 @@
 #ifndef tesseraMRFStages_h
 #define tesseraMRFStages_h
 
+#include "tesseraHiddenMarkovChain.h"
 #include "tesseraPottsProblem.h"
 #include "tesseraStage.h"
 
 namespace tessera
 {
-/** Registers mrf. */
+/** Registers mrf, hmrf and hmc. */
 void RegisterMRFStages(StageRegistry & registry);
+
+/** EM limits of the hidden Markov models: `prefix`iterations and `prefix`tolerance (segment uses "em-"). */
+std::vector<ParameterDescription> HiddenMarkovEMParameters(const std::string & prefix);
+
+/** prior-weight: w of spatial priors, for gmm (segment --atlas), hmrf and hmc. */
+ParameterDescription PriorWeightParameter();
+
+/** One line on a fitted model (objective, iterations, class weights and means) and, for a chain, its transitions. */
+std::string DescribeHiddenMarkovFit(const GaussianMixtureModel & model, const MarkovChain & chain);
 
 /** The Potts parameters (smoothness, method, connectivity, iterations, epsilon) under their
  * names with `prefix` ("" for mrf; segment uses "mrf-" only for the iteration limit). */

@@ -1,9 +1,11 @@
-// The Potts MRF as a stage: probabilities in, labels out.
+// The Potts MRF as a stage (probabilities in, labels out) and the hidden Markov models (image in, labels out).
 #include "tesseraMRFStages.h"
 
 #include <iomanip>
 #include <sstream>
 
+#include "tesseraClassificationStages.h"
+#include "tesseraHiddenMarkovSegmentation.h"
 #include "tesseraPottsMRFImageFilter.h"
 
 namespace tessera
@@ -34,8 +36,86 @@ PottsParameters(const std::string & iterationsName)
   };
 }
 
+std::vector<ParameterDescription>
+HiddenMarkovEMParameters(const std::string & prefix)
+{
+  return {
+    IntegerParameter(prefix + "iterations", "1000", "count", "Most EM iterations").AtLeast(1).AtMost(100000),
+    RealParameter(prefix + "tolerance", "1e-6", "nats per voxel",
+                  "EM stops when its objective per voxel (log-likelihood, or its mean-field bound for hmrf) gains "
+                  "less than this")
+      .Above(0)
+      .AtMost(1),
+  };
+}
+
+ParameterDescription
+PriorWeightParameter()
+{
+  return RealParameter("prior-weight", "0.5", "fraction",
+                       "With priors: w in the mixing proportions (1-w) pi_k + w prior_k(x) (gmm), or in the external "
+                       "field (hmrf) or the chain's priors (hmc) (1-w)/K + w prior_k(x)")
+    .Source("Atropos prior-probability model, Avants et al., Neuroinformatics 9, 2011; Bricq et al., MedIA 12, 2008")
+    .AtLeast(0)
+    .AtMost(1);
+}
+
+std::string
+DescribeHiddenMarkovFit(const GaussianMixtureModel & m, const MarkovChain & chain)
+{
+  std::ostringstream s;
+  s << "objective " << std::setprecision(8) << m.logLikelihood << " nats per voxel after " << m.iterations
+    << " EM iterations; classes (weight, mean):";
+  for (unsigned int k = 0; k < m.classes; ++k)
+  {
+    s << " " << k + 1 << "=(" << std::setprecision(4) << m.weights[k] << ", " << std::setprecision(6)
+      << m.means[k * m.dimension] << (m.dimension > 1 ? ", ..." : "") << ")";
+  }
+  if (!chain.transition.empty())
+  {
+    s << "\ntransition probabilities (row = from):";
+    for (unsigned int i = 0; i < chain.classes; ++i)
+    {
+      s << (i ? "; " : " ");
+      for (unsigned int j = 0; j < chain.classes; ++j)
+        s << (j ? " " : "") << std::setprecision(4) << chain.transition[i * chain.classes + j];
+    }
+  }
+  return s.str();
+}
+
 namespace
 {
+template <unsigned int D, HiddenMarkovModel Model>
+void
+RunHiddenMarkov(StageContext & c)
+{
+  const auto &                     p = c.Parameters();
+  HiddenMarkovSegmentationSettings settings;
+  settings.model = Model;
+  settings.classes = p.Count("classes");
+  settings.seed = c.Options().seed;
+  settings.em.maximumIterations = p.Count("iterations");
+  settings.em.tolerance = p.Real("tolerance");
+  settings.priorWeight = p.Real("prior-weight");
+  if (Model == HiddenMarkovModel::RandomField)
+    settings.smoothness = p.Real("smoothness");
+  else
+    settings.viterbi = p.Text("decoding") == "viterbi";
+  const auto priors = c.Input<ProbabilityImage<D>>("priors");
+  if (priors)
+    CheckProbabilities<D>(priors, c.InputName("priors"));
+  c.Progress().SetStage(Model == HiddenMarkovModel::RandomField ? "HMRF-EM" : "Baum-Welch");
+  settings.em.onIteration = [&](unsigned int iteration, double) {
+    c.Progress().Report(double(iteration) / settings.em.maximumIterations);
+  };
+  const auto result = SegmentHiddenMarkov<D>(c.Input<VectorImage<D>>("input"), c.Input<MaskImage<D>>("mask"), settings,
+                                             priors.GetPointer());
+  c.SetOutput("output", result.labels);
+  c.SetOutput("probabilities", result.probabilities);
+  c.Report(DescribeHiddenMarkovFit(result.model, result.chain));
+}
+
 template <unsigned int D>
 void
 RunMRF(StageContext & c)
@@ -60,6 +140,44 @@ RunMRF(StageContext & c)
 void
 RegisterMRFStages(StageRegistry & registry)
 {
+  const auto hiddenMarkovStage = [](const std::string & name) {
+    StageDescription s;
+    s.name = name;
+    s.seeded = true;
+    AddClassifierPorts(s, "Image to segment: scalar, RGB or multi-component, 2D or 3D");
+    s.inputs.push_back(InputPort("priors", PortKind::Probabilities,
+                                 "Spatial priors on the input's grid, one component per class of their label table "
+                                 "(e.g. atlas maps warped onto the image): EM starts from them and labels are theirs")
+                         .Optional());
+    s.parameters = { ClassesParameter() };
+    for (const auto & d : HiddenMarkovEMParameters(""))
+      s.parameters.push_back(d);
+    s.parameters.push_back(PriorWeightParameter());
+    return s;
+  };
+  {
+    StageDescription s = hiddenMarkovStage("hmrf");
+    s.summary = "Hidden Markov random field (Gaussian classes, Potts prior) fitted by mean-field HMRF-EM; labels 1..K";
+    s.source = "Zhang, Brady, Smith, IEEE TMI 20(1) 2001; Celeux, Forbes, Peyrard, Pattern Recognition 36, 2003";
+    s.parameters.push_back(RealParameter("smoothness", "0.6", "nats",
+                                         "Potts weight beta of the prior, per agreeing face neighbour on the finest "
+                                         "axis; pairs weighted by smallest spacing / spacing")
+                             .AtLeast(0)
+                             .AtMost(100));
+    s.run = RunByDimension<RunHiddenMarkov<2, HiddenMarkovModel::RandomField>, RunHiddenMarkov<3, HiddenMarkovModel::RandomField>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s = hiddenMarkovStage("hmc");
+    s.summary = "Hidden Markov chain along a Hilbert-Peano scan (Gaussian emissions) fitted by Baum-Welch; labels 1..K";
+    s.source = "Benmiloud and Pieczynski 1995; Bricq, Collet, Armspach, Medical Image Analysis 12(6) 2008; Baum et al. 1970";
+    s.parameters.push_back(ChoiceParameter("decoding", "mpm", { "mpm", "viterbi" },
+                                           "Labels by the maximum posterior mode per voxel (mpm) or the most probable "
+                                           "sequence along the chain (viterbi)")
+                             .Source("Viterbi 1967"));
+    s.run = RunByDimension<RunHiddenMarkov<2, HiddenMarkovModel::Chain>, RunHiddenMarkov<3, HiddenMarkovModel::Chain>>;
+    registry.Add(s);
+  }
   StageDescription s;
   s.name = "mrf";
   s.summary = "Potts MRF labelling of per-class probabilities (graph-cut alpha-expansion or ICM)";
