@@ -88,7 +88,8 @@ MiccaiShrunk(const std::string & name, const std::filesystem::path & dir, unsign
     WriteImageFile(filter->GetOutput(), path);
   };
   const std::string source = SharedData("miccai2012-multiatlas/" + name);
-  if (name.find("_glm") != std::string::npos || name.find("_mask") != std::string::npos)
+  if (name.find("_glm") != std::string::npos || name.find("_mask") != std::string::npos ||
+      name.find("_classified") != std::string::npos)
   {
     reduce(ReadLabelImage<3>(source));
   }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tesseraFeatureImage.h"
+#include "tesseraImageIO.h"
 #include "tesseraGaussianMixtureImageFilter.h"
 #include "tesseraKNNImageFilter.h"
 
@@ -76,6 +77,13 @@ template <unsigned int D>
 void
 RunN4(StageContext & c)
 {
+  for (const char * port : { "output", "bias-field" })
+  {
+    if (!c.OutputPath(port).empty())
+    {
+      CheckFloatFormat(c.OutputPath(port)); // float32 results: refuse PNG and JPEG before the work
+    }
+  }
   const auto image = ScalarInput<D>(c, "input");
   c.Progress().SetStage("N4");
   const auto result = CorrectBiasField<D>(image, c.Input<MaskImage<D>>("mask"),
