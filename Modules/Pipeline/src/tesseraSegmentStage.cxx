@@ -111,7 +111,7 @@ Segment(StageContext & c)
   c.SetOutput("probabilities", posteriors);
 
   std::ostringstream s;
-  s << DescribeHiddenMarkovFit(m, chain);
+  s << DescribeHiddenMarkovFit(m, chain, model == "hmrf");
   s << "\nPotts energy " << std::setprecision(10) << mrf->GetInitialEnergy() << " -> " << mrf->GetEnergy() << " ("
     << p.Text("method") << ", " << mrf->GetIterations() << " iterations)";
   c.Report(s.str());

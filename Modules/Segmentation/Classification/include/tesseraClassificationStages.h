@@ -2,6 +2,7 @@
 #define tesseraClassificationStages_h
 
 #include "tesseraBiasFieldCorrection.h"
+#include "tesseraGaussianMixture.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraStage.h"
 
@@ -19,6 +20,9 @@ BiasFieldCorrectionSettings BiasFieldSettingsFrom(const ParameterValues & p, con
 /** The ports every pixel classifier shares: intensities and an optional mask in; labels,
  * probabilities and an overlay out (with an optional label table naming the classes). */
 void AddClassifierPorts(StageDescription & stage, const std::string & inputDoc);
+
+/** "<objective> X nats per voxel after N EM iterations; classes (weight, mean): 1=(w, m) ...", for reports. */
+std::string DescribeMixture(const GaussianMixtureModel & model, const std::string & objective = "log-likelihood");
 
 /** The number of unsupervised classes K (labels 1..K), as kmeans, gmm and segment take it. */
 ParameterDescription ClassesParameter();

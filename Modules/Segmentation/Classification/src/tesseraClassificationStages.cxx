@@ -31,6 +31,20 @@ AddClassifierPorts(StageDescription & stage, const std::string & inputDoc)
   stage.outputs.push_back(OverlayPort("overlay", "output"));
 }
 
+std::string
+DescribeMixture(const GaussianMixtureModel & m, const std::string & objective)
+{
+  std::ostringstream s;
+  s << objective << " " << std::setprecision(8) << m.logLikelihood << " nats per voxel after " << m.iterations
+    << " EM iterations; classes (weight, mean):";
+  for (unsigned int k = 0; k < m.classes; ++k)
+  {
+    s << " " << k + 1 << "=(" << std::setprecision(4) << m.weights[k] << ", " << std::setprecision(6)
+      << m.means[k * m.dimension] << (m.dimension > 1 ? ", ..." : "") << ")";
+  }
+  return s.str();
+}
+
 ParameterDescription
 ClassesParameter()
 {
@@ -151,16 +165,7 @@ RunGMM(StageContext & c)
   filter->SetMaximumNumberOfIterations(p.Count("iterations"));
   filter->SetTolerance(p.Real("tolerance"));
   RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
-  const auto &       m = filter->GetModel();
-  std::ostringstream s;
-  s << "log-likelihood " << std::setprecision(8) << m.logLikelihood << " per voxel after " << m.iterations
-    << " EM iterations; classes (weight, mean):";
-  for (unsigned int k = 0; k < m.classes; ++k)
-  {
-    s << " " << k + 1 << "=(" << std::setprecision(4) << m.weights[k] << ", " << std::setprecision(6)
-      << m.means[k * m.dimension] << (m.dimension > 1 ? ", ..." : "") << ")";
-  }
-  c.Report(s.str());
+  c.Report(DescribeMixture(filter->GetModel()));
 }
 
 KNNClassifier::Parameters

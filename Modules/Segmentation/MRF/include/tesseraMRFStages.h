@@ -16,8 +16,9 @@ std::vector<ParameterDescription> HiddenMarkovEMParameters(const std::string & p
 /** prior-weight: w of spatial priors, for gmm (segment --atlas), hmrf and hmc. */
 ParameterDescription PriorWeightParameter();
 
-/** One line on a fitted model (objective, iterations, class weights and means) and, for a chain, its transitions. */
-std::string DescribeHiddenMarkovFit(const GaussianMixtureModel & model, const MarkovChain & chain);
+/** One line on a fitted model (objective: the log-likelihood, or its mean-field bound; iterations, class weights and
+ * means) and, for a chain, its transitions. */
+std::string DescribeHiddenMarkovFit(const GaussianMixtureModel & model, const MarkovChain & chain, bool meanField);
 
 /** The Potts parameters (smoothness, method, connectivity, iterations, epsilon) under their
  * names with `prefix` ("" for mrf; segment uses "mrf-" only for the iteration limit). */

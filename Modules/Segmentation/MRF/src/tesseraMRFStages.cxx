@@ -61,16 +61,10 @@ PriorWeightParameter()
 }
 
 std::string
-DescribeHiddenMarkovFit(const GaussianMixtureModel & m, const MarkovChain & chain)
+DescribeHiddenMarkovFit(const GaussianMixtureModel & m, const MarkovChain & chain, bool meanField)
 {
   std::ostringstream s;
-  s << "objective " << std::setprecision(8) << m.logLikelihood << " nats per voxel after " << m.iterations
-    << " EM iterations; classes (weight, mean):";
-  for (unsigned int k = 0; k < m.classes; ++k)
-  {
-    s << " " << k + 1 << "=(" << std::setprecision(4) << m.weights[k] << ", " << std::setprecision(6)
-      << m.means[k * m.dimension] << (m.dimension > 1 ? ", ..." : "") << ")";
-  }
+  s << DescribeMixture(m, meanField ? "mean-field bound on the log-likelihood" : "log-likelihood");
   if (!chain.transition.empty())
   {
     s << "\ntransition probabilities (row = from):";
@@ -113,7 +107,7 @@ RunHiddenMarkov(StageContext & c)
                                              priors.GetPointer());
   c.SetOutput("output", result.labels);
   c.SetOutput("probabilities", result.probabilities);
-  c.Report(DescribeHiddenMarkovFit(result.model, result.chain));
+  c.Report(DescribeHiddenMarkovFit(result.model, result.chain, Model == HiddenMarkovModel::RandomField));
 }
 
 template <unsigned int D>

@@ -10,12 +10,15 @@ using namespace tessera;
 
 namespace
 {
-/** A 48x48 image of three vertical bands (means 0, 1, 2) under Gaussian noise of sd 0.6; truth class per pixel. */
+/** A 48x48 image of three vertical bands (means 0, 1, 2) under Gaussian noise of sd 0.6, the truth class per pixel,
+ * its samples (per pixel and distinct) and its 3-class k-means partition. */
 struct NoisyBands
 {
   static constexpr size_t n = 48;
   std::vector<float>      values;
   std::vector<unsigned>   truth;
+  FeatureSamples          perPixel, distinct;
+  KMeansResult            kmeans;
   NoisyBands()
   {
     std::mt19937               rng(17);
@@ -26,18 +29,23 @@ struct NoisyBands
         truth.push_back(static_cast<unsigned>(3 * x / n));
         values.push_back(static_cast<float>(truth.back() + noise(rng)));
       }
+    perPixel = FeatureSamples::PerPixel(values.data(), values.size(), 1, nullptr);
+    distinct = FeatureSamples::FromPixels(values.data(), values.size(), 1, nullptr);
+    KMeansOptions options;
+    options.classes = 3;
+    kmeans = KMeans(distinct, options);
   }
+  /** One-hot responsibilities [n, 3] of the k-means classes, per pixel. */
+  std::vector<double>
+  KMeansStart() const
+  {
+    std::vector<double> r(perPixel.Size() * 3, 0.0);
+    for (size_t p = 0; p < values.size(); ++p)
+      r[perPixel.sampleOfPixel[p] * 3 + kmeans.assignment[distinct.sampleOfPixel[p]]] = 1.0;
+    return r;
+  }
+  PixelNeighbours Neighbours() const { return PixelNeighbours::Faces({ n, n }, { 1, 1 }, perPixel.sampleOfPixel); }
 };
-
-/** One-hot responsibilities [n, K] of the k-means classes, per pixel. */
-std::vector<double>
-KMeansStart(const FeatureSamples & perPixel, const FeatureSamples & distinct, const KMeansResult & k)
-{
-  std::vector<double> r(perPixel.Size() * k.classes, 0.0);
-  for (size_t p = 0; p < distinct.sampleOfPixel.size(); ++p)
-    r[perPixel.sampleOfPixel[p] * k.classes + k.assignment[distinct.sampleOfPixel[p]]] = 1.0;
-  return r;
-}
 
 double
 ErrorRate(const std::vector<double> & r, const std::vector<unsigned> & truth, unsigned int k)
@@ -67,16 +75,11 @@ TEST(HiddenMarkovRandomField, WithoutSmoothnessItIsAMixtureOfEqualProportions)
 {
   // β = 0: the mean-field posteriors are those of a Gaussian mixture with π_k = 1/K, and F is its log-likelihood,
   // iteration by iteration (the reference E-step written out here).
-  const NoisyBands image;
-  const auto       perPixel = FeatureSamples::PerPixel(image.values.data(), image.values.size(), 1, nullptr);
-  const auto       distinct = FeatureSamples::FromPixels(image.values.data(), image.values.size(), 1, nullptr);
-  KMeansOptions    k;
-  k.classes = 3;
-  const auto             start = KMeans(distinct, k);
+  const NoisyBands       image;
   GaussianMixtureOptions options;
   options.tolerance = 1e-9;
-  std::vector<double> reference = KMeansStart(perPixel, distinct, start);
-  const auto          mixture = FitGaussianMixtureWithEStep(perPixel, 3, reference, options,
+  std::vector<double> reference = image.KMeansStart();
+  const auto          mixture = FitGaussianMixtureWithEStep(image.perPixel, 3, reference, options,
                                                    [](const GaussianMixtureModel &, std::vector<double> & r) {
                                                      double logLikelihood = 0;
                                                      for (size_t i = 0; i < r.size(); i += 3)
@@ -90,11 +93,10 @@ TEST(HiddenMarkovRandomField, WithoutSmoothnessItIsAMixtureOfEqualProportions)
                                                      }
                                                      return logLikelihood / (r.size() / 3);
                                                    });
-  std::vector<double>             r = KMeansStart(perPixel, distinct, start);
+  std::vector<double>             r = image.KMeansStart();
   HiddenMarkovRandomFieldSettings settings;
   settings.smoothness = 0;
-  const auto field = FitHiddenMarkovRandomField(perPixel, PixelNeighbours::Faces({ 48, 48 }, { 1, 1 }, perPixel.sampleOfPixel), r,
-                                                options, settings);
+  const auto field = FitHiddenMarkovRandomField(image.perPixel, image.Neighbours(), r, options, settings);
   ASSERT_EQ(field.objective.size(), mixture.objective.size());
   for (size_t i = 0; i < field.objective.size(); ++i)
     EXPECT_NEAR(field.objective[i], mixture.objective[i], 1e-9) << "iteration " << i;
@@ -106,31 +108,24 @@ TEST(HiddenMarkovRandomField, WithoutSmoothnessItIsAMixtureOfEqualProportions)
 
 TEST(HiddenMarkovRandomField, FreeEnergyDecreasesAndNoiseIsRemoved)
 {
-  const NoisyBands image;
-  const auto       perPixel = FeatureSamples::PerPixel(image.values.data(), image.values.size(), 1, nullptr);
-  const auto       distinct = FeatureSamples::FromPixels(image.values.data(), image.values.size(), 1, nullptr);
-  KMeansOptions    k;
-  k.classes = 3;
-  const auto             start = KMeans(distinct, k);
+  const NoisyBands       image;
   GaussianMixtureOptions options;
   options.maximumIterations = 300;
   options.tolerance = 1e-10;
-  std::vector<double> independent = KMeansStart(perPixel, distinct, start);
-  std::vector<double> r = independent;
+  std::vector<double>             r = image.KMeansStart();
   HiddenMarkovRandomFieldSettings settings;
   settings.smoothness = 1.0;
-  const auto field = FitHiddenMarkovRandomField(perPixel, PixelNeighbours::Faces({ 48, 48 }, { 1, 1 }, perPixel.sampleOfPixel), r,
-                                                options, settings);
+  const auto field = FitHiddenMarkovRandomField(image.perPixel, image.Neighbours(), r, options, settings);
   ASSERT_GT(field.objective.size(), 3u);
   for (size_t i = 1; i < field.objective.size(); ++i)
     EXPECT_LE(-field.objective[i], -field.objective[i - 1] + 1e-9) << "free energy rose at iteration " << i;
   // The mixture alone misclassifies over a quarter of the pixels (the bands overlap at sd 0.6); the field about 3 %.
-  const auto mixture = FitGaussianMixture(distinct, start, options);
-  std::vector<double> alone(perPixel.Size() * 3);
-  const auto          posteriors = mixture.Posteriors(distinct);
-  for (size_t p = 0; p < perPixel.Size(); ++p)
+  const auto mixture = FitGaussianMixture(image.distinct, image.kmeans, options);
+  std::vector<double> alone(image.perPixel.Size() * 3);
+  const auto          posteriors = mixture.Posteriors(image.distinct);
+  for (size_t p = 0; p < image.perPixel.Size(); ++p)
     for (unsigned int j = 0; j < 3; ++j)
-      alone[p * 3 + j] = posteriors[distinct.sampleOfPixel[p] * 3 + j];
+      alone[p * 3 + j] = posteriors[image.distinct.sampleOfPixel[p] * 3 + j];
   EXPECT_GT(ErrorRate(alone, image.truth, 3), 0.25);
   EXPECT_LT(ErrorRate(r, image.truth, 3), 0.04);
   EXPECT_NEAR(field.means[1], 1.0, 0.05);
@@ -138,14 +133,12 @@ TEST(HiddenMarkovRandomField, FreeEnergyDecreasesAndNoiseIsRemoved)
 
 TEST(HiddenMarkovRandomField, RefusesBadSettings)
 {
-  const NoisyBands image;
-  const auto       perPixel = FeatureSamples::PerPixel(image.values.data(), image.values.size(), 1, nullptr);
-  const auto       g = PixelNeighbours::Faces({ 48, 48 }, { 1, 1 }, perPixel.sampleOfPixel);
-  std::vector<double> r(perPixel.Size() * 2, 0.5);
+  const NoisyBands                image;
+  std::vector<double>             r(image.perPixel.Size() * 2, 0.5);
   HiddenMarkovRandomFieldSettings settings;
   settings.smoothness = -1;
-  EXPECT_THROW(FitHiddenMarkovRandomField(perPixel, g, r, {}, settings), Error);
+  EXPECT_THROW(FitHiddenMarkovRandomField(image.perPixel, image.Neighbours(), r, {}, settings), Error);
   settings.smoothness = 1;
   r.pop_back();
-  EXPECT_THROW(FitHiddenMarkovRandomField(perPixel, g, r, {}, settings), Error);
+  EXPECT_THROW(FitHiddenMarkovRandomField(image.perPixel, image.Neighbours(), r, {}, settings), Error);
 }
