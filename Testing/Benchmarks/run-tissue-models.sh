@@ -76,7 +76,7 @@ for s in subjects:
         cells.append(f"{float(r['dice_gm']):.3f} / {float(r['dice_wm']):.3f}")
     out.append(f"| {s} | " + " | ".join(cells) + " |")
 out += ["", f"Machine: {cores} cores, {cpu}; {datetime.date.today().isoformat()}. All figures: `{report.split('/')[-1]}.csv`.",
-        "Reproduce: `Testing/Benchmarks/run-tissue-models.sh build`"]
+        "Reproduce: `Testing/Benchmarks/run-tissue-models.sh build`. What the figures say: the user guide, \"Statistical tissue models\"."]
 open(report + ".md", "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY
