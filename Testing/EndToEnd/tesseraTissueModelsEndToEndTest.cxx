@@ -147,3 +147,18 @@ TEST(TissueModelsEndToEnd, N4RefusesEightBitOutputsBeforeTheWork)
   EXPECT_EQ((r.out + r.err).find("[N4]"), std::string::npos) << "the work started: " << r.out << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "c.nii.gz"));
 }
+
+TEST(TissueModelsEndToEnd, PipelineChainsN4HmrfAndPotts)
+{
+  // The corrected image goes from n4 to hmrf in memory, as it would through a file.
+  const auto dir = ScratchDir("n4-hmrf-pipeline");
+  const auto image = MiccaiShrunk("1000_SS.nii.gz", dir, 2);
+  const auto mask = MiccaiShrunk("1000_mask.nii.gz", dir, 2);
+  const auto out = (dir / "tissues.nii.gz").string();
+  const auto r = Tessera("pipeline " + std::string(TESSERA_SOURCE_DIR) +
+                         "/Documentation/Pipelines/miccai2012-n4-hmrf-potts.json -q -i " + image + " --set mask=" +
+                         mask + " -o " + out);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto truth = ReadLabelImage<3>(MiccaiShrunk("1000_classified.nii.gz", dir, 2));
+  EXPECT_GT(Dice(ReadLabelImage<3>(out), truth, 3), 0.83); // WM; 0.872 at full resolution
+}

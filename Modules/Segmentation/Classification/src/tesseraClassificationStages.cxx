@@ -103,8 +103,9 @@ RunN4(StageContext & c)
   const auto result = CorrectBiasField<D>(image, c.Input<MaskImage<D>>("mask"),
                                           BiasFieldSettingsFrom(c.Parameters(), ""),
                                           [&](double fraction) { c.Progress().Report(fraction); });
-  c.SetOutput("output", result.corrected);
-  c.SetOutput("bias-field", result.field);
+  // As every intensity output, vector images: a pipeline's next stage takes them as it takes files.
+  c.SetOutput("output", ToVectorImage<D>(result.corrected));
+  c.SetOutput("bias-field", ToVectorImage<D>(result.field));
   const auto [low, high] =
     std::minmax_element(result.field->GetBufferPointer(),
                         result.field->GetBufferPointer() + result.field->GetLargestPossibleRegion().GetNumberOfPixels());
