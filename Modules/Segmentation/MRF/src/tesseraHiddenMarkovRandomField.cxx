@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <numeric>
+
+#include "itkMultiThreaderBase.h"
 
 #include "tesseraError.h"
 
@@ -66,55 +70,62 @@ FitHiddenMarkovRandomField(const FeatureSamples & samples, const PixelNeighbours
   }
   const unsigned int  k = static_cast<unsigned int>(r.size() / n);
   const double        beta = settings.smoothness, w = settings.priorWeight;
-  std::vector<double> q = r, u(k);
-  const auto          logField = [&](const GaussianMixtureModel & m, size_t i, unsigned int j) {
+  std::vector<double> q = r;
+  const auto          logField = [&](size_t i, unsigned int j) {
     const double h = settings.priors ? (1 - w) / k + w * settings.priors[i * k + j] : 1.0 / k;
     return h > 0 ? std::log(h) : -std::numeric_limits<double>::infinity();
   };
-  const auto eStep = [&](const GaussianMixtureModel & m, std::vector<double> & logDensity) {
+  // Σ_j w_ij q_jk over the face neighbours j of sample i.
+  const auto neighbourhood = [&](size_t i, unsigned int j) {
+    double sum = 0.0;
+    for (unsigned int s = 0; s < g.slots; ++s)
+    {
+      const uint32_t nb = g.indices[i * g.slots + s];
+      if (nb != FeatureSamples::Outside)
+        sum += g.weights[s] * q[nb * k + j];
+    }
+    return sum;
+  };
+  // Work in fixed blocks on ITK's threads: a colour's samples have no neighbours of that colour, so their updates
+  // are independent, and sums are added block by block, so results do not depend on the number of threads.
+  constexpr size_t block = 16384;
+  const size_t     blocks = (n + block - 1) / block;
+  const auto       inBlocks = [&](const std::function<void(size_t, size_t, size_t)> & f) {
+    itk::MultiThreaderBase::New()->ParallelizeArray(
+      0, blocks, [&](itk::SizeValueType b) { f(b, b * block, std::min(n, (b + 1) * block)); }, nullptr);
+  };
+  const auto eStep = [&](const GaussianMixtureModel &, std::vector<double> & logDensity) {
     for (unsigned int sweep = 0; sweep < settings.sweeps; ++sweep)
       for (uint8_t colour = 0; colour < 2; ++colour)
-        for (size_t i = 0; i < n; ++i)
-        {
-          if (g.colour[i] != colour)
-            continue;
-          for (unsigned int j = 0; j < k; ++j)
+        inBlocks([&](size_t, size_t begin, size_t end) {
+          std::vector<double> u(k);
+          for (size_t i = begin; i < end; ++i)
           {
-            double field = 0.0;
-            for (unsigned int s = 0; s < g.slots; ++s)
-            {
-              const uint32_t nb = g.indices[i * g.slots + s];
-              if (nb != FeatureSamples::Outside)
-                field += g.weights[s] * q[nb * k + j];
-            }
-            u[j] = logDensity[i * k + j] + logField(m, i, j) + beta * field;
+            if (g.colour[i] != colour)
+              continue;
+            for (unsigned int j = 0; j < k; ++j)
+              u[j] = logDensity[i * k + j] + logField(i, j) + beta * neighbourhood(i, j);
+            const double top = *std::max_element(u.begin(), u.end());
+            double       sum = 0.0;
+            for (unsigned int j = 0; j < k; ++j)
+              sum += (u[j] = std::exp(u[j] - top));
+            for (unsigned int j = 0; j < k; ++j)
+              q[i * k + j] = u[j] / sum;
           }
-          const double top = *std::max_element(u.begin(), u.end());
-          double       sum = 0.0;
-          for (unsigned int j = 0; j < k; ++j)
-            sum += (u[j] = std::exp(u[j] - top));
-          for (unsigned int j = 0; j < k; ++j)
-            q[i * k + j] = u[j] / sum;
-        }
+        });
     // F(q, θ): each neighbour pair is seen from both ends, hence β / 2.
-    double f = 0.0;
-    for (size_t i = 0; i < n; ++i)
-      for (unsigned int j = 0; j < k; ++j)
-      {
-        const double qij = q[i * k + j];
-        if (qij <= 0)
-          continue;
-        double agree = 0.0;
-        for (unsigned int s = 0; s < g.slots; ++s)
+    std::vector<double> partial(blocks, 0.0);
+    inBlocks([&](size_t b, size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i)
+        for (unsigned int j = 0; j < k; ++j)
         {
-          const uint32_t nb = g.indices[i * g.slots + s];
-          if (nb != FeatureSamples::Outside)
-            agree += g.weights[s] * q[nb * k + j];
+          const double qij = q[i * k + j];
+          if (qij > 0)
+            partial[b] += qij * (logDensity[i * k + j] + logField(i, j) - std::log(qij) + 0.5 * beta * neighbourhood(i, j));
         }
-        f += qij * (logDensity[i * k + j] + logField(m, i, j) - std::log(qij) + 0.5 * beta * agree);
-      }
+    });
     logDensity = q;
-    return f / n;
+    return std::accumulate(partial.begin(), partial.end(), 0.0) / n;
   };
   return FitGaussianMixtureWithEStep(samples, k, r, options, eStep);
 }

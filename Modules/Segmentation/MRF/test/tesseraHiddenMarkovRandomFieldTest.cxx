@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "itkMultiThreaderBase.h"
 #include "tesseraError.h"
 #include "tesseraHiddenMarkovRandomField.h"
 
@@ -141,4 +142,32 @@ TEST(HiddenMarkovRandomField, RefusesBadSettings)
   settings.smoothness = 1;
   r.pop_back();
   EXPECT_THROW(FitHiddenMarkovRandomField(image.perPixel, image.Neighbours(), r, {}, settings), Error);
+}
+
+TEST(HiddenMarkovRandomField, ResultsDoNotDependOnTheThreadCount)
+{
+  // 256x200 pixels: several work blocks, updated and summed on 1 and on 4 threads.
+  const size_t               w = 256, h = 200;
+  std::mt19937               rng(5);
+  std::normal_distribution<> noise(0.0, 0.5);
+  std::vector<float>         values(w * h);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>((i % w) * 2 / w + noise(rng));
+  const auto          samples = FeatureSamples::PerPixel(values.data(), values.size(), 1, nullptr);
+  const auto          g = PixelNeighbours::Faces({ w, h }, { 1, 1 }, samples.sampleOfPixel);
+  std::vector<double> start(values.size() * 2, 0.0);
+  for (size_t i = 0; i < values.size(); ++i)
+    start[2 * i + (values[i] > 0.5f)] = 1.0;
+  std::vector<std::vector<double>> posteriors, objectives;
+  const auto                       threads = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+  for (const unsigned int t : { 1u, 4u })
+  {
+    itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(t);
+    std::vector<double> r = start;
+    objectives.push_back(FitHiddenMarkovRandomField(samples, g, r, {}, {}).objective);
+    posteriors.push_back(r);
+  }
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(threads);
+  EXPECT_EQ(objectives[0], objectives[1]);
+  EXPECT_EQ(posteriors[0], posteriors[1]);
 }
