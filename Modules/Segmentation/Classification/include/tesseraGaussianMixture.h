@@ -49,6 +49,10 @@ GaussianMixtureModel FitGaussianMixture(const FeatureSamples & samples, const KM
  * \param priors [n_samples, K], rows summing to 1 (all-zero rows count as uniform);
  * \param posteriors filled with p(k | x_i) [n_samples, K].
  * \throws Error for more than 16 channels or weight outside [0, 1]. */
+/** Renumbers the components by increasing Luminance() of their means, as k-means numbers its clusters.
+ * \returns the old index of each new component. */
+std::vector<unsigned int> SortComponentsByLuminance(GaussianMixtureModel & model);
+
 /** Class-conditional log densities log N(x_i; μ_k, Σ_k) [n_samples, K] (no mixing proportions).
  * \throws Error when a covariance is not positive definite. */
 std::vector<double> ClassLogDensities(const GaussianMixtureModel & model, const FeatureSamples & samples);

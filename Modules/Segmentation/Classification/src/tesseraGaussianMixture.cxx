@@ -283,21 +283,29 @@ FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const
   Iterate(m, s, r, floor, options,
           [&](const GaussianMixtureModel & model, std::vector<double> & lr) { return IndependentEStep(model, s, lr, nullptr); });
 
-  // Number components by increasing mean luminance, as k-means does.
+  SortComponentsByLuminance(m); // as k-means numbers its clusters
+  return m;
+}
+
+std::vector<unsigned int>
+SortComponentsByLuminance(GaussianMixtureModel & m)
+{
+  const unsigned int        d = m.dimension, k = m.classes;
   std::vector<unsigned int> order(k);
   std::iota(order.begin(), order.end(), 0u);
-  std::vector<float> meansF(m.means.begin(), m.means.end());
+  const std::vector<float> means(m.means.begin(), m.means.end());
   std::stable_sort(order.begin(), order.end(),
-                   [&](unsigned a, unsigned b) { return Luminance(&meansF[a * d], d) < Luminance(&meansF[b * d], d); });
-  GaussianMixtureModel sorted = m;
+                   [&](unsigned a, unsigned b) { return Luminance(&means[a * d], d) < Luminance(&means[b * d], d); });
+  const GaussianMixtureModel old = m;
   for (unsigned int j = 0; j < k; ++j)
   {
-    sorted.weights[j] = m.weights[order[j]];
-    std::copy_n(m.means.begin() + order[j] * d, d, sorted.means.begin() + j * d);
-    std::copy_n(m.covariances.begin() + order[j] * d * d, d * d, sorted.covariances.begin() + j * d * d);
+    m.weights[j] = old.weights[order[j]];
+    std::copy_n(old.means.begin() + order[j] * d, d, m.means.begin() + j * d);
+    std::copy_n(old.covariances.begin() + order[j] * d * d, d * d, m.covariances.begin() + j * d * d);
   }
-  return sorted;
+  return order;
 }
+
 GaussianMixtureModel
 FitGaussianMixtureWithPriors(const FeatureSamples & s, const std::vector<float> & priors, unsigned int k,
                              double weight, const GaussianMixtureOptions & options, std::vector<float> & posteriors)

@@ -33,19 +33,8 @@ namespace
 std::vector<unsigned int>
 SortByLuminance(GaussianMixtureModel & m, std::vector<double> & posteriors, MarkovChain * chain)
 {
-  const unsigned int        d = m.dimension, k = m.classes;
-  std::vector<unsigned int> order(k);
-  std::iota(order.begin(), order.end(), 0u);
-  const std::vector<float> means(m.means.begin(), m.means.end());
-  std::stable_sort(order.begin(), order.end(),
-                   [&](unsigned a, unsigned b) { return Luminance(&means[a * d], d) < Luminance(&means[b * d], d); });
-  const GaussianMixtureModel old = m;
-  for (unsigned int j = 0; j < k; ++j)
-  {
-    m.weights[j] = old.weights[order[j]];
-    std::copy_n(old.means.begin() + order[j] * d, d, m.means.begin() + j * d);
-    std::copy_n(old.covariances.begin() + order[j] * d * d, d * d, m.covariances.begin() + j * d * d);
-  }
+  const unsigned int  k = m.classes;
+  const auto          order = SortComponentsByLuminance(m);
   std::vector<double> row(k);
   for (size_t i = 0; i < posteriors.size(); i += k)
   {
