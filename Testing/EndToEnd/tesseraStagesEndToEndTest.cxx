@@ -1,7 +1,10 @@
 // The applications generated from the stage registry: every --help documents every option, option
 // errors have the documented form, folders are processed in turn, and the small stages between
 // methods (argmax, threshold, mask, remap, connected-components) give known answers.
+#include <algorithm>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <sys/stat.h>
 
@@ -235,5 +238,62 @@ TEST(Reliability, TinyImagesAreRefusedNotCrashed)
   const auto r = Tessera("info -i " + fifo.string());
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_NE(r.err.find("is not a regular file"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
+
+TEST(SmallStages, InfoPrintsLabelsAsIntegersNamedFromATable)
+{
+  const auto dir = ScratchDir("info-labels");
+  auto       image = LabelImage<2>::New();
+  image->SetRegions(LabelImage<2>::SizeType{ { 4, 1 } });
+  image->Allocate();
+  const LabelPixel values[] = { 0, 100, 207, 255 };
+  for (long x = 0; x < 4; ++x)
+    image->SetPixel({ { x, 0 } }, values[x]);
+  const auto plain = (dir / "plain.png").string();
+  WriteImageFile(image.GetPointer(), plain);
+  auto lines = [](const std::string & text) {
+    std::vector<std::string> v;
+    std::istringstream       s(text);
+    for (std::string line; std::getline(s, line);)
+      v.push_back(line);
+    return v;
+  };
+  auto has = [&](const std::string & text, const std::string & line) {
+    const auto v = lines(text);
+    return std::find(v.begin(), v.end(), line) != v.end();
+  };
+  // Before, a stream precision leaked between rows: 255 printed as 2.6e+02.
+  auto r = Tessera("info -i " + plain);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "coordinates: ITK physical space in mm, LPS (+x left, +y posterior, +z superior); "
+                         "RAS is (-x, -y, z)"))
+    << r.out;
+  EXPECT_TRUE(has(r.out, "spacing: 1.0000 x 1.0000 mm")) << r.out;
+  EXPECT_TRUE(has(r.out, "origin: 0.0000, 0.0000 mm (centre of the first voxel)")) << r.out;
+  EXPECT_TRUE(has(r.out, "direction: axis 0 [1.0000, 0.0000], axis 1 [0.0000, 1.0000]")) << r.out;
+  EXPECT_TRUE(has(r.out, "intensity: min 0, max 255, mean 140.5000")) << r.out;
+  EXPECT_TRUE(has(r.out, "     100           1   25.00%")) << r.out;
+  EXPECT_TRUE(has(r.out, "     207           1   25.00%")) << r.out;
+  EXPECT_TRUE(has(r.out, "     255           1   25.00%")) << r.out;
+  EXPECT_EQ(r.out.find("e+"), std::string::npos) << r.out;
+
+  // Names from --labels, else from the table the image carries.
+  const auto table = dir / "table.json";
+  std::ofstream(table) << R"({"labels": [{"id": 100, "name": "Hundred"}, {"id": 255, "name": "Membrane"}]})";
+  r = Tessera("info -i " + plain + " --labels " + table.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "     100           1   25.00%  Hundred")) << r.out;
+  EXPECT_TRUE(has(r.out, "     207           1   25.00%")) << r.out;
+  EXPECT_TRUE(has(r.out, "     255           1   25.00%  Membrane")) << r.out;
+  const auto carrying = (dir / "carrying.nrrd").string();
+  SetLabelTable(image.GetPointer(), LabelTable::FromJson(R"({"labels": [{"id": 207, "name": "Carried"}]})", "test"));
+  WriteImageFile(image.GetPointer(), carrying);
+  r = Tessera("info -i " + carrying);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "     207           1   25.00%  Carried")) << r.out;
+  r = Tessera("info -i " + carrying + " --labels " + table.string());
+  EXPECT_TRUE(has(r.out, "     255           1   25.00%  Membrane")) << r.out;
+  EXPECT_TRUE(has(r.out, "     207           1   25.00%")) << r.out;
   fs::remove_all(dir);
 }

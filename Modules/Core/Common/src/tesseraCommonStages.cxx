@@ -1,11 +1,13 @@
 // info, and the small stages between methods: argmax, threshold, mask, remap, connected-components.
 #include "tesseraCommonStages.h"
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <sstream>
 
+#include "itkImageIOFactory.h"
 #include "itkRelabelComponentImageFilter.h"
 #include "itkScalarConnectedComponentImageFilter.h"
 
@@ -73,16 +75,25 @@ LabelMapping::Load(const std::string & path)
 
 namespace
 {
-template <typename T>
+/** A length, coordinate, cosine or real intensity: fixed point with 4 decimals, never "-0.0000". */
 std::string
-Join(const std::vector<T> & values, const char * sep)
+Fixed4(double value)
 {
-  std::ostringstream s;
+  const double rounded = std::round(value * 1e4) / 1e4;
+  char         text[64];
+  std::snprintf(text, sizeof text, "%.4f", rounded == 0.0 ? 0.0 : rounded);
+  return text;
+}
+
+std::string
+Join4(const std::vector<double> & values, const char * sep)
+{
+  std::string s;
   for (size_t i = 0; i < values.size(); ++i)
   {
-    s << (i ? sep : "") << values[i];
+    s += (i ? sep : "") + Fixed4(values[i]);
   }
-  return s.str();
+  return s;
 }
 
 template <unsigned int D>
@@ -107,21 +118,23 @@ PrintValues(const std::string & path, const ImageInfo & info, const LabelTable &
       ++histogram[data[i]];
     }
   }
-  std::cout << "intensity: min " << FormatNumber(lo) << ", max " << FormatNumber(hi) << ", mean "
-            << FormatNumber(sum / static_cast<double>(n)) << "\n";
+  // Integer pixel types print their extremes as integers; everything else with 4 decimals.
+  auto value = [&](float v) { return integral ? std::to_string(static_cast<long long>(v)) : Fixed4(v); };
+  std::cout << "intensity: min " << value(lo) << ", max " << value(hi) << ", mean "
+            << Fixed4(sum / static_cast<double>(n)) << "\n";
   if (!integral || histogram.size() > 256)
   {
     return;
   }
-  std::cout << "label histogram (" << histogram.size() << " values):\n";
-  for (const auto & [value, count] : histogram)
+  std::cout << "label histogram (" << histogram.size() << " values): label, voxels, percent, name\n";
+  for (const auto & [v, count] : histogram)
   {
-    const auto         label = static_cast<LabelPixel>(value);
-    std::ostringstream line;
-    line << "  " << std::setw(6) << static_cast<long long>(value) << "  " << std::setw(10) << count << "  " << std::fixed
-         << std::setprecision(2) << std::setw(6) << 100.0 * static_cast<double>(count) / static_cast<double>(n) << "%  "
-         << (value >= 0 && table.Contains(label) ? table.Name(label) : "");
-    std::cout << line.str() << "\n";
+    const long long label = static_cast<long long>(v);
+    const bool      named = label >= 0 && label <= 65535 && table.Contains(static_cast<LabelPixel>(label));
+    char            row[64];
+    std::snprintf(row, sizeof row, "  %6lld  %10zu  %6.2f%%", label, count,
+                  100.0 * static_cast<double>(count) / static_cast<double>(n));
+    std::cout << row << (named ? "  " + table.Name(static_cast<LabelPixel>(label)) : std::string()) << "\n";
   }
 }
 
@@ -130,26 +143,40 @@ Info(StageContext & c)
 {
   const std::string path = c.InputPaths("input").at(0);
   const ImageInfo   info = ReadImageInfo(path);
-  std::cout << "file: " << path << "\n"
-            << "dimension: " << info.dimension << "\n"
-            << "size: " << Join(info.size, " x ") << " voxels\n"
-            << "spacing: " << Join(info.spacing, " x ") << " mm\n"
-            << "origin: " << Join(info.origin, ", ") << " mm (LPS)\n"
-            << "direction:";
-  for (const auto & row : info.direction)
+  std::string       size;
+  for (size_t d = 0; d < info.size.size(); ++d)
   {
-    std::cout << " [" << Join(row, ", ") << "]";
+    size += (d ? " x " : "") + std::to_string(info.size[d]);
+  }
+  std::cout << "file: " << path << "\n"
+            << "coordinates: ITK physical space in mm, LPS (+x left, +y posterior, +z superior); RAS is (-x, -y, z)\n"
+            << "dimension: " << info.dimension << "\n"
+            << "size: " << size << " voxels\n"
+            << "spacing: " << Join4(info.spacing, " x ") << " mm\n"
+            << "origin: " << Join4(info.origin, ", ") << " mm (centre of the first voxel)\n"
+            << "direction:";
+  for (size_t d = 0; d < info.direction.size(); ++d)
+  {
+    std::cout << (d ? ", " : " ") << "axis " << d << " [" << Join4(info.direction[d], ", ") << "]";
   }
   std::cout << "\npixel: " << info.pixelType << " of " << info.componentType << ", " << info.components
             << " component(s)\n";
-  // The table given, else the one the image carries (sidecar).
+  // Names from the table given, else from the one the image carries: in its header (NRRD, MetaImage; the
+  // file was checked by ReadImageInfo) or in a sidecar.
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  io->SetFileName(path);
+  io->ReadImageInformation();
   LabelTable        table = c.InputLabelTable("labels");
-  const std::string carried = ReadLabelTableText(path, itk::MetaDataDictionary());
+  const std::string carried = ReadLabelTableText(path, io->GetMetaDataDictionary());
   if (!carried.empty())
   {
     const LabelTable own = LabelTable::FromJson(carried, path);
-    std::cout << "label table: " << own.Size() << " labels\n";
+    std::cout << "label table: " << own.Size() << " labels carried by the image\n";
     table = table.Empty() ? own : table;
+  }
+  if (c.InputPaths("labels").size() == 1)
+  {
+    std::cout << "label names: " << c.InputPaths("labels")[0] << "\n";
   }
   if (info.components == 1 && info.dimension == 2)
   {
@@ -339,10 +366,13 @@ RegisterCommonStages(StageRegistry & registry)
   {
     StageDescription s;
     s.name = "info";
-    s.summary = "Size, spacing, origin, direction, pixel type and label histogram of an image";
+    s.summary = "Size, spacing, origin, direction (ITK's LPS physical coordinates, mm), pixel type and label histogram "
+                "of an image";
     s.perImage = false;
     s.inputs = { InputPort("input", PortKind::File, "Image file (any ITK-readable format)").Alias("i").Positional(),
-                 InputPort("labels", PortKind::LabelTable, "Label table naming the labels in the histogram").Optional() };
+                 InputPort("labels", PortKind::LabelTable,
+                           "Label table naming the labels in the histogram (default: the table the image carries)")
+                   .Optional() };
     s.run = Info;
     registry.Add(s);
   }

@@ -379,8 +379,9 @@ RegisterRegionStages(StageRegistry & registry)
                     "Seed voxel index x,y[,z] (0-based), optionally :label (default label 1); repeatable")
         .WhenAbsent("none"),
       ListParameter("seed-point", ParameterType::TextList, "mm",
-                    "Seed physical point x,y[,z] in ITK's LPS coordinates (through the image's origin, spacing and "
-                    "direction), optionally :label (default 1); repeatable")
+                    "Seed physical point x,y[,z] in mm, in ITK's LPS coordinates as `tessera info` prints them "
+                    "(through the image's origin, spacing and direction; from RAS, as nibabel, FreeSurfer and Slicer "
+                    "give points, negate x and y), optionally :label (default 1); repeatable")
         .WhenAbsent("none"),
       ChoiceParameter("criterion", "distance", { "interval", "confidence", "distance" },
                       "interval: every channel within [lower, upper]; confidence: within mean ± multiplier·sigma, "
