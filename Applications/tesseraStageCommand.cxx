@@ -26,6 +26,15 @@ CommonParameters(const StageDescription & stage)
                        .AtLeast(0)
                        .AtMost(4294967295.0));
   }
+  if (std::any_of(stage.outputs.begin(), stage.outputs.end(), [](const auto & p) { return p.kind == PortKind::Overlay; }))
+  {
+    const OverlayOptions defaults;
+    common.push_back(RealParameter("overlay-opacity", FormatNumber(defaults.opacity), "weight",
+                                   "Weight of the label colours inside the regions of the overlay (0 = borders only)")
+                       .AtLeast(0)
+                       .AtMost(1));
+    common.push_back(BooleanParameter("overlay-outline", "Draw only the region borders in the overlay"));
+  }
   if (stage.perImage && stage.PrimaryInput())
   {
     common.push_back(TextParameter("extension", "",
@@ -127,6 +136,11 @@ RunCommand(const StageDescription & stage, const CommandValues & values)
   options.threads = common.Count("threads");
   options.seed = stage.seeded ? static_cast<unsigned int>(common.Integer("seed")) : 0u;
   options.seedGiven = common.Given("seed");
+  if (common.Has("overlay-opacity"))
+  {
+    options.overlay.opacity = common.Real("overlay-opacity");
+    options.overlay.outline = common.Boolean("overlay-outline");
+  }
   if (options.threads > 0)
   {
     itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(options.threads);
@@ -308,7 +322,7 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       // Library errors name parameters and ports; the command line spells them as options.
       const bool isOption = stage.FindParameter(e.Subject()) || stage.FindInput(e.Subject()) ||
                             stage.FindOutput(e.Subject()) || e.Subject() == "threads" || e.Subject() == "seed" ||
-                            e.Subject() == "extension";
+                            e.Subject() == "extension" || e.Subject().rfind("overlay-", 0) == 0;
       if (isOption)
       {
         throw Error(OptionName(stage, e.Subject()), e.Problem());

@@ -125,8 +125,25 @@ TEST(SegmentEndToEnd, KNNTrainedOnOneMembraneImageLabelsAnother)
                    SharedData("isbi2012-membrane/label/0.png") + " -m " + model + " --neighbours 15 --local-mean-radius 2");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const auto labels = (dir / "1.png").string();
-  r = Tessera("knn apply -q -m " + model + " -i " + SharedData("isbi2012-membrane/image/1.png") + " -o " + labels);
+  const auto overlay = (dir / "1-overlay.png").string();
+  r = Tessera("knn apply -q -m " + model + " -i " + SharedData("isbi2012-membrane/image/1.png") + " -o " + labels +
+              " --labels " + std::string(TESSERA_SOURCE_DIR) + "/Documentation/Learning/isbi2012-labels.json" + " --overlay " + overlay);
   ASSERT_EQ(r.exitCode, 0) << r.err;
+  // The membrane class is label 0: the overlay colours it red (the table's colour) where it was found.
+  const auto found = ReadImageFile<LabelImage<2>>(labels);
+  const auto drawn = ReadImageFile<VectorImage<2>>(overlay);
+  size_t     membrane = 0, red = 0;
+  for (size_t i = 0; i < found->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  {
+    if (found->GetBufferPointer()[i] == 0)
+    {
+      ++membrane;
+      const float * rgb = drawn->GetBufferPointer() + 3 * i; // same rows: the legend is below
+      red += rgb[0] > rgb[1] + 60 && rgb[0] > rgb[2] + 60;
+    }
+  }
+  ASSERT_GT(membrane, 10000u);
+  EXPECT_EQ(red, membrane);
   r = Tessera("evaluate -r " + SharedData("isbi2012-membrane/label/1.png") + " -s " + labels + " --no-hausdorff");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const auto at = r.out.find("pixel accuracy ");

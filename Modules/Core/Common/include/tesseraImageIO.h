@@ -87,6 +87,9 @@ std::pair<std::string, std::string> SplitExtension(const std::string & path);
 bool FormatKeepsMetaData(const std::string & path);
 /** Where the label table of an image in another format travels: "p.nii.gz" → "p.labels.json". */
 std::string LabelTableSidecarPath(const std::string & imagePath);
+/** Writes a file that travels with output's file (`sidecarPath`, beside its final path) into its
+ * temporary folder, so it is committed with it. \throws Error naming sidecarPath on failure. */
+void WriteSidecarFile(AtomicOutput & output, const std::string & sidecarPath, const std::string & text);
 /** Writes a label table JSON as the sidecar of output's image, into its temporary folder. */
 void WriteLabelTableSidecar(AtomicOutput & output, const std::string & json);
 /** The label table JSON an image file carries: its header's LabelTableKey entry, else its

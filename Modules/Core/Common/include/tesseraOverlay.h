@@ -3,28 +3,53 @@
 
 #include <string>
 
+#include <opencv2/core.hpp>
+
 #include "tesseraImageTypes.h"
 #include "tesseraLabelTable.h"
 
 namespace tessera
 {
-/** Writes a PNG with label colours blended over the intensities, region borders drawn in full
- * colour, for a quick look. A 2D image is shown whole; a 3D volume as its middle axial,
- * coronal and sagittal slices side by side (voxel index axes, each view stretched to its
- * physical aspect from the spacing). Intensities are
+/** How labels are drawn over an image. */
+struct OverlayOptions
+{
+  double opacity = 0.45;     ///< colour weight in [0, 1] inside the regions (borders are always drawn in full colour)
+  bool   outline = false;    ///< borders only: the regions' insides stay bare
+  bool   legend = true;      ///< a legend of the labels shown, with their names, under the views
+  int    minimumPanel = 256; ///< views are enlarged by a whole factor until each is at least this tall or wide (px)
+};
+
+/** Draws label colours blended over the intensities, region borders in full colour, for a quick
+ * look. A 2D image is shown whole. A 3D volume is shown as its axial, coronal and sagittal
+ * middle slices, titled, whatever the storage order: the direction matrix names each voxel axis
+ * by the patient axis it runs closest to (LPS), and views follow the radiological convention
+ * (patient's right on the viewer's left, anterior up in axial, superior up otherwise). Views are
+ * stretched to their physical aspect (spacing) and enlarged to `minimumPanel`. Intensities are
  * stretched from their 1st to 99th percentile; one-component images are grey, three or more
  * components show the first three as RGB. Label 0 is left uncoloured unless the table lists it
  * (e.g. ISBI's membrane class); labels the table marks ignored are never coloured.
- * \param opacity colour weight in [0, 1] inside the regions.
- * \throws Error naming the output when it cannot be written; written atomically. */
+ * \returns a BGR 8-bit image. \throws Error when image and labels differ in grid. */
+template <unsigned int D>
+cv::Mat RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
+                      const OverlayOptions & options = {});
+
+/** RenderOverlay() written as PNG (or JPEG), atomically.
+ * \throws Error naming the output when it cannot be written. */
 template <unsigned int D>
 void WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
-                  const std::string & path, double opacity = 0.45);
+                  const std::string & path, const OverlayOptions & options = {});
 
+/** Writes a BGR image as PNG/JPEG atomically. \throws Error naming the path on failure. */
+void WritePicture(const cv::Mat & picture, const std::string & path);
+
+extern template cv::Mat RenderOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &,
+                                         const OverlayOptions &);
+extern template cv::Mat RenderOverlay<3>(const VectorImage<3> *, const LabelImage<3> *, const LabelTable &,
+                                         const OverlayOptions &);
 extern template void WriteOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &,
-                                     const std::string &, double);
+                                     const std::string &, const OverlayOptions &);
 extern template void WriteOverlay<3>(const VectorImage<3> *, const LabelImage<3> *, const LabelTable &,
-                                     const std::string &, double);
+                                     const std::string &, const OverlayOptions &);
 } // namespace tessera
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "itkDataObject.h"
 #include "itkImageBase.h"
+#include "tesseraOverlay.h"
 #include "tesseraParameter.h"
 #include "tesseraProbabilityImage.h"
 #include "tesseraProgress.h"
@@ -107,6 +108,7 @@ struct RunOptions
   unsigned int threads = 0; ///< 0 = all cores
   unsigned int seed = 0;
   bool         seedGiven = false; ///< false: the default seed (stages that draw one at random may)
+  OverlayOptions overlay;         ///< how Overlay outputs are drawn
 };
 
 /** One run of a stage: its inputs (files, or data from earlier stages), parameter values and

@@ -1,6 +1,7 @@
 #ifndef tesseraStage_hxx
 #define tesseraStage_hxx
 
+#include "tesseraLabelFiles.h"
 #include "tesseraOverlay.h"
 
 namespace tessera
@@ -133,7 +134,7 @@ StageContext::WriteOutputsOfDimension(std::vector<std::unique_ptr<AtomicOutput>>
       {
         table = GetLabelTable(labels, path);
       }
-      WriteOverlay<D>(background, labels, table, output->TemporaryPath());
+      WriteOverlay<D>(background, labels, table, output->TemporaryPath(), m_Options.overlay);
     }
     else if (port->kind == PortKind::Text)
     {
@@ -150,7 +151,11 @@ StageContext::WriteOutputsOfDimension(std::vector<std::unique_ptr<AtomicOutput>>
       {
         throw Error(path, m_Stage.name + " made no " + name);
       }
-      if (!detail::WriteIf<LabelImage<D>, D>(data, *output) && !detail::WriteIf<VectorImage<D>, D>(data, *output) &&
+      if (auto * labels = dynamic_cast<LabelImage<D> *>(data); labels && port->kind == PortKind::Labels)
+      {
+        WriteLabelImageForViewers<D>(labels, *output);
+      }
+      else if (!detail::WriteIf<LabelImage<D>, D>(data, *output) && !detail::WriteIf<VectorImage<D>, D>(data, *output) &&
           !detail::WriteIf<ScalarImage<D>, D>(data, *output) && !detail::WriteIf<MaskImage<D>, D>(data, *output))
       {
         throw Error(path, "cannot be written: " + m_Stage.name + " made an image of an unexpected type");

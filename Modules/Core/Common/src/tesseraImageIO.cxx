@@ -196,17 +196,22 @@ LabelTableSidecarPath(const std::string & imagePath)
 }
 
 void
-WriteLabelTableSidecar(AtomicOutput & output, const std::string & json)
+WriteSidecarFile(AtomicOutput & output, const std::string & sidecarPath, const std::string & text)
 {
-  const fs::path sidecar = fs::path(output.TemporaryPath()).parent_path() /
-                           fs::path(LabelTableSidecarPath(output.FinalPath())).filename();
-  std::ofstream file(sidecar, std::ios::binary);
-  file << json;
+  const fs::path temporary = fs::path(output.TemporaryPath()).parent_path() / fs::path(sidecarPath).filename();
+  std::ofstream  file(temporary, std::ios::binary);
+  file << text;
   file.close();
   if (!file)
   {
-    throw Error(LabelTableSidecarPath(output.FinalPath()), "cannot be written");
+    throw Error(sidecarPath, "cannot be written");
   }
+}
+
+void
+WriteLabelTableSidecar(AtomicOutput & output, const std::string & json)
+{
+  WriteSidecarFile(output, LabelTableSidecarPath(output.FinalPath()), json);
 }
 
 std::string

@@ -1,0 +1,109 @@
+#ifndef tesseraLabelFiles_h
+#define tesseraLabelFiles_h
+
+#include <array>
+#include <map>
+#include <string>
+
+#include "itkImageRegionConstIteratorWithIndex.h"
+#include "itkMetaDataDictionary.h"
+#include "tesseraImageIO.h"
+#include "tesseraProbabilityImage.h"
+
+/** \file The label table in the files viewers read beside a label image: ITK-SNAP's label
+ * description file, 3D Slicer's colour table, and the segment keys of a Slicer `.seg.nrrd`. */
+namespace tessera
+{
+/** ITK-SNAP's label description file ("ITK-SnAP Label Description File": one line per label,
+ * `IDX R G B A VIS MSH "LABEL"`, A in [0, 1]). Label 0 is "Clear Label" unless the table names it
+ * as a class; ignored labels are listed hidden (A = 0, VIS = 0). */
+std::string ItkSnapLabelDescription(const LabelTable & table);
+
+/** 3D Slicer's colour table (vtkMRMLColorTableStorageNode: `# comment` lines, then one
+ * `label name R G B A` line per label, all 0–255). Slicer splits on white space, so spaces in
+ * names become underscores; ignored labels have A = 0. */
+std::string SlicerColorTable(const LabelTable & table);
+
+/** "dir/p.nii.gz" → "dir/p.itksnap.txt" and "dir/p.ctbl": where the label files of a label image go. */
+std::string ItkSnapLabelDescriptionPath(const std::string & imagePath);
+std::string SlicerColorTablePath(const std::string & imagePath);
+
+/** True for a path that names a 3D Slicer segmentation ("*.seg.nrrd"). */
+bool IsSlicerSegmentationPath(const std::string & path);
+
+/** Voxel index bounds of one label: first and last index per axis (3 axes; 0 0 for a 2D image's third). */
+using LabelExtent = std::array<long, 6>;
+
+/** Adds the header keys that make a NRRD label map a 3D Slicer segmentation
+ * (Segmentation_MasterRepresentation, Segment<i>_ID/_Name/_Color/_LabelValue/_Layer/_Extent/_Tags;
+ * Slicer's vtkMRMLSegmentationStorageNode). One segment per label present (`extents`), in
+ * ascending order, named and coloured from the table; label 0 is the empty background in Slicer,
+ * so it is never a segment, and neither is an ignored label. */
+void AddSlicerSegmentationKeys(itk::MetaDataDictionary & header, const LabelTable & table,
+                               const std::map<LabelPixel, LabelExtent> & extents);
+
+/** The labels present in an image and the voxel index bounds of each. */
+template <unsigned int D>
+std::map<LabelPixel, LabelExtent>
+LabelExtents(const LabelImage<D> * labels)
+{
+  std::map<LabelPixel, LabelExtent> extents;
+  for (itk::ImageRegionConstIteratorWithIndex<LabelImage<D>> it(labels, labels->GetBufferedRegion()); !it.IsAtEnd();
+       ++it)
+  {
+    const auto index = it.GetIndex();
+    auto [entry, added] = extents.try_emplace(it.Get());
+    for (unsigned int d = 0; d < 3; ++d)
+    {
+      const long i = d < D ? index[d] : 0;
+      entry->second[2 * d] = added ? i : std::min(entry->second[2 * d], i);
+      entry->second[2 * d + 1] = added ? i : std::max(entry->second[2 * d + 1], i);
+    }
+  }
+  return extents;
+}
+
+/** Writes a label image into `out` with the files viewers read beside it: ITK-SNAP's label
+ * description and Slicer's colour table (from the table the image carries, else its labels
+ * numbered), and for a "*.seg.nrrd" path the Slicer segmentation keys in the header.
+ * \throws Error naming the file when a write fails. */
+template <unsigned int D>
+void
+WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out)
+{
+  const auto extents = LabelExtents<D>(labels);
+  LabelTable table = GetLabelTable(labels, out.FinalPath());
+  if (table.Empty())
+  {
+    std::vector<LabelPixel> present;
+    for (const auto & e : extents)
+    {
+      present.push_back(e.first);
+    }
+    table = LabelTable::Numbered(present);
+  }
+  if (IsSlicerSegmentationPath(out.FinalPath()))
+  {
+    const itk::MetaDataDictionary original = labels->GetMetaDataDictionary();
+    AddSlicerSegmentationKeys(labels->GetMetaDataDictionary(), table, extents);
+    try
+    {
+      WriteImageFile(labels, out);
+    }
+    catch (...)
+    {
+      labels->SetMetaDataDictionary(original);
+      throw;
+    }
+    labels->SetMetaDataDictionary(original);
+  }
+  else
+  {
+    WriteImageFile(labels, out);
+  }
+  WriteSidecarFile(out, ItkSnapLabelDescriptionPath(out.FinalPath()), ItkSnapLabelDescription(table));
+  WriteSidecarFile(out, SlicerColorTablePath(out.FinalPath()), SlicerColorTable(table));
+}
+} // namespace tessera
+
+#endif

@@ -1,0 +1,193 @@
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tesseraLabelFiles.h"
+
+namespace fs = std::filesystem;
+using namespace tessera;
+
+namespace
+{
+LabelTable
+BrainTable()
+{
+  LabelTable table;
+  table.Add(0, { "Background", { { 0, 0, 0 } }, true });
+  table.Add(1, { "Cerebrospinal fluid", { { 0, 0, 255 } }, false });
+  table.Add(2, { "Grey \"matter\"", { { 0, 255, 0 } }, false });
+  table.Add(300, { "WM", { { 255, 255, 255 } }, false });
+  return table;
+}
+
+struct Row
+{
+  int         r = 0, g = 0, b = 0;
+  double      a = 0;
+  int         visible = 0;
+  std::string name;
+};
+
+/** ITK-SNAP's grammar: '#' comment lines, then `IDX R G B A VIS MSH "LABEL"` rows. */
+std::map<int, Row>
+ParseItkSnap(const std::string & text)
+{
+  static const std::regex row(R"re(^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9]*\.?[0-9]+)\s+([01])\s+([01])\s+"([^"]*)"\s*$)re");
+  std::map<int, Row>      rows;
+  std::istringstream      s(text);
+  for (std::string line; std::getline(s, line);)
+  {
+    if (line.empty() || line[0] == '#')
+    {
+      continue;
+    }
+    std::smatch m;
+    EXPECT_TRUE(std::regex_match(line, m, row)) << line;
+    if (!m.empty())
+    {
+      EXPECT_EQ(rows.count(std::stoi(m[1])), 0u) << "duplicate index: " << line;
+      rows[std::stoi(m[1])] = { std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stod(m[5]), std::stoi(m[6]), m[8] };
+    }
+  }
+  return rows;
+}
+
+/** Slicer's colour table grammar: '#' comment lines, then `label name R G B A` with no spaces in name. */
+std::map<int, Row>
+ParseSlicer(const std::string & text)
+{
+  static const std::regex row(R"(^(\d+) (\S+) (\d+) (\d+) (\d+) (\d+)$)");
+  std::map<int, Row>      rows;
+  std::istringstream      s(text);
+  for (std::string line; std::getline(s, line);)
+  {
+    if (line.empty() || line[0] == '#')
+    {
+      continue;
+    }
+    std::smatch m;
+    EXPECT_TRUE(std::regex_match(line, m, row)) << line;
+    if (!m.empty())
+    {
+      rows[std::stoi(m[1])] = { std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5]), std::stoi(m[6]) / 255.0, 1, m[2] };
+    }
+  }
+  return rows;
+}
+
+std::string
+ReadText(const fs::path & path)
+{
+  std::ifstream     file(path, std::ios::binary);
+  std::stringstream s;
+  s << file.rdbuf();
+  return s.str();
+}
+} // namespace
+
+TEST(LabelFiles, ItkSnapLabelDescriptionFollowsTheGrammar)
+{
+  const auto rows = ParseItkSnap(ItkSnapLabelDescription(BrainTable()));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows.at(0).visible, 0); // ignored background: hidden
+  EXPECT_EQ(rows.at(0).a, 0.0);
+  EXPECT_EQ(rows.at(1).name, "Cerebrospinal fluid");
+  EXPECT_EQ(rows.at(1).b, 255);
+  EXPECT_EQ(rows.at(1).a, 1.0);
+  EXPECT_EQ(rows.at(2).name, "Grey 'matter'"); // quotes cannot appear inside the quoted label
+  EXPECT_EQ(rows.at(300).r, 255);
+}
+
+TEST(LabelFiles, ItkSnapListsTheClearLabelWhenTheTableDoesNot)
+{
+  LabelTable table;
+  table.Add(3, { "Tumour", { { 255, 0, 0 } }, false });
+  const auto rows = ParseItkSnap(ItkSnapLabelDescription(table));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.at(0).name, "Clear Label");
+  EXPECT_EQ(rows.at(3).name, "Tumour");
+}
+
+TEST(LabelFiles, SlicerColorTableFollowsTheGrammar)
+{
+  const auto rows = ParseSlicer(SlicerColorTable(BrainTable()));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows.at(1).name, "Cerebrospinal_fluid");
+  EXPECT_EQ(rows.at(0).a, 0.0);
+  EXPECT_EQ(rows.at(2).g, 255);
+  EXPECT_EQ(rows.at(300).a, 1.0);
+}
+
+TEST(LabelFiles, PathsBesideTheImage)
+{
+  EXPECT_EQ(ItkSnapLabelDescriptionPath("out/brain.nii.gz"), "out/brain.itksnap.txt");
+  EXPECT_EQ(SlicerColorTablePath("out/brain.nii.gz"), "out/brain.ctbl");
+  EXPECT_TRUE(IsSlicerSegmentationPath("a/b.SEG.nrrd"));
+  EXPECT_FALSE(IsSlicerSegmentationPath("a/b.nrrd"));
+}
+
+TEST(LabelFiles, SegNrrdCarriesOneSegmentPerLabelWithItsExtent)
+{
+  auto labels = LabelImage<3>::New();
+  labels->SetRegions(LabelImage<3>::SizeType{ { 4, 5, 6 } });
+  labels->Allocate(true);
+  labels->SetPixel({ { 1, 2, 3 } }, 1);
+  labels->SetPixel({ { 2, 4, 5 } }, 1);
+  labels->SetPixel({ { 3, 0, 0 } }, 300);
+  SetLabelTable(labels, BrainTable());
+  const fs::path dir = fs::temp_directory_path() / ("tessera-labelfiles-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    AtomicOutput out((dir / "brain.seg.nrrd").string());
+    WriteLabelImageForViewers<3>(labels, out);
+    out.Commit();
+  }
+  // The header (up to the first empty line) holds the keys as `key:=value`.
+  std::map<std::string, std::string> keys;
+  std::istringstream                 header(ReadText(dir / "brain.seg.nrrd"));
+  for (std::string line; std::getline(header, line) && !line.empty();)
+  {
+    if (const auto at = line.find(":="); at != std::string::npos)
+    {
+      keys[line.substr(0, at)] = line.substr(at + 2);
+    }
+  }
+  EXPECT_EQ(keys["Segmentation_MasterRepresentation"], "Binary labelmap");
+  EXPECT_EQ(keys["Segment0_LabelValue"], "1");
+  EXPECT_EQ(keys["Segment0_Name"], "Cerebrospinal fluid");
+  EXPECT_EQ(keys["Segment0_Extent"], "1 2 2 4 3 5");
+  EXPECT_EQ(keys["Segment0_Color"], "0 0 1");
+  EXPECT_EQ(keys["Segment1_LabelValue"], "300");
+  EXPECT_EQ(keys["Segment1_Extent"], "3 3 0 0 0 0");
+  EXPECT_EQ(keys.count("Segment2_LabelValue"), 0u); // background is not a segment
+  EXPECT_EQ(ParseItkSnap(ReadText(dir / "brain.itksnap.txt")).size(), 4u);
+  EXPECT_EQ(ParseSlicer(ReadText(dir / "brain.ctbl")).size(), 4u);
+  // The image's own header is left as it was.
+  std::string value;
+  EXPECT_FALSE(itk::ExposeMetaData<std::string>(labels->GetMetaDataDictionary(), "Segment0_Name", value));
+  fs::remove_all(dir);
+}
+
+TEST(LabelFiles, ImagesWithoutATableGetTheirLabelsNumbered)
+{
+  auto labels = LabelImage<2>::New();
+  labels->SetRegions(LabelImage<2>::SizeType{ { 3, 3 } });
+  labels->Allocate(true);
+  labels->SetPixel({ { 1, 1 } }, 7);
+  const fs::path dir = fs::temp_directory_path() / ("tessera-labelfiles2-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    AtomicOutput out((dir / "l.png").string());
+    WriteLabelImageForViewers<2>(labels, out);
+    out.Commit();
+  }
+  const auto rows = ParseSlicer(ReadText(dir / "l.ctbl"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.at(7).name, "7");
+  EXPECT_TRUE(fs::exists(dir / "l.itksnap.txt"));
+  fs::remove_all(dir);
+}
