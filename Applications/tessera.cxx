@@ -62,6 +62,7 @@ main(int argc, char ** argv)
       tessera::AddStageCommand(app, stage);
     }
     tessera::AddPipelineCommand(app);
+    tessera::AddRerunCommand(app);
     AddStagesCommand(app);
     app.parse(argc, argv);
   }

@@ -1,10 +1,16 @@
 #include "tesseraStageCommand.h"
 
+#include <chrono>
+#include <cmath>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "itkMultiThreaderBase.h"
+#include "tesseraRunRecord.h"
+#include "tesseraStages.h"
 
 namespace fs = std::filesystem;
 
@@ -125,13 +131,124 @@ FolderOutput(const std::string & folder, const std::string & input, const PortDe
   return (fs::path(folder) / (stem + ext)).string();
 }
 
+/** The files of an application run, by port name. */
+using PortFiles = std::map<std::string, std::vector<std::string>>;
+
+std::string
+Absolute(const std::string & path)
+{
+  return fs::absolute(path).lexically_normal().string();
+}
+
+/** The command line that the given values spell (paths as given), for records and NIfTI headers. */
+std::string
+CommandText(const StageDescription & stage, const PortFiles & ports, const ParameterValues & parameters,
+            const std::vector<ParameterDescription> & descriptions, bool withPorts)
+{
+  std::string text = "tessera " + stage.name;
+  if (withPorts)
+  {
+    for (const auto * list : { &stage.inputs, &stage.outputs })
+    {
+      for (const auto & p : *list)
+      {
+        for (const auto & f : ports.count(p.name) ? ports.at(p.name) : std::vector<std::string>{})
+        {
+          text += " --" + p.name + " " + f;
+        }
+      }
+    }
+  }
+  const nlohmann::ordered_json values = parameters.ToJson();
+  for (const auto & d : descriptions)
+  {
+    if (!parameters.Given(d.name) || !values.contains(d.name) || d.name == "quiet")
+    {
+      continue;
+    }
+    const auto & v = values.at(d.name);
+    if (v.is_boolean())
+    {
+      text += v.get<bool>() ? " --" + d.name : "";
+      continue;
+    }
+    text += " --" + d.name;
+    for (const auto & item : v.is_array() ? v : nlohmann::ordered_json::array({ v }))
+    {
+      text += " " + (item.is_string() ? item.get<std::string>() : item.dump());
+    }
+  }
+  return text;
+}
+
+/** The run record of one job: application, version, every parameter (defaults included), the
+ * common options given, inputs with SHA-256, outputs, timings and peak memory. */
+std::string
+RunRecord(const StageDescription & stage, const PortFiles & ports, const ParameterValues & parameters,
+          const ParameterValues & common, const std::vector<ParameterDescription> & commonDescriptions,
+          const std::string & started, double seconds)
+{
+  nlohmann::ordered_json record;
+  record["tessera_run_record"] = 1;
+  record["application"] = stage.name;
+  record["version"] = TESSERA_VERSION;
+  record["command"] = CommandText(stage, ports, parameters, stage.parameters, true) +
+                      CommandText(stage, {}, common, commonDescriptions, false).substr(8 + stage.name.size());
+  nlohmann::ordered_json inputs = nlohmann::ordered_json::object();
+  nlohmann::ordered_json outputs = nlohmann::ordered_json::object();
+  for (const auto & p : stage.inputs)
+  {
+    for (const auto & f : ports.count(p.name) ? ports.at(p.name) : std::vector<std::string>{})
+    {
+      inputs[p.name].push_back({ { "path", Absolute(f) }, { "sha256", Sha256OfFile(f) } });
+    }
+  }
+  for (const auto & p : stage.outputs)
+  {
+    if (ports.count(p.name))
+    {
+      outputs[p.name] = Absolute(ports.at(p.name).front());
+    }
+  }
+  record["inputs"] = inputs;
+  record["outputs"] = outputs;
+  record["parameters"] = parameters.ToJson();
+  nlohmann::ordered_json given = nlohmann::ordered_json::object();
+  const nlohmann::ordered_json options = common.ToJson(); // items() refers to it: keep it alive
+  for (const auto & [name, value] : options.items())
+  {
+    if (common.Given(name) && name != "quiet")
+    {
+      given[name] = value;
+    }
+  }
+  record["options"] = given;
+  const ResourceUsage usage = CurrentResourceUsage();
+  record["started"] = started;
+  record["seconds"] = std::round(seconds * 1000) / 1000;
+  record["cpu_seconds"] = std::round(usage.cpuSeconds * 1000) / 1000;
+  record["peak_memory_mib"] = std::round(usage.peakMemoryMiB * 10) / 10;
+  return record.dump(2) + "\n";
+}
+
+std::string
+UtcNow()
+{
+  const std::time_t now = std::time(nullptr);
+  char              text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+/** Runs an application on files: a folder as the primary input runs every image in it, outputs
+ * into folders of the same names. Every output, and the run record beside the first, is checked
+ * before any work and committed together per input. */
 void
-RunCommand(const StageDescription & stage, const CommandValues & values)
+RunApplication(const StageDescription & stage, const PortFiles & ports, const ParameterValues & parameters,
+               const ParameterValues & common)
 {
   const std::vector<ParameterDescription> commonDescriptions = CommonParameters(stage);
-  const ParameterValues common = ParameterValues::FromText(commonDescriptions, values.common);
-  const ParameterValues parameters = ParameterValues::FromText(stage.parameters, values.parameters);
-  RunOptions            options;
+  RunOptions                              options;
   options.quiet = common.Boolean("quiet");
   options.threads = common.Count("threads");
   options.seed = stage.seeded ? static_cast<unsigned int>(common.Integer("seed")) : 0u;
@@ -141,20 +258,19 @@ RunCommand(const StageDescription & stage, const CommandValues & values)
     options.overlay.opacity = common.Real("overlay-opacity");
     options.overlay.outline = common.Boolean("overlay-outline");
   }
+  options.description = CommandText(stage, {}, parameters, stage.parameters, false).substr(0, 79);
   if (options.threads > 0)
   {
     itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(options.threads);
     itk::MultiThreaderBase::SetGlobalMaximumNumberOfThreads(options.threads);
   }
 
-  // A folder as the primary input: every image in it, outputs into folders of the same names.
   const PortDescription * primary = stage.PrimaryInput();
   std::vector<std::string> batch;
   std::error_code          ec;
-  if (primary && stage.perImage && values.ports.count(primary->name) &&
-      fs::is_directory(values.ports.at(primary->name).front(), ec))
+  if (primary && stage.perImage && ports.count(primary->name) && fs::is_directory(ports.at(primary->name).front(), ec))
   {
-    const std::string folder = values.ports.at(primary->name).front();
+    const std::string folder = ports.at(primary->name).front();
     batch = ListImageFiles(folder);
     if (batch.empty())
     {
@@ -163,28 +279,32 @@ RunCommand(const StageDescription & stage, const CommandValues & values)
   }
   const std::vector<std::string> jobs = batch.empty() ? std::vector<std::string>{ "" } : batch;
 
-  std::vector<std::unique_ptr<StageContext>>        contexts;
-  std::vector<std::string>                          inputs;
-  std::vector<std::pair<std::string, PortKind>>     outputs;
-  std::vector<std::vector<std::string>>             extensions;
+  std::vector<std::unique_ptr<StageContext>>    contexts;
+  std::vector<PortFiles>                        jobFiles;
+  std::vector<std::string>                      records;
+  std::vector<std::string>                      inputs;
+  std::vector<std::pair<std::string, PortKind>> outputs;
+  std::vector<std::vector<std::string>>         extensions;
   for (const auto & job : jobs)
   {
-    auto context = std::make_unique<StageContext>(stage, parameters, options);
+    auto      context = std::make_unique<StageContext>(stage, parameters, options);
+    PortFiles files;
     for (const auto & port : stage.inputs)
     {
-      if (values.ports.count(port.name))
+      if (ports.count(port.name))
       {
-        context->SetInputFiles(port.name, job.empty() || &port != primary ? values.ports.at(port.name)
-                                                                          : std::vector<std::string>{ job });
+        files[port.name] = job.empty() || &port != primary ? ports.at(port.name) : std::vector<std::string>{ job };
+        context->SetInputFiles(port.name, files[port.name]);
       }
     }
+    std::string record;
     for (const auto & port : stage.outputs)
     {
-      if (!values.ports.count(port.name))
+      if (!ports.count(port.name))
       {
         continue;
       }
-      std::string path = values.ports.at(port.name).front();
+      std::string path = ports.at(port.name).front();
       if (!job.empty())
       {
         if (fs::exists(path, ec) && !fs::is_directory(path, ec))
@@ -194,21 +314,38 @@ RunCommand(const StageDescription & stage, const CommandValues & values)
         path = FolderOutput(path, job, port, common.Has("extension") ? common.Text("extension") : "");
       }
       context->RequestOutput(port.name, path);
+      files[port.name] = { path };
       outputs.emplace_back(path, port.kind);
       extensions.push_back(port.extensions);
+      record = record.empty() ? RunRecordPath(path) : record;
+    }
+    if (!record.empty())
+    {
+      outputs.emplace_back(record, PortKind::Text);
+      extensions.push_back({ ".json" });
     }
     for (const auto & f : context->InputFiles())
     {
       inputs.push_back(f);
     }
     contexts.push_back(std::move(context));
+    jobFiles.push_back(files);
+    records.push_back(record);
   }
   OutputSet outputSet(inputs, outputs, extensions);
   for (size_t j = 0; j < contexts.size(); ++j)
   {
+    const std::string started = UtcNow();
+    const auto        start = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<AtomicOutput>> pending;
     contexts[j]->Run();
     contexts[j]->WriteOutputs(pending);
+    if (!records[j].empty())
+    {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      pending.push_back(std::make_unique<AtomicOutput>(records[j]));
+      WriteTextFile(*pending.back(), RunRecord(stage, jobFiles[j], parameters, common, commonDescriptions, started, seconds));
+    }
     outputSet.Commit(pending);
     if (!batch.empty() && !options.quiet)
     {
@@ -216,6 +353,76 @@ RunCommand(const StageDescription & stage, const CommandValues & values)
     }
     contexts[j].reset(); // free the images of this input before the next
   }
+}
+
+void
+RunCommand(const StageDescription & stage, const CommandValues & values)
+{
+  RunApplication(stage, values.ports, ParameterValues::FromText(stage.parameters, values.parameters),
+                 ParameterValues::FromText(CommonParameters(stage), values.common));
+}
+
+/** `tessera rerun record.json -o folder`: the run a record describes, on the same inputs
+ * (unchanged: their SHA-256 is checked), with the outputs written into another folder. */
+void
+Rerun(const std::string & recordPath, const std::string & folder, bool quiet)
+{
+  std::ifstream file(recordPath);
+  if (!file)
+  {
+    throw Error(recordPath, "no such file");
+  }
+  nlohmann::json record;
+  try
+  {
+    record = nlohmann::json::parse(file);
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw Error(recordPath, std::string("is not valid JSON: ") + FirstLine(e.what()));
+  }
+  if (!record.is_object() || record.value("tessera_run_record", 0) != 1 || !record.contains("application") ||
+      !record["application"].is_string() || !record.contains("inputs") || !record["inputs"].is_object() ||
+      !record.contains("outputs") || !record["outputs"].is_object() || record["outputs"].empty())
+  {
+    throw Error(recordPath, "is not a Tessera run record (application, inputs and outputs expected)");
+  }
+  const StageDescription & stage = Stages().Get(record["application"].get<std::string>());
+  PortFiles                ports;
+  try
+  {
+    for (const auto & [port, list] : record["inputs"].items())
+    {
+      for (const auto & entry : list)
+      {
+        const std::string path = entry.at("path").get<std::string>();
+        if (!fs::exists(path))
+        {
+          throw Error(path, "no such file (an input of " + recordPath + ")");
+        }
+        if (Sha256OfFile(path) != entry.at("sha256").get<std::string>())
+        {
+          throw Error(path, "has changed since the run (its SHA-256 differs from " + recordPath + ")");
+        }
+        ports[port].push_back(path);
+      }
+    }
+    for (const auto & [port, path] : record["outputs"].items())
+    {
+      ports[port] = { (fs::path(folder) / fs::path(path.get<std::string>()).filename()).string() };
+    }
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw Error(recordPath, std::string("is not a Tessera run record: ") + FirstLine(e.what()));
+  }
+  nlohmann::json common = record.value("options", nlohmann::json::object());
+  if (quiet)
+  {
+    common["quiet"] = true;
+  }
+  RunApplication(stage, ports, ParameterValues::FromJson(stage.parameters, record.value("parameters", nlohmann::json())),
+                 ParameterValues::FromJson(CommonParameters(stage), common));
 }
 } // namespace
 
@@ -330,6 +537,24 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       throw;
     }
   });
+}
+
+void
+AddRerunCommand(CLI::App & app)
+{
+  auto * sub = app.add_subcommand("rerun", "Run again what a run record (<output>.run.json, written beside every "
+                                           "application's outputs) describes: same application, parameters and "
+                                           "inputs (checked unchanged by SHA-256), outputs into another folder");
+  auto record = std::make_shared<std::string>();
+  auto folder = std::make_shared<std::string>();
+  auto quiet = std::make_shared<bool>(false);
+  sub->add_option("record", *record, "The run record (JSON)")->required()->type_name("FILE");
+  sub->add_option("-o,--output-dir", *folder, "Folder for the outputs (made if missing; the recorded file names "
+                                              "are kept)")
+    ->required()
+    ->type_name("FOLDER");
+  sub->add_flag("-q,--quiet", *quiet, "No progress or result lines");
+  sub->callback([=] { Rerun(*record, *folder, *quiet); });
 }
 
 std::string

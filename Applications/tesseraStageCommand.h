@@ -20,6 +20,9 @@ std::string OptionName(const StageDescription & stage, const std::string & name)
 /** Adds `stage` as a subcommand of app (a name with a space, "knn train", nests under "knn"). */
 void AddStageCommand(CLI::App & app, const StageDescription & stage);
 
+/** Adds `tessera rerun record.json -o folder`: the run a record describes, again, into another folder. */
+void AddRerunCommand(CLI::App & app);
+
 /** Adds `tessera pipeline spec.json [-i input] [-o output] [--set name=value] [--dry-run]`. */
 void AddPipelineCommand(CLI::App & app);
 

@@ -109,6 +109,7 @@ struct RunOptions
   unsigned int seed = 0;
   bool         seedGiven = false; ///< false: the default seed (stages that draw one at random may)
   OverlayOptions overlay;         ///< how Overlay outputs are drawn
+  std::string  description;       ///< a short form of the run for image headers (ITK_FileNotes, 79 characters)
 };
 
 /** One run of a stage: its inputs (files, or data from earlier stages), parameter values and

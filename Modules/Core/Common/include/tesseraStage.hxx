@@ -151,6 +151,11 @@ StageContext::WriteOutputsOfDimension(std::vector<std::unique_ptr<AtomicOutput>>
       {
         throw Error(path, m_Stage.name + " made no " + name);
       }
+      if (!m_Options.description.empty())
+      {
+        // NRRD and MetaImage keep it as a header key (ITK 5.2's NIfTI writer leaves `descrip` empty).
+        itk::EncapsulateMetaData<std::string>(data->GetMetaDataDictionary(), "ITK_FileNotes", m_Options.description);
+      }
       if (auto * labels = dynamic_cast<LabelImage<D> *>(data); labels && port->kind == PortKind::Labels)
       {
         WriteLabelImageForViewers<D>(labels, *output);

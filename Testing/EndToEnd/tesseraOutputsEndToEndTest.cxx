@@ -1,0 +1,94 @@
+// Outputs people can open and reproduce: the run record beside every application's outputs and
+// `tessera rerun`, the viewer label files beside label images, Slicer segmentations.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tesseraCommandLine.h"
+#include "tesseraImageIO.h"
+
+using namespace tessera;
+using namespace tessera::testing;
+namespace fs = std::filesystem;
+
+namespace
+{
+std::string
+ReadText(const fs::path & path)
+{
+  std::ifstream     file(path, std::ios::binary);
+  std::stringstream s;
+  s << file.rdbuf();
+  return s.str();
+}
+} // namespace
+
+TEST(OutputsEndToEnd, RerunReproducesAVolumeAndItsOverlayByteForByte)
+{
+  const auto dir = ScratchDir("rerun");
+  const auto first = dir / "first", again = dir / "again";
+  auto       r = Tessera("segment -q -i " + ItkExample("KmeansTest_T1UCharRaw.nii.gz") + " --classes 4 --smoothness 0.3 -o " +
+                   (first / "t1.nii.gz").string() + " --overlay " + (first / "t1.png").string() + " --threads 1");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto record = nlohmann::json::parse(ReadText(first / "t1.run.json"));
+  EXPECT_EQ(record["application"], "segment");
+  EXPECT_EQ(record["parameters"]["classes"], 4);
+  EXPECT_EQ(record["parameters"]["em-iterations"], 100); // defaults are recorded too
+  EXPECT_EQ(record["options"]["threads"], 1);
+  EXPECT_EQ(record["inputs"]["input"][0]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_GT(record["peak_memory_mib"].get<double>(), 1.0);
+  EXPECT_GE(record["seconds"].get<double>(), 0.0);
+
+  r = Tessera("rerun -q " + (first / "t1.run.json").string() + " -o " + again.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  for (const char * name : { "t1.nii.gz", "t1.png", "t1.itksnap.txt", "t1.ctbl" })
+  {
+    EXPECT_EQ(ReadText(first / name), ReadText(again / name)) << name;
+  }
+  // The rerun's own record points at the new outputs.
+  EXPECT_EQ(nlohmann::json::parse(ReadText(again / "t1.run.json"))["outputs"]["output"],
+            fs::absolute(again / "t1.nii.gz").lexically_normal().string());
+}
+
+TEST(OutputsEndToEnd, RerunRefusesAChangedInput)
+{
+  const auto dir = ScratchDir("rerun-changed");
+  fs::copy_file(ItkExample("BrainT1Slice.png"), dir / "slice.png");
+  auto r = Tessera("kmeans -q -i " + (dir / "slice.png").string() + " -k 3 -o " + (dir / "out" / "k.png").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  fs::copy_file(ItkExample("BrainProtonDensitySlice.png"), dir / "slice.png", fs::copy_options::overwrite_existing);
+  r = Tessera("rerun " + (dir / "out" / "k.run.json").string() + " -o " + (dir / "again").string());
+  EXPECT_EQ(r.exitCode, 1);
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("slice.png"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "again" / "k.png"));
+  r = Tessera("rerun " + (dir / "slice.png").string() + " -o " + (dir / "again").string());
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_EQ(r.ErrorLines().size(), 1u) << r.err;
+}
+
+TEST(OutputsEndToEnd, LabelOutputsComeWithViewerLabelFilesAndSlicerSegmentations)
+{
+  const auto dir = ScratchDir("label-files");
+  const auto r = Tessera("segment -q -i " + ItkExample("KmeansTest_T1UCharRaw.nii.gz") + " --classes 3 -o " +
+                         (dir / "t1.seg.nrrd").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // ITK-SNAP and Slicer files beside it, from the label table the image carries.
+  EXPECT_NE(ReadText(dir / "t1.itksnap.txt").find("ITK-SnAP Label Description File"), std::string::npos);
+  EXPECT_NE(ReadText(dir / "t1.ctbl").find("\n3 "), std::string::npos);
+  // The NRRD header names one segment per class, as Slicer's segmentation reader expects.
+  const std::string header = ReadText(dir / "t1.seg.nrrd").substr(0, 8192);
+  for (const char * key : { "Segmentation_MasterRepresentation:=Binary labelmap", "Segment0_LabelValue:=1",
+                            "Segment2_LabelValue:=3", "Segment0_Extent:=", "space: left-posterior-superior" })
+  {
+    EXPECT_NE(header.find(key), std::string::npos) << key;
+  }
+  EXPECT_EQ(header.find("Segment3_"), std::string::npos);
+  // ITK reads it back as the label image it is.
+  const auto info = ReadImageInfo((dir / "t1.seg.nrrd").string());
+  EXPECT_EQ(info.dimension, 3u);
+}
