@@ -1,6 +1,9 @@
 // The main job: `tessera segment` on real 2D grey, 2D colour and 3D images writes label images
 // on the input's grid (size, spacing, origin, direction), with labels 1..K, and overlays.
+#include <fstream>
+
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include "tesseraCommandLine.h"
 #include "tesseraImageUtilities.h"
@@ -144,9 +147,62 @@ TEST(SegmentEndToEnd, KNNTrainedOnOneMembraneImageLabelsAnother)
   }
   ASSERT_GT(membrane, 10000u);
   EXPECT_EQ(red, membrane);
-  r = Tessera("evaluate -r " + SharedData("isbi2012-membrane/label/1.png") + " -s " + labels + " --no-hausdorff");
+  // Named, coloured classes: each scored class gets one bar in its colour.
+  const auto table = (dir / "isbi.json").string();
+  std::ofstream(table) << R"({"labels": [{"id": 0, "name": "membrane", "color": [200, 30, 30]},
+                                          {"id": 255, "name": "cell", "color": [30, 30, 200]}]})";
+  const auto scores = dir / "scores";
+  r = Tessera("evaluate -r " + SharedData("isbi2012-membrane/label/1.png") + " -s " + labels + " --labels " + table +
+              " --no-hausdorff --csv " + (scores / "scores.csv").string() + " --json " + (scores / "scores.json").string());
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const auto at = r.out.find("pixel accuracy ");
   ASSERT_NE(at, std::string::npos) << r.out;
   EXPECT_GT(std::stod(r.out.substr(at + 15)), 0.80) << r.out;
+
+  const cv::Mat dice = cv::imread((scores / "scores-dice.png").string());
+  ASSERT_FALSE(dice.empty());
+  EXPECT_GE(dice.cols, 600);
+  // One bar per class: rows of the chart that hold each class colour form one band.
+  for (const cv::Vec3b colour : { cv::Vec3b(30, 30, 200), cv::Vec3b(200, 30, 30) })
+  {
+    int bands = 0;
+    bool inside = false;
+    for (int y = 0; y < dice.rows; ++y)
+    {
+      int n = 0;
+      for (int x = 0; x < dice.cols; ++x)
+        n += dice.at<cv::Vec3b>(y, x) == colour;
+      bands += n > 50 && !inside;
+      inside = n > 50;
+    }
+    EXPECT_EQ(bands, 1) << colour;
+  }
+  const cv::Mat confusion = cv::imread((scores / "scores-confusion.png").string());
+  ASSERT_FALSE(confusion.empty());
+  EXPECT_GE(confusion.cols, 600);
+}
+
+TEST(SegmentEndToEnd, EvaluateFiguresAreCheckedAndWrittenWithTheTable)
+{
+  const auto dir = ScratchDir("evaluate-figures");
+  const auto reference = SharedData("isbi2012-membrane/label/1.png");
+  // A figure's name that is an input is refused before any work, and nothing is written.
+  const auto input = dir / "scores-dice.png";
+  std::filesystem::copy_file(SharedData("isbi2012-membrane/label/2.png"), input);
+  auto r = Tessera("evaluate -q -r " + reference + " -s " + input.string() + " --csv " + (dir / "scores.csv").string());
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("scores-dice.png: is also an input"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "scores.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "scores-confusion.png"));
+  // A failed run (grids differ) leaves neither the table nor its figures.
+  r = Tessera("evaluate -q -r " + reference + " -s " + SharedData("camvid/valannot/0016E5_07959.png") +
+              " --json " + (dir / "bad.json").string());
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad-dice.png"));
+  // Without a CSV the figures go beside the JSON; without either, none is written.
+  r = Tessera("evaluate -q -r " + reference + " -s " + input.string() + " --json " + (dir / "only.json").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "only-dice.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "only-confusion.png"));
 }

@@ -80,6 +80,7 @@ public:
   static EvaluationReport FromConfusionMatrix(const ConfusionMatrix & matrix, const EvaluationOptions & options);
 
   std::vector<ClassScores>  classes;
+  ConfusionMatrix           matrix; ///< the counts the scores come from (every label, ignored voxels left out)
   bool                      hasSurfaceDistances = false;
   double                    percentile = 95.0;
   std::optional<LabelPixel> ignoreLabel;

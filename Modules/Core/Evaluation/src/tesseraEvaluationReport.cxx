@@ -98,6 +98,7 @@ EvaluationReport::FromConfusionMatrix(const ConfusionMatrix & matrix, const Eval
   }
 
   EvaluationReport report;
+  report.matrix = matrix;
   report.percentile = options.percentile;
   report.ignoreLabel = options.ignoreLabel;
   report.reference = options.referenceName;

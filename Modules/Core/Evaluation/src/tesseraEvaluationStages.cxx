@@ -1,18 +1,108 @@
 // Scoring as a stage: per-class IoU, Dice, precision, recall, HD95, ASSD, pixel accuracy, mIoU.
 #include "tesseraEvaluationStages.h"
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "tesseraEvaluationReport.h"
+#include "tesseraPlot.h"
 
 namespace tessera
 {
 namespace
 {
+/** Where the figures go: "<stem>-dice.png" and "<stem>-confusion.png" beside the CSV, else
+ * beside the JSON; "" when neither is written to a file. */
+std::string
+FigureStem(const StageContext & c)
+{
+  const std::string table = c.OutputPath("csv").empty() ? c.OutputPath("json") : c.OutputPath("csv");
+  return table.empty() ? "" : SplitExtension(table).first;
+}
+
+/** 0.843, or "n/a" for NaN: a score in a figure's title. */
+std::string
+Score(double value)
+{
+  if (std::isnan(value))
+  {
+    return "n/a";
+  }
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(3) << value;
+  return s.str();
+}
+
+/** The per-class Dice bar chart, in the label table's colours (palette colours without one). */
+cv::Mat
+DiceChart(const EvaluationReport & report, const LabelTable & table)
+{
+  std::vector<LabelPixel> labels;
+  std::vector<double>     dice;
+  for (const auto & row : report.classes)
+  {
+    labels.push_back(row.label);
+    dice.push_back(row.dice);
+  }
+  return DrawBarChart(ClassBars(labels, dice, table), { "Dice per class (mean " + Score(report.meanDice) + ")", "Dice", "" });
+}
+
+/** The confusion matrix over the scored classes; labels not scored (background left out, or
+ * classes outside --classes) are pooled as "other" so that no compared voxel is lost. */
+cv::Mat
+ConfusionChart(const EvaluationReport & report)
+{
+  std::vector<LabelPixel>  labels;
+  std::vector<std::string> names;
+  for (const auto & row : report.classes)
+  {
+    labels.push_back(row.label);
+    names.push_back(row.name);
+  }
+  const auto all = report.matrix.Labels();
+  const bool other = std::any_of(all.begin(), all.end(), [&](LabelPixel l) {
+    return std::find(labels.begin(), labels.end(), l) == labels.end();
+  });
+  if (other)
+  {
+    names.push_back("other");
+  }
+  const auto index = [&](LabelPixel l) {
+    return static_cast<size_t>(std::find(labels.begin(), labels.end(), l) - labels.begin()); // "other" when absent
+  };
+  std::vector<std::vector<std::int64_t>> counts(names.size(), std::vector<std::int64_t>(names.size(), 0));
+  for (const auto r : all)
+  {
+    for (const auto s : all)
+    {
+      counts[index(r)][index(s)] += report.matrix.Pairs(r, s);
+    }
+  }
+  return DrawConfusionMatrix(
+    names, counts, { "Confusion matrix (pixel accuracy " + Score(report.pixelAccuracy) + ")", "segmentation", "reference" });
+}
+
 template <unsigned int D>
 void
 Evaluate(StageContext & c)
 {
+  // The figures' names are checked like every output's before any work: not an input, not a folder.
+  const std::string stem = FigureStem(c);
+  const std::string dicePath = stem.empty() ? "" : stem + "-dice.png";
+  const std::string confusionPath = stem.empty() ? "" : stem + "-confusion.png";
+  CheckOutputsDistinct(c.InputFiles(), { c.OutputPath("csv"), c.OutputPath("json"), dicePath, confusionPath });
+  for (const auto & figure : { dicePath, confusionPath })
+  {
+    if (!figure.empty() && std::filesystem::is_directory(figure))
+    {
+      throw Error(figure, "is a folder; evaluate writes its figure there");
+    }
+  }
+
   const auto &      p = c.Parameters();
   EvaluationOptions options;
   if (p.Has("ignore-label"))
@@ -43,8 +133,29 @@ Evaluate(StageContext & c)
   const auto             reference = c.Input<LabelImage<D>>("reference");
   const auto             segmentation = c.Input<LabelImage<D>>("segmentation");
   const EvaluationReport report = EvaluationReport::Compute<D>(reference, segmentation, options);
-  c.SetText("csv", report.ToCsv());
-  c.SetText("json", report.ToJson().dump(2) + "\n");
+  cv::Mat dice, confusion;
+  const bool figures = !stem.empty() && !report.classes.empty(); // nothing scored: no figure to draw
+  if (figures)
+  {
+    dice = DiceChart(report, names);
+    confusion = ConfusionChart(report);
+  }
+  // The figures are written into the temporary folder of the CSV (or JSON), so that they are
+  // committed with it and a failed run leaves none of them.
+  const std::string figuresBeside = c.OutputPath("csv").empty() ? "json" : "csv";
+  for (const auto & [port, text] : { std::pair<std::string, std::string>{ "csv", report.ToCsv() },
+                                     std::pair<std::string, std::string>{ "json", report.ToJson().dump(2) + "\n" } })
+  {
+    const bool beside = figures && port == figuresBeside;
+    c.SetWriter(port, [text, beside, dice, confusion](const std::string & path) {
+      WriteTextFile(path, text);
+      if (beside)
+      {
+        WritePng(dice, SplitExtension(path).first + "-dice.png");
+        WritePng(confusion, SplitExtension(path).first + "-confusion.png");
+      }
+    });
+  }
   if (!c.Options().quiet)
   {
     std::cout << report.ToText() << std::flush;
@@ -70,8 +181,14 @@ RegisterEvaluationStages(StageRegistry & registry)
       .Optional(),
   };
   s.outputs = {
-    OutputPort("csv", PortKind::Text, "Per-class rows and a mean row, distances in mm").Optional().Extensions({ ".csv" }),
-    OutputPort("json", PortKind::Text, "Per-class scores and the summary, distances in mm")
+    // File ports: the stage writes the figures beside the table, into the same temporary folder.
+    OutputPort("csv", PortKind::File,
+               "Per-class rows and a mean row, distances in mm; NAME.csv also writes the figures NAME-dice.png "
+               "(Dice per class) and NAME-confusion.png (confusion matrix) beside it")
+      .Optional()
+      .Extensions({ ".csv" }),
+    OutputPort("json", PortKind::File,
+               "Per-class scores and the summary, distances in mm; without --csv the figures are written beside it")
       .Optional()
       .Extensions({ ".json" }),
   };
