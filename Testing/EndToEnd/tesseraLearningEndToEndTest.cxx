@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "tesseraCommandLine.h"
 #include "tesseraImageIO.h"
@@ -123,6 +124,11 @@ TEST_F(Learning, TrainWritesCheckpointsAndOneCsvRowPerEpoch)
   EXPECT_EQ(lines[0], "epoch,train_loss,val_loss,val_miou,val_dice,lr,seconds");
   EXPECT_EQ(lines[1].substr(0, 2), "1,");
   EXPECT_EQ(lines[2].substr(0, 2), "2,");
+  // The curves beside it: loss above validation mIoU (the tiny run has a validation image).
+  const cv::Mat curves = cv::imread((run / "training-curves.png").string());
+  ASSERT_FALSE(curves.empty());
+  EXPECT_GE(curves.cols, 600);
+  EXPECT_GE(curves.rows, 600); // two panels
 }
 
 TEST_F(Learning, SameSeedSameRunAndResumeContinues)

@@ -219,7 +219,7 @@ RegisterLearningStages(StageRegistry & registry)
                            "Training config (JSON): data, label mapping, network, loss, optimiser, schedule, augmentation")
                    .Positional() };
     s.parameters = {
-      TextParameter("output", "", "Output folder for best.pt, last.pt, training.csv and config.json")
+      TextParameter("output", "", "Output folder for best.pt, last.pt, training.csv, training-curves.png and config.json")
         .Alias("o")
         .WhenAbsent("the config's \"output\""),
       BooleanParameter("resume", "Continue from <output>/last.pt (its epoch, weights, optimiser and schedule)"),

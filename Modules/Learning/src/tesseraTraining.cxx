@@ -1,6 +1,7 @@
 // tessera train: the training loop (see Documentation/Applications/train.md).
 #include "tesseraTraining.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "tesseraInference.h"
 #include "tesseraLosses.h"
 #include "tesseraModelFile.h"
+#include "tesseraPlot.h"
 #include "tesseraProgress.h"
 #include "tesseraTrainingConfig.h"
 
@@ -314,8 +316,9 @@ struct OutputFiles
     : best((folder / "best.pt").string())
     , last((folder / "last.pt").string())
     , csv((folder / "training.csv").string())
+    , curves((folder / "training-curves.png").string())
   {}
-  std::string best, last, csv;
+  std::string best, last, csv, curves;
 };
 
 /** The data sets, normalised, and how training crops are drawn from them. */
@@ -670,13 +673,47 @@ TrainingCsv(const nlohmann::json & rows)
   return s.str();
 }
 
-// Checkpoint after every epoch: last.pt (weights, optimiser and training state, for --resume)
-// and the log so far.
+// training-curves.png: loss per epoch (training, and validation when there is a validation set)
+// above validation mIoU (when there is one); empty when no epoch has a finite loss to draw.
+cv::Mat
+TrainingCurves(const nlohmann::json & rows)
+{
+  std::vector<double> epochs, trainLoss, valLoss, valMiou;
+  const auto          value = [](const nlohmann::json & v) { return v.is_null() ? NAN : v.get<double>(); };
+  for (const auto & r : rows)
+  {
+    epochs.push_back(r[0].get<int>());
+    trainLoss.push_back(value(r[1]));
+    valLoss.push_back(value(r[2]));
+    valMiou.push_back(value(r[3]));
+  }
+  const auto drawable = [](const std::vector<double> & v) {
+    return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  std::vector<Series> losses;
+  if (drawable(trainLoss))
+    losses.push_back({ "training loss", epochs, trainLoss, { { 31, 119, 180 } } });
+  if (drawable(valLoss))
+    losses.push_back({ "validation loss", epochs, valLoss, { { 255, 127, 14 } } });
+  std::vector<cv::Mat> panels;
+  if (!losses.empty())
+    panels.push_back(DrawLineChart(losses, { "Loss per epoch", "epoch", "loss" }));
+  if (drawable(valMiou))
+    panels.push_back(DrawLineChart({ { "validation mIoU", epochs, valMiou, { { 44, 160, 44 } } } },
+                                   { "Validation mIoU per epoch", "epoch", "mIoU" }, std::make_pair(0.0, 1.0)));
+  return panels.empty() ? cv::Mat() : StackCharts(panels);
+}
+
+// Checkpoint after every epoch: last.pt (weights, optimiser and training state, for --resume),
+// the log so far and its curves (each file replaced atomically, so they can be watched).
 void
 SaveLastCheckpoint(const TrainingContext & run, const OutputFiles & files, const ModelInfo & info, const nlohmann::json & state)
 {
   SaveModel(files.last, run.net, info, &run.optimizer, state);
   WriteTextFile(files.csv, TrainingCsv(state["rows"]));
+  const cv::Mat curves = TrainingCurves(state["rows"]);
+  if (!curves.empty())
+    WritePng(curves, files.curves);
 }
 
 // The run: data, network and state are set up (or resumed), then epochs run until c.epochs,
