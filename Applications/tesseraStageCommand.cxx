@@ -200,7 +200,7 @@ RunRecord(const StageDescription & stage, const PortFiles & ports, const Paramet
   {
     for (const auto & f : ports.count(p.name) ? ports.at(p.name) : std::vector<std::string>{})
     {
-      inputs[p.name].push_back({ { "path", Absolute(f) }, { "sha256", Sha256OfFile(f) } });
+      inputs[p.name].push_back({ { "path", Absolute(f) }, { "sha256", Sha256OfPath(f) } });
     }
   }
   for (const auto & p : stage.outputs)
@@ -400,7 +400,7 @@ Rerun(const std::string & recordPath, const std::string & folder, bool quiet)
         {
           throw Error(path, "no such file (an input of " + recordPath + ")");
         }
-        if (Sha256OfFile(path) != entry.at("sha256").get<std::string>())
+        if (Sha256OfPath(path) != entry.at("sha256").get<std::string>())
         {
           throw Error(path, "has changed since the run (its SHA-256 differs from " + recordPath + ")");
         }

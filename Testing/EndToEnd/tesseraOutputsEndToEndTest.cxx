@@ -92,3 +92,31 @@ TEST(OutputsEndToEnd, LabelOutputsComeWithViewerLabelFilesAndSlicerSegmentations
   const auto info = ReadImageInfo((dir / "t1.seg.nrrd").string());
   EXPECT_EQ(info.dimension, 3u);
 }
+
+TEST(OutputsEndToEnd, ContactSheetOfAFolderBesideItsReferences)
+{
+  const auto dir = ScratchDir("contact-sheet");
+  fs::create_directories(dir / "images");
+  fs::create_directories(dir / "labels");
+  for (const char * name : { "0.png", "1.png" })
+  {
+    fs::copy_file(SharedData("isbi2012-membrane/image/") + name, dir / "images" / name);
+    fs::copy_file(SharedData("isbi2012-membrane/label/") + name, dir / "labels" / name);
+  }
+  const std::string table = std::string(TESSERA_SOURCE_DIR) + "/Documentation/Learning/isbi2012-labels.json";
+  const std::string sheet = (dir / "sheet.png").string();
+  auto r = Tessera("contact-sheet -q -i " + (dir / "images").string() + " -s " + (dir / "labels").string() +
+                   " --reference " + SharedData("isbi2012-membrane/label") + " --labels " + table + " --row-height 100 -o " + sheet);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto info = ReadImageInfo(sheet);
+  EXPECT_EQ(info.size[0], 2u * 100 + 6); // segmentation and reference side by side
+  EXPECT_GT(info.size[1], 2u * (100 + 24 + 6)); // two titled rows, then the legend
+  // An image without labels of its name: one error line naming the folder, nothing written.
+  fs::remove(dir / "labels" / "1.png");
+  fs::remove(sheet);
+  r = Tessera("contact-sheet -i " + (dir / "images").string() + " -s " + (dir / "labels").string() + " -o " + sheet);
+  EXPECT_EQ(r.exitCode, 1);
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("labels: holds no label image named 1"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(sheet));
+}

@@ -5,7 +5,7 @@
 
 namespace tessera
 {
-/** Registers info and the small stages users reach for between methods: argmax, threshold,
+/** Registers info, contact-sheet and the small stages users reach for between methods: argmax, threshold,
  * mask, remap, connected-components. */
 void RegisterCommonStages(StageRegistry & registry);
 

@@ -1,6 +1,7 @@
 #ifndef tesseraOverlay_h
 #define tesseraOverlay_h
 
+#include <set>
 #include <string>
 
 #include <opencv2/core.hpp>
@@ -38,6 +39,10 @@ cv::Mat RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels
 template <unsigned int D>
 void WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
                   const std::string & path, const OverlayOptions & options = {});
+
+/** A legend: a colour swatch and "label name" per label, wrapped to `width` px; more than 40
+ * labels (superpixels, instances) are summarised by their count. \returns BGR 8-bit. */
+cv::Mat RenderLegend(const std::set<LabelPixel> & labels, const LabelTable & table, int width);
 
 /** Writes a BGR image as PNG/JPEG atomically. \throws Error naming the path on failure. */
 void WritePicture(const cv::Mat & picture, const std::string & path);

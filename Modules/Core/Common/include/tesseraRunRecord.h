@@ -9,6 +9,9 @@ namespace tessera
 {
 /** The SHA-256 of a file's bytes as 64 lowercase hex digits. \throws Error naming the file when it cannot be read. */
 std::string Sha256OfFile(const std::string & path);
+/** A file's SHA-256, or for a folder the SHA-256 of its manifest: one "relative/path<TAB>sha256"
+ * line per file (hidden files and folders skipped), sorted. \throws Error naming the path. */
+std::string Sha256OfPath(const std::string & path);
 /** The SHA-256 of text, as 64 lowercase hex digits. */
 std::string Sha256OfText(const std::string & text);
 

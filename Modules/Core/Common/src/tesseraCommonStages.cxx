@@ -1,4 +1,4 @@
-// info, and the small stages between methods: argmax, threshold, mask, remap, connected-components.
+// info, contact-sheet, and the small stages between methods: argmax, threshold, mask, remap, connected-components.
 #include "tesseraCommonStages.h"
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "itkImageIOFactory.h"
+#include "tesseraContactSheet.h"
 #include "itkRelabelComponentImageFilter.h"
 #include "itkScalarConnectedComponentImageFilter.h"
 
@@ -352,6 +353,21 @@ ConnectedComponents(StageContext & c)
                   : std::string()));
 }
 
+/** One overlay per input image, beside its reference's when given, for looking over a folder. */
+void
+ContactSheet(StageContext & c)
+{
+  const auto rows = MatchContactSheetRows(c.InputPaths("input").front(), c.InputPaths("segmentation").front(),
+                                          c.HasInput("reference") ? c.InputPaths("reference").front() : "");
+  OverlayOptions options;
+  options.opacity = c.Parameters().Real("opacity");
+  options.outline = c.Parameters().Boolean("outline");
+  const cv::Mat sheet = RenderContactSheet(rows, c.InputLabelTable("labels"), options,
+                                           static_cast<int>(c.Parameters().Integer("row-height")));
+  c.SetWriter("output", [sheet](const std::string & path) { WritePicture(sheet, path); });
+  c.Report(std::to_string(rows.size()) + " images, " + std::to_string(sheet.cols) + " x " +
+           std::to_string(sheet.rows) + " px");
+}
 
 PortDescription
 LabelsOut(const std::string & doc)
@@ -374,6 +390,30 @@ RegisterCommonStages(StageRegistry & registry)
                            "Label table naming the labels in the histogram (default: the table the image carries)")
                    .Optional() };
     s.run = Info;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "contact-sheet";
+    s.summary = "One overlay per image of a folder, beside its reference's when given, in one PNG to look over";
+    s.perImage = false;
+    s.inputs = {
+      InputPort("input", PortKind::File, "Folder of images (or one image)").Alias("i"),
+      InputPort("segmentation", PortKind::File,
+                "Folder of label images named as the images (any image extension), or one label image")
+        .Alias("s"),
+      InputPort("reference", PortKind::File, "Folder of reference label images named as the images, or one").Optional(),
+      InputPort("labels", PortKind::LabelTable,
+                "Label table for colours, names and the legend (default: the table the first label image carries)")
+        .Optional(),
+    };
+    s.outputs = { OutputPort("output", PortKind::File, "The contact sheet").Alias("o").Extensions({ ".png" }) };
+    s.parameters = {
+      IntegerParameter("row-height", "256", "px", "Height of each overlay in the sheet").AtLeast(32).AtMost(4096),
+      RealParameter("opacity", "0.45", "weight", "Weight of the label colours inside the regions").AtLeast(0).AtMost(1),
+      BooleanParameter("outline", "Draw only the region borders"),
+    };
+    s.run = ContactSheet;
     registry.Add(s);
   }
   {

@@ -141,20 +141,22 @@ Render(const Slice & s, float lo, float hi, const LabelTable & table, const Over
   return bgr;
 }
 
-/** A strip of colour swatches with label names, wrapped to `width` px. */
+} // namespace
+
 cv::Mat
-Legend(const std::set<LabelPixel> & shown, const LabelTable & table, int width)
+RenderLegend(const std::set<LabelPixel> & shown, const LabelTable & table, int width)
 {
   constexpr int    maxEntries = 40, line = 22, swatch = 14, pad = 8;
   constexpr double scale = 0.45;
+  // Region maps (superpixels, instances) have too many labels to list: then only their count.
+  const bool                                      many = shown.size() > maxEntries;
   std::vector<std::pair<LabelPixel, std::string>> entries;
-  for (const LabelPixel l : shown)
+  if (many)
   {
-    if (entries.size() == maxEntries)
-    {
-      entries.emplace_back(0, "... and " + std::to_string(shown.size() - maxEntries) + " more labels");
-      break;
-    }
+    entries.emplace_back(0, std::to_string(shown.size()) + " labels");
+  }
+  for (const LabelPixel l : many ? std::set<LabelPixel>{} : shown)
+  {
     entries.emplace_back(l, std::to_string(l) + " " + table.Name(l));
   }
   // Lay out entries left to right, wrapping, then draw.
@@ -175,19 +177,17 @@ Legend(const std::set<LabelPixel> & shown, const LabelTable & table, int width)
   cv::Mat strip(y + line + pad / 2, width, CV_8UC3, Background);
   for (size_t i = 0; i < entries.size(); ++i)
   {
-    const bool more = i == maxEntries;
-    if (!more)
+    if (!many)
     {
       const auto c = table.Color(entries[i].first);
       cv::rectangle(strip, cv::Rect(at[i].x, at[i].y + 2, swatch, swatch), cv::Scalar(c[2], c[1], c[0]), cv::FILLED);
       cv::rectangle(strip, cv::Rect(at[i].x, at[i].y + 2, swatch, swatch), TextColour, 1);
     }
-    cv::putText(strip, entries[i].second, cv::Point(at[i].x + (more ? 0 : swatch + 6), at[i].y + swatch), cv::FONT_HERSHEY_SIMPLEX,
-                scale, TextColour, 1, cv::LINE_AA);
+    cv::putText(strip, entries[i].second, cv::Point(at[i].x + (many ? 0 : swatch + 6), at[i].y + swatch),
+                cv::FONT_HERSHEY_SIMPLEX, scale, TextColour, 1, cv::LINE_AA);
   }
   return strip;
 }
-} // namespace
 
 template <unsigned int D>
 cv::Mat
@@ -302,7 +302,7 @@ RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const 
   cv::hconcat(views, canvas);
   if (options.legend && !shown.empty())
   {
-    cv::vconcat(canvas, Legend(shown, table, canvas.cols), canvas);
+    cv::vconcat(canvas, RenderLegend(shown, table, canvas.cols), canvas);
   }
   return canvas;
 }

@@ -2,7 +2,10 @@
 
 #include <array>
 #include <cstdint>
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <vector>
 #include <fstream>
 #include <memory>
 
@@ -143,6 +146,45 @@ Sha256OfFile(const std::string & path)
     throw Error(path, "cannot be read to compute its checksum");
   }
   return sha.HexDigest();
+}
+
+std::string
+Sha256OfPath(const std::string & path)
+{
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec))
+  {
+    return Sha256OfFile(path);
+  }
+  std::vector<std::string> files;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec))
+  {
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.')
+    {
+      if (it->is_directory())
+      {
+        it.disable_recursion_pending();
+      }
+      continue;
+    }
+    if (it->is_regular_file())
+    {
+      files.push_back(std::filesystem::relative(it->path(), path).generic_string());
+    }
+  }
+  if (ec)
+  {
+    throw Error(path, "cannot be listed to compute its checksum: " + ec.message());
+  }
+  std::sort(files.begin(), files.end());
+  std::string manifest;
+  for (const auto & f : files)
+  {
+    manifest += f + "\t" + Sha256OfFile((std::filesystem::path(path) / f).string()) + "\n";
+  }
+  return Sha256OfText(manifest);
 }
 
 ResourceUsage

@@ -33,3 +33,21 @@ TEST(RunRecord, PathBesideTheOutput)
   EXPECT_EQ(RunRecordPath("seg.png"), "seg.run.json");
   EXPECT_GT(CurrentResourceUsage().peakMemoryMiB, 1.0);
 }
+
+TEST(RunRecord, Sha256OfAFolderCoversItsFilesAndTheirNames)
+{
+  const auto dir = std::filesystem::temp_directory_path() / "tessera-sha256-folder";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sub");
+  std::ofstream(dir / "a.txt") << "a";
+  std::ofstream(dir / "sub" / "b.txt") << "b";
+  std::ofstream(dir / ".hidden") << "ignored";
+  const std::string before = Sha256OfPath(dir.string());
+  EXPECT_EQ(before, Sha256OfText("a.txt\t" + Sha256OfText("a") + "\nsub/b.txt\t" + Sha256OfText("b") + "\n"));
+  std::ofstream(dir / ".hidden") << "still ignored";
+  EXPECT_EQ(Sha256OfPath(dir.string()), before);
+  std::filesystem::rename(dir / "a.txt", dir / "c.txt");
+  EXPECT_NE(Sha256OfPath(dir.string()), before);
+  EXPECT_EQ(Sha256OfPath((dir / "c.txt").string()), Sha256OfText("a"));
+  std::filesystem::remove_all(dir);
+}
