@@ -86,6 +86,12 @@ TEST(EvaluationReport, ScoresAndSummary)
   EXPECT_DOUBLE_EQ(r.meanDice, 0.5);
   EXPECT_NEAR(r.meanHausdorffPercentile, 3.0, 1e-9);
   EXPECT_NEAR(r.meanAverageSymmetric, 2.5, 1e-9);
+  // The counts behind the scores (for the confusion-matrix figure) keep the unscored label 0.
+  EXPECT_EQ(r.matrix.Pairs(1, 0), 4);
+  EXPECT_EQ(r.matrix.Pairs(0, 1), 4);
+  EXPECT_EQ(r.matrix.Pairs(0, 0), 11);
+  EXPECT_EQ(r.matrix.Pairs(2, 2), 4);
+  EXPECT_EQ(r.matrix.Compared(), 23);
 }
 
 TEST(EvaluationReport, Csv)
