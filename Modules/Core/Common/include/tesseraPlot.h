@@ -18,7 +18,8 @@
  * the rectangle (pixels) that the axes span, so callers and tests can locate values. */
 namespace tessera
 {
-/** Title and axis names of a chart ("" leaves one out). */
+/** Title (above) and axis names of a chart: xAxis below the plot, yAxis turned on its left (a
+ * vertical bar chart has its values on y); "" leaves one out. */
 struct ChartText
 {
   std::string title;
