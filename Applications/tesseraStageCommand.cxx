@@ -1,5 +1,6 @@
 #include "tesseraStageCommand.h"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -40,6 +41,19 @@ CommonParameters(const StageDescription & stage)
                        .AtLeast(0)
                        .AtMost(1));
     common.push_back(BooleanParameter("overlay-outline", "Draw only the region borders in the overlay"));
+  }
+  const bool labels =
+    std::any_of(stage.outputs.begin(), stage.outputs.end(), [](const auto & p) { return p.kind == PortKind::Labels; });
+  if (labels)
+  {
+    common.push_back(BooleanParameter("label-colours", "Also write each label output in its label colours as "
+                                                       "<name>.colours.png (3D: the three middle views)"));
+  }
+  if (labels && stage.perImage && stage.PrimaryInput())
+  {
+    common.push_back(BooleanParameter("bids", "With a folder input: name outputs as BIDS derivatives "
+                                              "(sub-01_T1w.nii.gz -> sub-01_desc-<application>_dseg.nii.gz, with "
+                                              "its dseg.tsv; _probseg for probabilities)"));
   }
   if (stage.perImage && stage.PrimaryInput())
   {
@@ -109,11 +123,36 @@ Lower(std::string s)
 }
 
 /** The output file for one input of a folder run. */
+/** The BIDS derivative stem of an input for one output: "sub-01_ses-1_T1w" → "sub-01_ses-1_desc-segment_dseg"
+ * (the input's entities, its suffix replaced; the application's name, letters and digits only, as desc). */
 std::string
-FolderOutput(const std::string & folder, const std::string & input, const PortDescription & port,
-             const std::string & extension)
+BidsStem(const std::string & inputStem, const StageDescription & stage, const PortDescription & port)
 {
-  const auto [stem, inputExtension] = SplitExtension(fs::path(input).filename().string());
+  std::string entities = inputStem;
+  if (const auto last = entities.rfind('_'); last != std::string::npos && entities.find('-', last) == std::string::npos)
+  {
+    entities = entities.substr(0, last); // the suffix ("T1w") is the part after the last '_' with no '-'
+  }
+  std::string desc;
+  for (const char ch : stage.name)
+  {
+    desc += std::isalnum(static_cast<unsigned char>(ch)) ? std::string(1, ch) : "";
+  }
+  const std::string suffix = port.kind == PortKind::Labels          ? "dseg"
+                             : port.kind == PortKind::Probabilities ? "probseg"
+                                                                    : port.name;
+  return entities + "_desc-" + desc + "_" + suffix;
+}
+
+std::string
+FolderOutput(const std::string & folder, const std::string & input, const StageDescription & stage,
+             const PortDescription & port, const std::string & extension, bool bids)
+{
+  auto [stem, inputExtension] = SplitExtension(fs::path(input).filename().string());
+  if (bids)
+  {
+    stem = BidsStem(stem, stage, port);
+  }
   std::string ext;
   switch (port.kind)
   {
@@ -258,6 +297,7 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
     options.overlay.opacity = common.Real("overlay-opacity");
     options.overlay.outline = common.Boolean("overlay-outline");
   }
+  options.labelColours = common.Boolean("label-colours");
   options.description = CommandText(stage, {}, parameters, stage.parameters, false).substr(0, 79);
   if (options.threads > 0)
   {
@@ -311,7 +351,8 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
         {
           throw Error(OptionName(stage, port.name), path + " must be a folder when the input is a folder");
         }
-        path = FolderOutput(path, job, port, common.Has("extension") ? common.Text("extension") : "");
+        path = FolderOutput(path, job, stage, port, common.Has("extension") ? common.Text("extension") : "",
+                            common.Boolean("bids"));
       }
       context->RequestOutput(port.name, path);
       files[port.name] = { path };
@@ -529,7 +570,8 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       // Library errors name parameters and ports; the command line spells them as options.
       const bool isOption = stage.FindParameter(e.Subject()) || stage.FindInput(e.Subject()) ||
                             stage.FindOutput(e.Subject()) || e.Subject() == "threads" || e.Subject() == "seed" ||
-                            e.Subject() == "extension" || e.Subject().rfind("overlay-", 0) == 0;
+                            e.Subject() == "extension" || e.Subject().rfind("overlay-", 0) == 0 ||
+                            e.Subject() == "label-colours" || e.Subject() == "bids";
       if (isOption)
       {
         throw Error(OptionName(stage, e.Subject()), e.Problem());

@@ -120,3 +120,21 @@ TEST(OutputsEndToEnd, ContactSheetOfAFolderBesideItsReferences)
   EXPECT_NE(r.err.find("labels: holds no label image named 1"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(sheet));
 }
+
+TEST(OutputsEndToEnd, BidsDerivativeNamesAndColourPictures)
+{
+  const auto dir = ScratchDir("bids");
+  fs::create_directories(dir / "rawdata");
+  fs::copy_file(ItkExample("BrainT1Slice.png"), dir / "rawdata" / "sub-02_ses-1_T1w.png");
+  const auto r = Tessera("segment -q --classes 3 --bids --label-colours -i " + (dir / "rawdata").string() + " -o " +
+                         (dir / "derivatives").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto out = dir / "derivatives";
+  for (const char * name : { "sub-02_ses-1_desc-segment_dseg.png", "sub-02_ses-1_desc-segment_dseg.tsv",
+                             "sub-02_ses-1_desc-segment_dseg.colours.png", "sub-02_ses-1_desc-segment_dseg.run.json" })
+  {
+    EXPECT_TRUE(fs::exists(out / name)) << name;
+  }
+  EXPECT_EQ(ReadText(out / "sub-02_ses-1_desc-segment_dseg.tsv").substr(0, 17), "index\tname\tcolor\n");
+  EXPECT_EQ(ReadImageInfo((out / "sub-02_ses-1_desc-segment_dseg.colours.png").string()).components, 3u);
+}

@@ -8,6 +8,7 @@
 #include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkMetaDataDictionary.h"
 #include "tesseraImageIO.h"
+#include "tesseraOverlay.h"
 #include "tesseraProbabilityImage.h"
 
 /** \file The label table in the files viewers read beside a label image: ITK-SNAP's label
@@ -23,6 +24,12 @@ std::string ItkSnapLabelDescription(const LabelTable & table);
  * `label name R G B A` line per label, all 0–255). Slicer splits on white space, so spaces in
  * names become underscores; ignored labels have A = 0. */
 std::string SlicerColorTable(const LabelTable & table);
+
+/** A BIDS segmentation table (dseg.tsv: `index`, `name`, `color` as #rrggbb, tab-separated). */
+std::string BidsSegmentationTable(const LabelTable & table);
+
+/** True for a BIDS segmentation name ("..._dseg.nii.gz"): its dseg.tsv goes beside it ("..._dseg.tsv"). */
+bool IsBidsSegmentationPath(const std::string & path);
 
 /** "dir/p.nii.gz" → "dir/p.itksnap.txt" and "dir/p.ctbl": where the label files of a label image go. */
 std::string ItkSnapLabelDescriptionPath(const std::string & imagePath);
@@ -63,13 +70,18 @@ LabelExtents(const LabelImage<D> * labels)
   return extents;
 }
 
+/** "dir/p.nii.gz" → "dir/p.colours.png": where the colour picture of a label image goes. */
+std::string LabelColoursPath(const std::string & imagePath);
+
 /** Writes a label image into `out` with the files viewers read beside it: ITK-SNAP's label
  * description and Slicer's colour table (from the table the image carries, else its labels
- * numbered), and for a "*.seg.nrrd" path the Slicer segmentation keys in the header.
+ * numbered), for a "*.seg.nrrd" path the Slicer segmentation keys in the header, for a BIDS
+ * "*_dseg" name its dseg.tsv, and with `colours` the labels in their colours as a PNG
+ * (LabelColoursPath; a volume as its three middle views, as overlays show them).
  * \throws Error naming the file when a write fails. */
 template <unsigned int D>
 void
-WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out)
+WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out, bool colours = false)
 {
   const auto extents = LabelExtents<D>(labels);
   LabelTable table = GetLabelTable(labels, out.FinalPath());
@@ -103,6 +115,26 @@ WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out)
   }
   WriteSidecarFile(out, ItkSnapLabelDescriptionPath(out.FinalPath()), ItkSnapLabelDescription(table));
   WriteSidecarFile(out, SlicerColorTablePath(out.FinalPath()), SlicerColorTable(table));
+  if (IsBidsSegmentationPath(out.FinalPath()))
+  {
+    WriteSidecarFile(out, SplitExtension(out.FinalPath()).first + ".tsv", BidsSegmentationTable(table));
+  }
+  if (colours)
+  {
+    // The overlay of the labels over black at full opacity: each voxel its label's colour.
+    auto black = VectorImage<D>::New();
+    black->CopyInformation(labels);
+    black->SetRegions(labels->GetBufferedRegion());
+    black->SetNumberOfComponentsPerPixel(1);
+    black->Allocate(true);
+    OverlayOptions options;
+    options.opacity = 1.0;
+    options.legend = false;
+    options.minimumPanel = 0;
+    const std::string path = LabelColoursPath(out.FinalPath());
+    WritePicture(RenderOverlay<D>(black, labels, table, options),
+                 (std::filesystem::path(out.TemporaryPath()).parent_path() / std::filesystem::path(path).filename()).string());
+  }
 }
 } // namespace tessera
 

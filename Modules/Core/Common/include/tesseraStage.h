@@ -109,6 +109,7 @@ struct RunOptions
   unsigned int seed = 0;
   bool         seedGiven = false; ///< false: the default seed (stages that draw one at random may)
   OverlayOptions overlay;         ///< how Overlay outputs are drawn
+  bool         labelColours = false; ///< label outputs also as a colour PNG (LabelColoursPath)
   std::string  description;       ///< a short form of the run for image headers (ITK_FileNotes, 79 characters)
 };
 

@@ -158,7 +158,7 @@ StageContext::WriteOutputsOfDimension(std::vector<std::unique_ptr<AtomicOutput>>
       }
       if (auto * labels = dynamic_cast<LabelImage<D> *>(data); labels && port->kind == PortKind::Labels)
       {
-        WriteLabelImageForViewers<D>(labels, *output);
+        WriteLabelImageForViewers<D>(labels, *output, m_Options.labelColours);
       }
       else if (!detail::WriteIf<LabelImage<D>, D>(data, *output) && !detail::WriteIf<VectorImage<D>, D>(data, *output) &&
           !detail::WriteIf<ScalarImage<D>, D>(data, *output) && !detail::WriteIf<MaskImage<D>, D>(data, *output))

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "itkMetaDataObject.h"
@@ -67,6 +68,33 @@ SlicerColorTable(const LabelTable & table)
       << int(e.color[1]) << ' ' << int(e.color[2]) << ' ' << (e.ignore ? 0 : 255) << '\n';
   }
   return s.str();
+}
+
+std::string
+BidsSegmentationTable(const LabelTable & table)
+{
+  std::ostringstream s;
+  s << "index\tname\tcolor\n";
+  for (const auto & [id, e] : table.Entries())
+  {
+    char color[8];
+    std::snprintf(color, sizeof color, "#%02x%02x%02x", e.color[0], e.color[1], e.color[2]);
+    s << id << '\t' << Replaced(e.name, '\t', ' ') << '\t' << color << '\n';
+  }
+  return s.str();
+}
+
+bool
+IsBidsSegmentationPath(const std::string & path)
+{
+  const std::string stem = std::filesystem::path(SplitExtension(path).first).filename().string();
+  return stem.size() > 5 && stem.compare(stem.size() - 5, 5, "_dseg") == 0;
+}
+
+std::string
+LabelColoursPath(const std::string & imagePath)
+{
+  return SplitExtension(imagePath).first + ".colours.png";
 }
 
 std::string

@@ -191,3 +191,40 @@ TEST(LabelFiles, ImagesWithoutATableGetTheirLabelsNumbered)
   EXPECT_TRUE(fs::exists(dir / "l.itksnap.txt"));
   fs::remove_all(dir);
 }
+
+TEST(LabelFiles, BidsSegmentationTableAndNames)
+{
+  const std::string tsv = BidsSegmentationTable(BrainTable());
+  EXPECT_EQ(tsv.substr(0, tsv.find('\n')), "index\tname\tcolor");
+  EXPECT_NE(tsv.find("\n1\tCerebrospinal fluid\t#0000ff\n"), std::string::npos) << tsv;
+  EXPECT_NE(tsv.find("\n300\tWM\t#ffffff\n"), std::string::npos) << tsv;
+  EXPECT_TRUE(IsBidsSegmentationPath("d/sub-01_desc-segment_dseg.nii.gz"));
+  EXPECT_FALSE(IsBidsSegmentationPath("d/sub-01_T1w.nii.gz"));
+  EXPECT_FALSE(IsBidsSegmentationPath("d_dseg/x.png"));
+  EXPECT_EQ(LabelColoursPath("d/x.nii.gz"), "d/x.colours.png");
+}
+
+TEST(LabelFiles, ColourPictureHoldsEachLabelsColour)
+{
+  auto labels = LabelImage<2>::New();
+  labels->SetRegions(LabelImage<2>::SizeType{ { 4, 2 } });
+  labels->Allocate(true);
+  labels->SetPixel({ { 3, 1 } }, 1);
+  SetLabelTable(labels, BrainTable());
+  const fs::path dir = fs::temp_directory_path() / ("tessera-labelfiles3-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    AtomicOutput out((dir / "l_dseg.png").string());
+    WriteLabelImageForViewers<2>(labels, out, true);
+    out.Commit();
+  }
+  const auto colours = ReadImageFile<VectorImage<2>>((dir / "l_dseg.colours.png").string());
+  ASSERT_EQ(colours->GetNumberOfComponentsPerPixel(), 3u);
+  EXPECT_EQ(colours->GetLargestPossibleRegion().GetSize(), labels->GetLargestPossibleRegion().GetSize());
+  const auto csf = colours->GetPixel({ { 3, 1 } });
+  EXPECT_EQ(csf[0], 0.0f);
+  EXPECT_EQ(csf[2], 255.0f);
+  EXPECT_EQ(colours->GetPixel({ { 0, 0 } })[2], 0.0f); // the table's (ignored) background: black
+  EXPECT_TRUE(fs::exists(dir / "l_dseg.tsv"));
+  fs::remove_all(dir);
+}
