@@ -9,6 +9,7 @@
 #include "itkMetaDataDictionary.h"
 #include "tesseraImageIO.h"
 #include "tesseraOverlay.h"
+#include "tesseraPlot.h"
 #include "tesseraProbabilityImage.h"
 
 /** \file The label table in the files viewers read beside a label image: ITK-SNAP's label
@@ -132,7 +133,7 @@ WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out, bool colou
     options.legend = false;
     options.minimumPanel = 0;
     const std::string path = LabelColoursPath(out.FinalPath());
-    WritePicture(RenderOverlay<D>(black, labels, table, options),
+    WritePng(RenderOverlay<D>(black, labels, table, options),
                  (std::filesystem::path(out.TemporaryPath()).parent_path() / std::filesystem::path(path).filename()).string());
   }
 }

@@ -34,7 +34,7 @@ template <unsigned int D>
 cv::Mat RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
                       const OverlayOptions & options = {});
 
-/** RenderOverlay() written as PNG (or JPEG), atomically.
+/** RenderOverlay() written as PNG, atomically (WritePng).
  * \throws Error naming the output when it cannot be written. */
 template <unsigned int D>
 void WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
@@ -43,9 +43,6 @@ void WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, co
 /** A legend: a colour swatch and "label name" per label, wrapped to `width` px; more than 40
  * labels (superpixels, instances) are summarised by their count. \returns BGR 8-bit. */
 cv::Mat RenderLegend(const std::set<LabelPixel> & labels, const LabelTable & table, int width);
-
-/** Writes a BGR image as PNG/JPEG atomically. \throws Error naming the path on failure. */
-void WritePicture(const cv::Mat & picture, const std::string & path);
 
 extern template cv::Mat RenderOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &,
                                          const OverlayOptions &);

@@ -9,6 +9,7 @@
 
 #include "itkImageIOFactory.h"
 #include "tesseraContactSheet.h"
+#include "tesseraPlot.h"
 #include "itkRelabelComponentImageFilter.h"
 #include "itkScalarConnectedComponentImageFilter.h"
 
@@ -364,7 +365,7 @@ ContactSheet(StageContext & c)
   options.outline = c.Parameters().Boolean("outline");
   const cv::Mat sheet = RenderContactSheet(rows, c.InputLabelTable("labels"), options,
                                            static_cast<int>(c.Parameters().Integer("row-height")));
-  c.SetWriter("output", [sheet](const std::string & path) { WritePicture(sheet, path); });
+  c.SetWriter("output", [sheet](const std::string & path) { WritePng(sheet, path); });
   c.Report(std::to_string(rows.size()) + " images, " + std::to_string(sheet.cols) + " x " +
            std::to_string(sheet.rows) + " px");
 }

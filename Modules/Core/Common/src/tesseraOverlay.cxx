@@ -7,11 +7,11 @@
 #include <set>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "tesseraImageIO.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraPlot.h"
 
 namespace tessera
 {
@@ -307,32 +307,12 @@ RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const 
   return canvas;
 }
 
-void
-WritePicture(const cv::Mat & picture, const std::string & path)
-{
-  AtomicOutput out(path);
-  bool         ok = false;
-  try
-  {
-    ok = cv::imwrite(out.TemporaryPath(), picture);
-  }
-  catch (const cv::Exception & e)
-  {
-    throw Error(path, std::string("cannot be written: ") + e.what());
-  }
-  if (!ok)
-  {
-    throw Error(path, "cannot be written (use a .png or .jpg extension)");
-  }
-  out.Commit();
-}
-
 template <unsigned int D>
 void
 WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
              const std::string & path, const OverlayOptions & options)
 {
-  WritePicture(RenderOverlay<D>(image, labels, table, options), path);
+  WritePng(RenderOverlay<D>(image, labels, table, options), path);
 }
 
 template cv::Mat RenderOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &,
