@@ -59,6 +59,11 @@ TEST(OutputsEndToEnd, RerunRefusesAChangedInput)
   fs::copy_file(ItkExample("BrainT1Slice.png"), dir / "slice.png");
   auto r = Tessera("kmeans -q -i " + (dir / "slice.png").string() + " -k 3 -o " + (dir / "out" / "k.png").string());
   ASSERT_EQ(r.exitCode, 0) << r.err;
+  // A file where the output folder should be: refused before any work.
+  r = Tessera("rerun " + (dir / "out" / "k.run.json").string() + " -o " + (dir / "slice.png").string());
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("is a file, not a folder"), std::string::npos) << r.err;
   fs::copy_file(ItkExample("BrainProtonDensitySlice.png"), dir / "slice.png", fs::copy_options::overwrite_existing);
   r = Tessera("rerun " + (dir / "out" / "k.run.json").string() + " -o " + (dir / "again").string());
   EXPECT_EQ(r.exitCode, 1);

@@ -508,9 +508,14 @@ OutputSet::OutputSet(const std::vector<std::string> & inputs, const std::vector<
   {
     const fs::path parent = fs::absolute(path).parent_path();
     std::vector<fs::path> missing;
-    for (fs::path p = parent; !p.empty() && !fs::exists(p); p = p.parent_path())
+    fs::path              p = parent;
+    for (; !p.empty() && !fs::exists(p); p = p.parent_path())
     {
       missing.push_back(p);
+    }
+    if (!p.empty() && !fs::is_directory(p))
+    {
+      throw Error(path, "cannot be written: " + p.string() + " is a file, not a folder");
     }
     for (auto it = missing.rbegin(); it != missing.rend(); ++it)
     {
