@@ -14,18 +14,6 @@ using namespace tessera;
 using namespace tessera::testing;
 namespace fs = std::filesystem;
 
-namespace
-{
-std::string
-ReadText(const fs::path & path)
-{
-  std::ifstream     file(path, std::ios::binary);
-  std::stringstream s;
-  s << file.rdbuf();
-  return s.str();
-}
-} // namespace
-
 TEST(OutputsEndToEnd, RerunReproducesAVolumeAndItsOverlayByteForByte)
 {
   const auto dir = ScratchDir("rerun");
@@ -33,7 +21,7 @@ TEST(OutputsEndToEnd, RerunReproducesAVolumeAndItsOverlayByteForByte)
   auto       r = Tessera("segment -q -i " + ItkExample("KmeansTest_T1UCharRaw.nii.gz") + " --classes 4 --smoothness 0.3 -o " +
                    (first / "t1.nii.gz").string() + " --overlay " + (first / "t1.png").string() + " --threads 1");
   ASSERT_EQ(r.exitCode, 0) << r.err;
-  const auto record = nlohmann::json::parse(ReadText(first / "t1.run.json"));
+  const auto record = nlohmann::json::parse(ReadTextFile((first / "t1.run.json").string()));
   EXPECT_EQ(record["application"], "segment");
   EXPECT_EQ(record["parameters"]["classes"], 4);
   EXPECT_EQ(record["parameters"]["em-iterations"], 100); // defaults are recorded too
@@ -46,10 +34,10 @@ TEST(OutputsEndToEnd, RerunReproducesAVolumeAndItsOverlayByteForByte)
   ASSERT_EQ(r.exitCode, 0) << r.err;
   for (const char * name : { "t1.nii.gz", "t1.png", "t1.itksnap.txt", "t1.ctbl" })
   {
-    EXPECT_EQ(ReadText(first / name), ReadText(again / name)) << name;
+    EXPECT_EQ(ReadTextFile((first / name).string()), ReadTextFile((again / name).string())) << name;
   }
   // The rerun's own record points at the new outputs.
-  EXPECT_EQ(nlohmann::json::parse(ReadText(again / "t1.run.json"))["outputs"]["output"],
+  EXPECT_EQ(nlohmann::json::parse(ReadTextFile((again / "t1.run.json").string()))["outputs"]["output"],
             fs::absolute(again / "t1.nii.gz").lexically_normal().string());
 }
 
@@ -83,10 +71,10 @@ TEST(OutputsEndToEnd, LabelOutputsComeWithViewerLabelFilesAndSlicerSegmentations
                          (dir / "t1.seg.nrrd").string());
   ASSERT_EQ(r.exitCode, 0) << r.err;
   // ITK-SNAP and Slicer files beside it, from the label table the image carries.
-  EXPECT_NE(ReadText(dir / "t1.itksnap.txt").find("ITK-SnAP Label Description File"), std::string::npos);
-  EXPECT_NE(ReadText(dir / "t1.ctbl").find("\n3 "), std::string::npos);
+  EXPECT_NE(ReadTextFile((dir / "t1.itksnap.txt").string()).find("ITK-SnAP Label Description File"), std::string::npos);
+  EXPECT_NE(ReadTextFile((dir / "t1.ctbl").string()).find("\n3 "), std::string::npos);
   // The NRRD header names one segment per class, as Slicer's segmentation reader expects.
-  const std::string header = ReadText(dir / "t1.seg.nrrd").substr(0, 8192);
+  const std::string header = ReadTextFile((dir / "t1.seg.nrrd").string()).substr(0, 8192);
   for (const char * key : { "Segmentation_MasterRepresentation:=Binary labelmap", "Segment0_LabelValue:=1",
                             "Segment2_LabelValue:=3", "Segment0_Extent:=", "space: left-posterior-superior" })
   {
@@ -140,6 +128,6 @@ TEST(OutputsEndToEnd, BidsDerivativeNamesAndColourPictures)
   {
     EXPECT_TRUE(fs::exists(out / name)) << name;
   }
-  EXPECT_EQ(ReadText(out / "sub-02_ses-1_desc-segment_dseg.tsv").substr(0, 17), "index\tname\tcolor\n");
+  EXPECT_EQ(ReadTextFile((out / "sub-02_ses-1_desc-segment_dseg.tsv").string()).substr(0, 17), "index\tname\tcolor\n");
   EXPECT_EQ(ReadImageInfo((out / "sub-02_ses-1_desc-segment_dseg.colours.png").string()).components, 3u);
 }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "tesseraEndToEndChecks.h"
+#include "tesseraImageIO.h"
 
 using namespace tessera;
 using namespace tessera::testing;
@@ -11,14 +12,6 @@ namespace fs = std::filesystem;
 
 namespace
 {
-std::string
-ReadText(const std::string & path)
-{
-  std::ifstream     f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 class Registration : public ::testing::Test
 {
@@ -44,9 +37,9 @@ TEST_F(Registration, RecoversITKsExampleRotationWhateverTheThreadCount)
                            " --threads " + threads + " --quiet");
     ASSERT_EQ(r.exitCode, 0) << r.err;
   }
-  EXPECT_EQ(ReadText(Path("rigid1.tfm")), ReadText(Path("rigid2.tfm")));
+  EXPECT_EQ(ReadTextFile(Path("rigid1.tfm")), ReadTextFile(Path("rigid2.tfm")));
   // Euler2D parameters: angle (rad), then the translation about the fixed centre of mass.
-  const std::string text = ReadText(Path("rigid1.tfm"));
+  const std::string text = ReadTextFile(Path("rigid1.tfm"));
   EXPECT_NE(text.find("AffineTransform_double_2_2"), std::string::npos) << text;
   const auto warped = ReadImageFile<ScalarImage<2>>(Path("warped1.nii.gz"));
   const auto reference = ReadIntensityImage<2>(fixed);

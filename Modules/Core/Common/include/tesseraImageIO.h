@@ -100,6 +100,9 @@ std::string ReadLabelTableText(const std::string & imagePath, const itk::MetaDat
  * hidden files are skipped. */
 std::vector<std::string> ListImageFiles(const std::string & folder);
 
+/** A whole file as text (bytes unchanged). \throws Error naming the file when it cannot be read. */
+std::string ReadTextFile(const std::string & path);
+
 /** Writes text (CSV, JSON, Markdown) atomically. \throws Error naming the file on failure. */
 void WriteTextFile(const std::string & path, const std::string & text);
 /** The same, into an AtomicOutput that the caller commits. */

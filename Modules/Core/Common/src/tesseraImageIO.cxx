@@ -195,6 +195,19 @@ LabelTableSidecarPath(const std::string & imagePath)
   return SplitExtension(imagePath).first + ".labels.json";
 }
 
+std::string
+ReadTextFile(const std::string & path)
+{
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+  {
+    throw Error(path, "cannot be read");
+  }
+  std::stringstream s;
+  s << file.rdbuf();
+  return s.str();
+}
+
 void
 WriteSidecarFile(AtomicOutput & output, const std::string & sidecarPath, const std::string & text)
 {

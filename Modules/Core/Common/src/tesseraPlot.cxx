@@ -586,13 +586,17 @@ DrawConfusionMatrix(const std::vector<std::string> &               names,
   // Cell text: the row share, and the count on a second line when there is room for both.
   std::vector<std::vector<std::string>> share(n, std::vector<std::string>(n)), count(n, std::vector<std::string>(n));
   std::vector<std::string>              all;
+  std::vector<std::int64_t>             totals(n, 0);
   for (int r = 0; r < n; ++r)
   {
-    std::int64_t total = 0;
     for (const auto c : counts[r])
     {
-      total += c;
+      totals[r] += c;
     }
+  }
+  for (int r = 0; r < n; ++r)
+  {
+    const std::int64_t total = totals[r];
     for (int c = 0; c < n; ++c)
     {
       const double f = total > 0 ? static_cast<double>(counts[r][c]) / total : 0.0;
@@ -616,14 +620,9 @@ DrawConfusionMatrix(const std::vector<std::string> &               names,
   {
     for (int r = 0; r < n; ++r)
     {
-      std::int64_t total = 0;
-      for (const auto c : counts[r])
-      {
-        total += c;
-      }
       for (int c = 0; c < n; ++c)
       {
-        const double     f = total > 0 ? static_cast<double>(counts[r][c]) / total : 0.0;
+        const double     f = totals[r] > 0 ? static_cast<double>(counts[r][c]) / totals[r] : 0.0;
         const cv::Scalar ink = Contrast(HeatColour(f));
         const int        x = area.x + c * cell + cell / 2;
         const int        y = area.y + r * cell + cell / 2;

@@ -32,13 +32,13 @@ struct Row
   std::string name;
 };
 
-/** ITK-SNAP's grammar: '#' comment lines, then `IDX R G B A VIS MSH "LABEL"` rows. */
+/** Rows of a label file: '#' comment lines are skipped, every other line must match `grammar`
+ * (one row per label index, no index twice), and `row` turns its match into a Row. */
 std::map<int, Row>
-ParseItkSnap(const std::string & text)
+ParseRows(const std::string & text, const std::regex & grammar, Row (*row)(const std::smatch &))
 {
-  static const std::regex row(R"re(^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9]*\.?[0-9]+)\s+([01])\s+([01])\s+"([^"]*)"\s*$)re");
-  std::map<int, Row>      rows;
-  std::istringstream      s(text);
+  std::map<int, Row> rows;
+  std::istringstream s(text);
   for (std::string line; std::getline(s, line);)
   {
     if (line.empty() || line[0] == '#')
@@ -46,46 +46,35 @@ ParseItkSnap(const std::string & text)
       continue;
     }
     std::smatch m;
-    EXPECT_TRUE(std::regex_match(line, m, row)) << line;
+    EXPECT_TRUE(std::regex_match(line, m, grammar)) << line;
     if (!m.empty())
     {
       EXPECT_EQ(rows.count(std::stoi(m[1])), 0u) << "duplicate index: " << line;
-      rows[std::stoi(m[1])] = { std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stod(m[5]), std::stoi(m[6]), m[8] };
+      rows[std::stoi(m[1])] = row(m);
     }
   }
   return rows;
 }
 
-/** Slicer's colour table grammar: '#' comment lines, then `label name R G B A` with no spaces in name. */
+/** ITK-SNAP's grammar: `IDX R G B A VIS MSH "LABEL"`. */
+std::map<int, Row>
+ParseItkSnap(const std::string & text)
+{
+  static const std::regex grammar(
+    R"re(^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9]*\.?[0-9]+)\s+([01])\s+([01])\s+"([^"]*)"\s*$)re");
+  return ParseRows(text, grammar, [](const std::smatch & m) {
+    return Row{ std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stod(m[5]), std::stoi(m[6]), m[8] };
+  });
+}
+
+/** Slicer's colour table grammar: `label name R G B A`, no spaces in name. */
 std::map<int, Row>
 ParseSlicer(const std::string & text)
 {
-  static const std::regex row(R"(^(\d+) (\S+) (\d+) (\d+) (\d+) (\d+)$)");
-  std::map<int, Row>      rows;
-  std::istringstream      s(text);
-  for (std::string line; std::getline(s, line);)
-  {
-    if (line.empty() || line[0] == '#')
-    {
-      continue;
-    }
-    std::smatch m;
-    EXPECT_TRUE(std::regex_match(line, m, row)) << line;
-    if (!m.empty())
-    {
-      rows[std::stoi(m[1])] = { std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5]), std::stoi(m[6]) / 255.0, 1, m[2] };
-    }
-  }
-  return rows;
-}
-
-std::string
-ReadText(const fs::path & path)
-{
-  std::ifstream     file(path, std::ios::binary);
-  std::stringstream s;
-  s << file.rdbuf();
-  return s.str();
+  static const std::regex grammar(R"(^(\d+) (\S+) (\d+) (\d+) (\d+) (\d+)$)");
+  return ParseRows(text, grammar, [](const std::smatch & m) {
+    return Row{ std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5]), std::stoi(m[6]) / 255.0, 1, m[2] };
+  });
 }
 } // namespace
 
@@ -148,7 +137,7 @@ TEST(LabelFiles, SegNrrdCarriesOneSegmentPerLabelWithItsExtent)
   }
   // The header (up to the first empty line) holds the keys as `key:=value`.
   std::map<std::string, std::string> keys;
-  std::istringstream                 header(ReadText(dir / "brain.seg.nrrd"));
+  std::istringstream                 header(ReadTextFile((dir / "brain.seg.nrrd").string()));
   for (std::string line; std::getline(header, line) && !line.empty();)
   {
     if (const auto at = line.find(":="); at != std::string::npos)
@@ -164,8 +153,8 @@ TEST(LabelFiles, SegNrrdCarriesOneSegmentPerLabelWithItsExtent)
   EXPECT_EQ(keys["Segment1_LabelValue"], "300");
   EXPECT_EQ(keys["Segment1_Extent"], "3 3 0 0 0 0");
   EXPECT_EQ(keys.count("Segment2_LabelValue"), 0u); // background is not a segment
-  EXPECT_EQ(ParseItkSnap(ReadText(dir / "brain.itksnap.txt")).size(), 4u);
-  EXPECT_EQ(ParseSlicer(ReadText(dir / "brain.ctbl")).size(), 4u);
+  EXPECT_EQ(ParseItkSnap(ReadTextFile((dir / "brain.itksnap.txt").string())).size(), 4u);
+  EXPECT_EQ(ParseSlicer(ReadTextFile((dir / "brain.ctbl").string())).size(), 4u);
   // The image's own header is left as it was.
   std::string value;
   EXPECT_FALSE(itk::ExposeMetaData<std::string>(labels->GetMetaDataDictionary(), "Segment0_Name", value));
@@ -185,7 +174,7 @@ TEST(LabelFiles, ImagesWithoutATableGetTheirLabelsNumbered)
     WriteLabelImageForViewers<2>(labels, out);
     out.Commit();
   }
-  const auto rows = ParseSlicer(ReadText(dir / "l.ctbl"));
+  const auto rows = ParseSlicer(ReadTextFile((dir / "l.ctbl").string()));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows.at(7).name, "7");
   EXPECT_TRUE(fs::exists(dir / "l.itksnap.txt"));
