@@ -14,7 +14,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   libinsighttoolkit5-dev libfftw3-dev libgdcm-tools
   libopencv-dev libopencv-contrib-dev libboost-graph-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libtorch-dev python3-torch
+  libcli11-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev libtorch-dev python3-torch
   insighttoolkit5-examples python3-skimage python3-sklearn python3-nibabel python3-numpy
   elastix python3-matplotlib time
 )

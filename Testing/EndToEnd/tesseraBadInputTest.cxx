@@ -89,6 +89,33 @@ TEST_F(BadInput, CorruptFile)
   ExpectRejected("-i " + Path("corrupt.nii.gz"), Path("corrupt.nii.gz"), "corrupt");
 }
 
+TEST_F(BadInput, TruncatedFiles)
+{
+  // ITK fills a NIfTI cut short with zeros and only warns for a MetaImage: each is refused.
+  auto noise = ScalarImage<3>::New(); // incompressible, so two thirds of a file keep its header
+  noise->SetRegions(ScalarImage<3>::SizeType{ { 24, 24, 24 } });
+  noise->Allocate();
+  std::uint32_t state = 1;
+  for (size_t i = 0; i < 24 * 24 * 24; ++i)
+  {
+    state = state * 1664525u + 1013904223u;
+    noise->GetBufferPointer()[i] = static_cast<float>(state >> 8);
+  }
+  for (const std::string name : { "whole.nii.gz", "whole.nii", "whole.mha" })
+  {
+    const std::string whole = Path(name);
+    WriteImageFile(noise.GetPointer(), whole);
+    std::string       bytes;
+    {
+      std::ifstream in(whole, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string cut = Path("cut-" + name);
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() * 2 / 3);
+    ExpectRejected("-i " + cut, cut, "is truncated");
+  }
+}
+
 TEST_F(BadInput, UnsupportedPixelType)
 {
   // NIfTI keeps the complex type (MetaImage would store it as a 2-vector).

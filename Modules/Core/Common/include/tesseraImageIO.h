@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "itkImageIOBase.h"
+#include "itkProcessObject.h"
 #include "tesseraError.h"
 #include "tesseraImageTypes.h"
 
@@ -27,6 +28,13 @@ struct ImageInfo
 /** Reads the header of any ITK-readable file (NIfTI, MetaImage, NRRD, PNG, JPEG, TIFF, ...).
  * \throws Error naming the file when it is missing or no ITK reader accepts it. */
 ImageInfo ReadImageInfo(const std::string & path);
+
+namespace detail
+{
+/** Runs an image reader, turning ITK exceptions and MetaIO's report of voxel data cut short
+ * (printed on std::cerr only) into an Error naming the file. */
+void UpdateReader(itk::ProcessObject * reader, const std::string & path);
+} // namespace detail
 
 /** Reads an image, converting its pixels to TImage's pixel type.
  * Rejects files whose dimension differs from TImage's and, for scalar TImage, files with more

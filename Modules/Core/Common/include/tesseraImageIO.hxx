@@ -37,14 +37,7 @@ ReadImageFile(const std::string & path)
   }
   auto reader = itk::ImageFileReader<TImage>::New();
   reader->SetFileName(path);
-  try
-  {
-    reader->Update();
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    throw Error(path, std::string("cannot be read: ") + e.GetDescription());
-  }
+  detail::UpdateReader(reader, path);
   typename TImage::Pointer image = reader->GetOutput();
   image->DisconnectPipeline();
   return image;

@@ -5,10 +5,12 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <random>
 #include <set>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "itkImageIOFactory.h"
 #include "itkMetaDataObject.h"
@@ -17,6 +19,104 @@ namespace fs = std::filesystem;
 
 namespace tessera
 {
+namespace
+{
+std::string
+FirstLineOf(const std::string & text)
+{
+  std::string line = text.substr(0, text.find('\n'));
+  line.erase(0, line.find_first_not_of(" \t"));
+  return line;
+}
+
+/** Throws Error(path, ...) unless a NIfTI file (.nii, or .nii.gz read through zlib) holds its
+ * header's voxel offset plus `dataBytes`: ITK's reader fills a file cut short with zeros. */
+void
+CheckNiftiComplete(const std::string & path, std::uint64_t dataBytes)
+{
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file)
+  {
+    throw Error(path, "cannot be opened");
+  }
+  unsigned char header[540] = {};
+  const int     got = gzread(file, header, sizeof header);
+  auto          int32 = [&](int at, bool swap) {
+    std::uint32_t v;
+    std::memcpy(&v, header + at, 4);
+    return swap ? __builtin_bswap32(v) : v;
+  };
+  std::uint64_t offset = 0;
+  for (const bool swap : { false, true })
+  {
+    if (got >= 348 && int32(0, swap) == 348) // NIfTI-1: vox_offset is a float at byte 108
+    {
+      const std::uint32_t bits = int32(108, swap);
+      float               f;
+      std::memcpy(&f, &bits, 4);
+      offset = f > 0 ? static_cast<std::uint64_t>(f) : 352;
+    }
+    else if (got >= 540 && int32(0, swap) == 540) // NIfTI-2: an int64 at byte 168
+    {
+      std::uint64_t v;
+      std::memcpy(&v, header + 168, 8);
+      offset = swap ? __builtin_bswap64(v) : v;
+    }
+  }
+  bool complete = true;
+  if (offset > 0)
+  {
+    unsigned char last = 0;
+    const z_off_t target = static_cast<z_off_t>(offset + dataBytes - 1);
+    complete = gzseek(file, target, SEEK_SET) == target && gzread(file, &last, 1) == 1;
+  }
+  gzclose(file);
+  if (!complete)
+  {
+    throw Error(path, "is truncated: the header promises " + std::to_string(offset + dataBytes) +
+                        " bytes of header and voxels, the file holds fewer");
+  }
+}
+
+/** What readers print on std::cerr while alive (MetaIO reports problems only there). */
+class CapturedErrorStream
+{
+public:
+  CapturedErrorStream()
+    : m_Previous(std::cerr.rdbuf(m_Text.rdbuf()))
+  {}
+  ~CapturedErrorStream() { std::cerr.rdbuf(m_Previous); }
+  std::string Text() const { return m_Text.str(); }
+
+private:
+  std::stringstream m_Text;
+  std::streambuf *  m_Previous;
+};
+} // namespace
+
+void
+detail::UpdateReader(itk::ProcessObject * reader, const std::string & path)
+{
+  std::string messages;
+  {
+    CapturedErrorStream captured;
+    try
+    {
+      reader->Update();
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      throw Error(path, "cannot be read: " + FirstLineOf(e.GetDescription()));
+    }
+    messages = captured.Text();
+  }
+  if (messages.find("not read completely") != std::string::npos)
+  {
+    throw Error(path, "is truncated: its voxel data end early (" + FirstLineOf(messages) + ")");
+  }
+  std::cerr << messages;
+}
+
 ImageInfo
 ReadImageInfo(const std::string & path)
 {
@@ -41,11 +141,24 @@ ReadImageInfo(const std::string & path)
   io->SetFileName(path);
   try
   {
+    const CapturedErrorStream captured; // MetaIO's parse messages: the exception says enough
     io->ReadImageInformation();
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(path, std::string("has an unreadable header: ") + e.GetDescription());
+    std::string reason = FirstLineOf(e.GetDescription());
+    if (const auto at = reason.find("): "); reason.rfind("ITK ERROR: ", 0) == 0 && at != std::string::npos)
+    {
+      reason = reason.substr(at + 3); // "ITK ERROR: MetaImageIO(0x55...): File cannot be read" -> the message
+    }
+    throw Error(path, "has an unreadable header: " + reason);
+  }
+  std::string lower = path;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  if (lower.size() > 4 && (lower.compare(lower.size() - 4, 4, ".nii") == 0 ||
+                           (lower.size() > 7 && lower.compare(lower.size() - 7, 7, ".nii.gz") == 0)))
+  {
+    CheckNiftiComplete(path, io->GetImageSizeInBytes());
   }
   ImageInfo info;
   info.dimension = io->GetNumberOfDimensions();
