@@ -2,6 +2,7 @@
 // a non-zero exit code, and no output file.
 #include <algorithm>
 #include <complex>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -161,9 +162,15 @@ TEST_F(BadInput, NaNIntensities)
   image->Allocate();
   image->FillBuffer(1.0f);
   image->GetBufferPointer()[5] = std::nanf("");
-  // MetaImage keeps the NaN (ITK's NIfTI reader would turn it into 0).
-  WriteImageFile(image.GetPointer(), Path("nan.mha"));
-  ExpectRejected("-i " + Path("nan.mha"), Path("nan.mha"), "NaN");
+  // ITK's NIfTI reader turns NaN into 0; Tessera's reading puts it back, so NIfTI is refused as MetaImage is.
+  for (const std::string name : { "nan.mha", "nan.nii.gz", "nan.nii" })
+  {
+    WriteImageFile(image.GetPointer(), Path(name));
+    ExpectRejected("-i " + Path(name), Path(name), "NaN or infinite intensity at voxel [1, 1]");
+  }
+  image->GetBufferPointer()[5] = std::numeric_limits<float>::infinity();
+  WriteImageFile(image.GetPointer(), Path("inf.nii.gz"));
+  ExpectRejected("-i " + Path("inf.nii.gz"), Path("inf.nii.gz"), "NaN or infinite intensity at voxel [1, 1]");
 }
 
 TEST_F(BadInput, OutputOverInput)

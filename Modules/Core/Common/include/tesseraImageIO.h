@@ -34,6 +34,12 @@ namespace detail
 /** Runs an image reader, turning ITK exceptions and MetaIO's report of voxel data cut short
  * (printed on std::cerr only) into an Error naming the file. */
 void UpdateReader(itk::ProcessObject * reader, const std::string & path);
+/** True for .nii and .nii.gz. */
+bool IsNiftiPath(const std::string & path);
+/** ITK 5.2's NIfTI reader turns NaN and infinite voxels into 0; this puts them back into the
+ * buffer read (`voxels` × `components`, components per voxel), so the finiteness checks see them. */
+void RestoreNiftiNonFinite(const std::string & path, float * buffer, std::uint64_t voxels, unsigned int components);
+void RestoreNiftiNonFinite(const std::string & path, double * buffer, std::uint64_t voxels, unsigned int components);
 } // namespace detail
 
 /** Reads an image, converting its pixels to TImage's pixel type.

@@ -40,6 +40,15 @@ ReadImageFile(const std::string & path)
   detail::UpdateReader(reader, path);
   typename TImage::Pointer image = reader->GetOutput();
   image->DisconnectPipeline();
+  using Value = typename itk::NumericTraits<typename TImage::PixelType>::ValueType;
+  if constexpr (std::is_same_v<Value, float> || std::is_same_v<Value, double>)
+  {
+    if (detail::IsNiftiPath(path))
+    {
+      detail::RestoreNiftiNonFinite(path, image->GetBufferPointer(), image->GetBufferedRegion().GetNumberOfPixels(),
+                                    image->GetNumberOfComponentsPerPixel());
+    }
+  }
   return image;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "itkImageIOFactory.h"
@@ -109,9 +110,15 @@ PrintValues(const std::string & path, const ImageInfo & info, const LabelTable &
   const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
   std::map<float, size_t> histogram;
   double                  sum = 0.0;
-  float                   lo = data[0], hi = data[0];
+  float                   lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+  size_t                  nonFinite = 0;
   for (size_t i = 0; i < n; ++i)
   {
+    if (!std::isfinite(data[i]))
+    {
+      ++nonFinite; // statistics of the finite voxels; the others are counted
+      continue;
+    }
     sum += data[i];
     lo = std::min(lo, data[i]);
     hi = std::max(hi, data[i]);
@@ -122,8 +129,14 @@ PrintValues(const std::string & path, const ImageInfo & info, const LabelTable &
   }
   // Integer pixel types print their extremes as integers; everything else with 4 decimals.
   auto value = [&](float v) { return integral ? std::to_string(static_cast<long long>(v)) : Fixed4(v); };
+  if (nonFinite == n)
+  {
+    std::cout << "intensity: no finite voxel (" << n << " NaN or infinite)\n";
+    return;
+  }
   std::cout << "intensity: min " << value(lo) << ", max " << value(hi) << ", mean "
-            << Fixed4(sum / static_cast<double>(n)) << "\n";
+            << Fixed4(sum / static_cast<double>(n - nonFinite))
+            << (nonFinite ? " (of the finite voxels; " + std::to_string(nonFinite) + " NaN or infinite)" : "") << "\n";
   if (!integral || histogram.size() > 256)
   {
     return;

@@ -1,6 +1,7 @@
 #include "tesseraImageIO.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <random>
 #include <set>
 #include <unistd.h>
+#include <vector>
 #include <zlib.h>
 
 #include "itkImageIOFactory.h"
@@ -29,8 +31,47 @@ FirstLineOf(const std::string & text)
   return line;
 }
 
-/** Throws Error(path, ...) unless a NIfTI file (.nii, or .nii.gz read through zlib) holds its
- * header's voxel offset plus `dataBytes`: ITK's reader fills a file cut short with zeros. */
+/** Where a NIfTI-1/-2 file's voxels start, their NIfTI datatype code and byte order, from the
+ * header read through zlib (which reads .nii and .nii.gz alike). offset 0: not a NIfTI header. */
+struct NiftiLayout
+{
+  std::uint64_t offset = 0;
+  int           datatype = 0;
+  bool          swap = false;
+};
+
+NiftiLayout
+ReadNiftiLayout(gzFile file)
+{
+  unsigned char header[540] = {};
+  const int     got = gzread(file, header, sizeof header);
+  NiftiLayout   layout;
+  for (const bool swap : { false, true })
+  {
+    auto read = [&](int at, auto value) {
+      std::memcpy(&value, header + at, sizeof value);
+      if (swap)
+      {
+        auto * bytes = reinterpret_cast<unsigned char *>(&value);
+        std::reverse(bytes, bytes + sizeof value);
+      }
+      return value;
+    };
+    if (got >= 348 && read(0, std::int32_t{}) == 348) // NIfTI-1: datatype at 70, vox_offset (float) at 108
+    {
+      const float offset = read(108, float{});
+      layout = { offset > 0 ? static_cast<std::uint64_t>(offset) : 352u, read(70, std::int16_t{}), swap };
+    }
+    else if (got >= 540 && read(0, std::int32_t{}) == 540) // NIfTI-2: datatype at 12, vox_offset (int64) at 168
+    {
+      layout = { static_cast<std::uint64_t>(read(168, std::int64_t{})), read(12, std::int16_t{}), swap };
+    }
+  }
+  return layout;
+}
+
+/** Throws Error(path, ...) unless a NIfTI file holds its header's voxel offset plus `dataBytes`:
+ * ITK's reader fills a file cut short with zeros. */
 void
 CheckNiftiComplete(const std::string & path, std::uint64_t dataBytes)
 {
@@ -39,43 +80,74 @@ CheckNiftiComplete(const std::string & path, std::uint64_t dataBytes)
   {
     throw Error(path, "cannot be opened");
   }
-  unsigned char header[540] = {};
-  const int     got = gzread(file, header, sizeof header);
-  auto          int32 = [&](int at, bool swap) {
-    std::uint32_t v;
-    std::memcpy(&v, header + at, 4);
-    return swap ? __builtin_bswap32(v) : v;
-  };
-  std::uint64_t offset = 0;
-  for (const bool swap : { false, true })
-  {
-    if (got >= 348 && int32(0, swap) == 348) // NIfTI-1: vox_offset is a float at byte 108
-    {
-      const std::uint32_t bits = int32(108, swap);
-      float               f;
-      std::memcpy(&f, &bits, 4);
-      offset = f > 0 ? static_cast<std::uint64_t>(f) : 352;
-    }
-    else if (got >= 540 && int32(0, swap) == 540) // NIfTI-2: an int64 at byte 168
-    {
-      std::uint64_t v;
-      std::memcpy(&v, header + 168, 8);
-      offset = swap ? __builtin_bswap64(v) : v;
-    }
-  }
-  bool complete = true;
-  if (offset > 0)
+  const NiftiLayout layout = ReadNiftiLayout(file);
+  bool              complete = true;
+  if (layout.offset > 0)
   {
     unsigned char last = 0;
-    const z_off_t target = static_cast<z_off_t>(offset + dataBytes - 1);
+    const z_off_t target = static_cast<z_off_t>(layout.offset + dataBytes - 1);
     complete = gzseek(file, target, SEEK_SET) == target && gzread(file, &last, 1) == 1;
   }
   gzclose(file);
   if (!complete)
   {
-    throw Error(path, "is truncated: the header promises " + std::to_string(offset + dataBytes) +
+    throw Error(path, "is truncated: the header promises " + std::to_string(layout.offset + dataBytes) +
                         " bytes of header and voxels, the file holds fewer");
   }
+}
+
+template <typename T>
+void
+RestoreNonFinite(const std::string & path, T * buffer, std::uint64_t voxels, unsigned int components)
+{
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file)
+  {
+    return;
+  }
+  const NiftiLayout layout = ReadNiftiLayout(file);
+  const size_t      bytes = layout.datatype == 16 ? 4 : (layout.datatype == 64 ? 8 : 0); // FLOAT32, FLOAT64
+  if (bytes == 0 || gzseek(file, static_cast<z_off_t>(layout.offset), SEEK_SET) < 0)
+  {
+    gzclose(file);
+    return;
+  }
+  // NIfTI stores components slowest (dim 5); ITK's buffer holds them per voxel.
+  const std::uint64_t        total = voxels * components;
+  std::vector<unsigned char> chunk((1u << 20) / bytes * bytes);
+  for (std::uint64_t k = 0; k < total;)
+  {
+    const int got = gzread(file, chunk.data(), static_cast<unsigned>(std::min<std::uint64_t>(chunk.size(), (total - k) * bytes)));
+    if (got <= 0)
+    {
+      break;
+    }
+    for (size_t at = 0; at + bytes <= static_cast<size_t>(got); at += bytes, ++k)
+    {
+      unsigned char value[8];
+      std::memcpy(value, chunk.data() + at, bytes);
+      if (layout.swap)
+      {
+        std::reverse(value, value + bytes);
+      }
+      double v;
+      if (bytes == 4)
+      {
+        float f;
+        std::memcpy(&f, value, 4);
+        v = f;
+      }
+      else
+      {
+        std::memcpy(&v, value, 8);
+      }
+      if (!std::isfinite(v))
+      {
+        buffer[(k % voxels) * components + k / voxels] = static_cast<T>(v);
+      }
+    }
+  }
+  gzclose(file);
 }
 
 /** What readers print on std::cerr while alive (MetaIO reports problems only there). */
@@ -93,6 +165,26 @@ private:
   std::streambuf *  m_Previous;
 };
 } // namespace
+
+bool
+detail::IsNiftiPath(const std::string & path)
+{
+  std::string ext = SplitExtension(path).second;
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == ".nii" || ext == ".nii.gz";
+}
+
+void
+detail::RestoreNiftiNonFinite(const std::string & path, float * buffer, std::uint64_t voxels, unsigned int components)
+{
+  RestoreNonFinite(path, buffer, voxels, components);
+}
+
+void
+detail::RestoreNiftiNonFinite(const std::string & path, double * buffer, std::uint64_t voxels, unsigned int components)
+{
+  RestoreNonFinite(path, buffer, voxels, components);
+}
 
 void
 detail::UpdateReader(itk::ProcessObject * reader, const std::string & path)
@@ -153,10 +245,7 @@ ReadImageInfo(const std::string & path)
     }
     throw Error(path, "has an unreadable header: " + reason);
   }
-  std::string lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  if (lower.size() > 4 && (lower.compare(lower.size() - 4, 4, ".nii") == 0 ||
-                           (lower.size() > 7 && lower.compare(lower.size() - 7, 7, ".nii.gz") == 0)))
+  if (detail::IsNiftiPath(path))
   {
     CheckNiftiComplete(path, io->GetImageSizeInBytes());
   }
