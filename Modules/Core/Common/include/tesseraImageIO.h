@@ -34,6 +34,10 @@ namespace detail
 /** Runs an image reader, turning ITK exceptions and MetaIO's report of voxel data cut short
  * (printed on std::cerr only) into an Error naming the file. */
 void UpdateReader(itk::ProcessObject * reader, const std::string & path);
+/** True for the photographic formats (.png, .jpg, .jpeg, .bmp): their DPI is not a physical
+ * spacing (a JPEG's 72 dpi would read as 0.352778 mm, and PNG rounds it), so they are read with
+ * 1 mm pixels and origin 0, and images in them always share a grid with their masks and labels. */
+bool IsPhotographicPath(const std::string & path);
 /** True for .nii and .nii.gz. */
 bool IsNiftiPath(const std::string & path);
 /** ITK 5.2's NIfTI reader turns NaN and infinite voxels into 0; this puts them back into the
@@ -44,7 +48,8 @@ void RestoreNiftiNonFinite(const std::string & path, double * buffer, std::uint6
 
 /** Reads an image, converting its pixels to TImage's pixel type.
  * Rejects files whose dimension differs from TImage's and, for scalar TImage, files with more
- * than one component; for itk::VectorImage any number of components is accepted.
+ * than one component; for itk::VectorImage any number of components is accepted. Photographic
+ * formats (PNG, JPEG, BMP) are read with 1 mm pixels and origin 0 (detail::IsPhotographicPath).
  * \throws Error naming the file and the problem (missing, corrupt, wrong dimension, ...). */
 template <typename TImage>
 typename TImage::Pointer

@@ -40,6 +40,13 @@ ReadImageFile(const std::string & path)
   detail::UpdateReader(reader, path);
   typename TImage::Pointer image = reader->GetOutput();
   image->DisconnectPipeline();
+  if (detail::IsPhotographicPath(path))
+  {
+    typename TImage::SpacingType spacing;
+    spacing.Fill(1.0);
+    image->SetSpacing(spacing);
+    image->SetOrigin(typename TImage::PointType());
+  }
   using Value = typename itk::NumericTraits<typename TImage::PixelType>::ValueType;
   if constexpr (std::is_same_v<Value, float> || std::is_same_v<Value, double>)
   {

@@ -167,6 +167,14 @@ private:
 } // namespace
 
 bool
+detail::IsPhotographicPath(const std::string & path)
+{
+  std::string ext = SplitExtension(path).second;
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+bool
 detail::IsNiftiPath(const std::string & path)
 {
   std::string ext = SplitExtension(path).second;
@@ -256,9 +264,10 @@ ReadImageInfo(const std::string & path)
   info.pixelType = itk::ImageIOBase::GetPixelTypeAsString(io->GetPixelType());
   for (unsigned int d = 0; d < info.dimension; ++d)
   {
+    const bool photo = detail::IsPhotographicPath(path);
     info.size.push_back(io->GetDimensions(d));
-    info.spacing.push_back(io->GetSpacing(d));
-    info.origin.push_back(io->GetOrigin(d));
+    info.spacing.push_back(photo ? 1.0 : io->GetSpacing(d));
+    info.origin.push_back(photo ? 0.0 : io->GetOrigin(d));
     info.direction.push_back(io->GetDirection(d));
   }
   // Some formats (2D slices stored as 3D with one slice) report a trailing axis of size 1.

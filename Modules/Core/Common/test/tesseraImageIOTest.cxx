@@ -187,3 +187,25 @@ TEST(ImageIO, LabelsThatFitInEightBitsAreEightBitPngs)
   EXPECT_EQ(ReadLabelImage<2>(wide)->GetBufferPointer()[7], 256);
   fs::remove_all(dir);
 }
+
+TEST(ImageIO, PhotographicFormatsHaveUnitPixelsWhateverTheirDpi)
+{
+  // A JPEG's DPI (72 dpi reads as 0.352778 mm) and PNG's rounded copy of it are not physical
+  // spacings: photographic formats read as 1 mm pixels at origin 0, so an image and its labels match.
+  auto image = itk::Image<unsigned char, 2>::New();
+  image->SetRegions(itk::Image<unsigned char, 2>::SizeType{ { 6, 5 } });
+  image->Allocate(true);
+  const itk::SpacePrecisionType spacing[2] = { 0.352778, 0.352778 };
+  image->SetSpacing(spacing);
+  const auto dir = std::filesystem::temp_directory_path();
+  for (const char * name : { "tessera-dpi.png", "tessera-dpi.jpg", "tessera-dpi.bmp", "tessera-dpi.nrrd" })
+  {
+    const std::string path = (dir / name).string();
+    WriteImageFile(image.GetPointer(), path);
+    const bool photo = std::string(name).find(".nrrd") == std::string::npos;
+    const auto read = ReadImageFile<VectorImage<2>>(path); // BMP is written as RGB
+    EXPECT_DOUBLE_EQ(read->GetSpacing()[0], photo ? 1.0 : 0.352778) << name;
+    EXPECT_DOUBLE_EQ(ReadImageInfo(path).spacing[1], photo ? 1.0 : 0.352778) << name;
+    std::filesystem::remove(path);
+  }
+}
