@@ -115,14 +115,6 @@ struct CommandValues
   std::map<std::string, std::vector<std::string>> common;
 };
 
-std::string
-Lower(std::string s)
-{
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
-}
-
-/** The output file for one input of a folder run. */
 /** The BIDS derivative stem of an input for one output: "sub-01_ses-1_T1w" → "sub-01_ses-1_desc-segment_dseg"
  * (the input's entities, its suffix replaced; the application's name, letters and digits only, as desc). */
 std::string
@@ -144,6 +136,7 @@ BidsStem(const std::string & inputStem, const StageDescription & stage, const Po
   return entities + "_desc-" + desc + "_" + suffix;
 }
 
+/** The output file for one input of a folder run. */
 std::string
 FolderOutput(const std::string & folder, const std::string & input, const StageDescription & stage,
              const PortDescription & port, const std::string & extension, bool bids)
@@ -162,7 +155,7 @@ FolderOutput(const std::string & folder, const std::string & input, const StageD
     case PortKind::File: ext = port.extensions.empty() ? ".txt" : port.extensions.front(); break;
     default:
       ext = extension.empty() ? inputExtension : (extension[0] == '.' ? extension : "." + extension);
-      if (const std::string l = Lower(ext); l == ".jpg" || l == ".jpeg" || l == ".bmp")
+      if (const std::string l = LowerCaseExtension(stem + ext); l == ".jpg" || l == ".jpeg" || l == ".bmp")
       {
         ext = ".png"; // lossy or 8-bit RGB formats cannot hold labels
       }

@@ -102,6 +102,8 @@ inline constexpr const char * LabelTableKey = "tessera_label_table";
 
 /** "dir/p.nii.gz" → ("dir/p", ".nii.gz"): the extension, double ones (.nii.gz) included. */
 std::pair<std::string, std::string> SplitExtension(const std::string & path);
+/** The extension in lower case: "dir/P.NII.GZ" → ".nii.gz". */
+std::string LowerCaseExtension(const std::string & path);
 /** True for formats whose header keeps string metadata: NRRD (.nrrd, .nhdr) and MetaImage (.mha, .mhd). */
 bool FormatKeepsMetaData(const std::string & path);
 /** Where the label table of an image in another format travels: "p.nii.gz" → "p.labels.json". */

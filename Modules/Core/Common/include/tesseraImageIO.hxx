@@ -66,8 +66,7 @@ WriteImageFile(const TImage * image, AtomicOutput & out)
   // Labels that fit in 8 bits go into PNG as 8-bit grey: 16-bit PNGs look black in most viewers.
   if constexpr (std::is_same_v<typename TImage::PixelType, LabelPixel> && !detail::IsVectorImage<TImage>::value)
   {
-    std::string ext = SplitExtension(out.FinalPath()).second;
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    const std::string ext = LowerCaseExtension(out.FinalPath());
     const size_t        n = image->GetBufferedRegion().GetNumberOfPixels();
     const LabelPixel *  p = image->GetBufferPointer();
     if (ext == ".png" && std::all_of(p, p + n, [](LabelPixel l) { return l <= 255; }))

@@ -169,16 +169,14 @@ private:
 bool
 detail::IsPhotographicPath(const std::string & path)
 {
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  const std::string ext = LowerCaseExtension(path);
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
 bool
 detail::IsNiftiPath(const std::string & path)
 {
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  const std::string ext = LowerCaseExtension(path);
   return ext == ".nii" || ext == ".nii.gz";
 }
 
@@ -392,11 +390,18 @@ SplitExtension(const std::string & path)
   return { stem, name.substr(cut) };
 }
 
+std::string
+LowerCaseExtension(const std::string & path)
+{
+  std::string ext = SplitExtension(path).second;
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return ext;
+}
+
 bool
 FormatKeepsMetaData(const std::string & path)
 {
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  const std::string ext = LowerCaseExtension(path);
   return ext == ".nrrd" || ext == ".nhdr" || ext == ".mha" || ext == ".mhd";
 }
 
@@ -467,8 +472,7 @@ ListImageFiles(const std::string & folder)
   for (const auto & e : fs::directory_iterator(folder, ec))
   {
     const std::string name = e.path().filename().string();
-    std::string       ext = SplitExtension(name).second;
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    const std::string ext = LowerCaseExtension(name);
     if (e.is_regular_file() && name[0] != '.' && extensions.count(ext))
     {
       files.push_back(e.path().string());
@@ -534,8 +538,7 @@ CheckOutputsDistinct(const std::vector<std::string> & inputs, const std::vector<
 void
 CheckFloatFormat(const std::string & path)
 {
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  const std::string ext = LowerCaseExtension(path);
   if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp")
   {
     throw Error(path, "floating-point values, which " + ext.substr(1) +

@@ -112,8 +112,7 @@ SlicerColorTablePath(const std::string & imagePath)
 bool
 IsSlicerSegmentationPath(const std::string & path)
 {
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  const std::string ext = LowerCaseExtension(path);
   return ext == ".seg.nrrd";
 }
 

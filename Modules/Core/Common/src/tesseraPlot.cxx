@@ -698,8 +698,7 @@ StackCharts(const std::vector<cv::Mat> & charts)
 void
 WritePng(const cv::Mat & image, const std::string & path)
 {
-  std::string ext = SplitExtension(path).second;
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  const std::string ext = LowerCaseExtension(path);
   if (ext != ".png")
   {
     throw Error(path, "a figure is written as .png");

@@ -447,16 +447,6 @@ StageContext::OutputFiles() const
   return files;
 }
 
-namespace
-{
-std::string
-Lower(std::string s)
-{
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
-}
-} // namespace
-
 OutputSet::OutputSet(const std::vector<std::string> & inputs, const std::vector<std::pair<std::string, PortKind>> & outputs,
                      const std::vector<std::vector<std::string>> & extensions)
 {
@@ -469,7 +459,7 @@ OutputSet::OutputSet(const std::vector<std::string> & inputs, const std::vector<
   for (size_t i = 0; i < outputs.size(); ++i)
   {
     const auto & [path, kind] = outputs[i];
-    const std::string ext = Lower(SplitExtension(path).second);
+    const std::string ext = LowerCaseExtension(path);
     if (fs::is_directory(path))
     {
       throw Error(path, "is a folder; a file name is expected");
