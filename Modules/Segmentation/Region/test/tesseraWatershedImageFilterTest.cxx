@@ -1,9 +1,15 @@
 // Watershed: two touching discs split by markers, regional minima with a level, physical space
-// kept, bad markers and parameters rejected.
+// kept, bad markers and parameters rejected; the flooding's exact labels on ramps and plateaus
+// (tie-breaking, watershed lines, 2D and 3D) and its identity with ITK's on real images.
 #include <gtest/gtest.h>
 
 #include "itkEuler2DTransform.h"
+#include "itkExtractImageFilter.h"
+#include "itkMorphologicalWatershedFromMarkersImageFilter.h"
+#include "itkMorphologicalWatershedImageFilter.h"
 #include "tesseraError.h"
+#include "tesseraImageIO.h"
+#include "tesseraImageUtilities.h"
 #include "tesseraRegionTestImages.h"
 #include "tesseraWatershedImageFilter.h"
 
@@ -46,6 +52,60 @@ TwoDiscs()
   rotation->SetAngle(M_PI / 6);
   image->SetDirection(rotation->GetMatrix());
   return image;
+}
+
+/** A relief of the given size, value(index) per pixel. */
+template <unsigned int D>
+typename ScalarImage<D>::Pointer
+MakeRelief(const std::array<unsigned int, D> & size, const std::function<float(const itk::Index<D> &)> & value)
+{
+  auto relief = ScalarImage<D>::New();
+  typename ScalarImage<D>::SizeType s;
+  std::copy(size.begin(), size.end(), s.begin());
+  relief->SetRegions(s);
+  relief->Allocate();
+  itk::ImageRegionIteratorWithIndex<ScalarImage<D>> it(relief, relief->GetBufferedRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    it.Set(value(it.GetIndex()));
+  }
+  return relief;
+}
+
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+Flood(const ScalarImage<D> * relief, const LabelImage<D> * markers, bool line, bool fully)
+{
+  auto out = LabelImage<D>::New();
+  out->CopyInformation(relief);
+  out->SetRegions(relief->GetLargestPossibleRegion());
+  out->Allocate();
+  FloodFromMarkers<D>(relief, markers, line, fully, out);
+  return out;
+}
+
+/** The labels along the one row of a W x 1 image. */
+std::vector<int>
+Row(const LabelImage<2> * labels)
+{
+  return std::vector<int>(labels->GetBufferPointer(),
+                          labels->GetBufferPointer() + labels->GetLargestPossibleRegion().GetNumberOfPixels());
+}
+
+/** Single-pixel markers every `step` pixels from step / 2, numbered 1, 2, ... in raster order. */
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+GridMarkers(const ScalarImage<D> * grid, unsigned int step)
+{
+  LabelPixel next = 0;
+  return MakeLabels<D>(grid, [&](const itk::Index<D> & i) {
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      if (i[d] % step != step / 2)
+        return LabelPixel(0);
+    }
+    return ++next;
+  });
 }
 
 /** Pixels labelled differently from the truth that are farther than `band` px from every disc
@@ -186,4 +246,175 @@ TEST(Watershed, PrintSelfListsTheParameters)
   {
     EXPECT_NE(s.find(line), std::string::npos) << line << " not in\n" << s;
   }
+}
+
+TEST(FloodFromMarkers, RampIsFloodedFromTheLowMarkerUpToTheHighOne)
+{
+  // Relief 0..9 along x; the marker at the top holds only its own pixel: the low marker's flood
+  // reaches level 8 before the high marker (level 9) leaves the queue. With lines, pixel 8 touches
+  // both regions and is the line.
+  auto relief = MakeRelief<2>({ { 10, 1 } }, [](const itk::Index<2> & i) { return static_cast<float>(i[0]); });
+  auto markers = MakeLabels<2>({ { 10, 1 } }, [](const itk::Index<2> & i) {
+    return LabelPixel(i[0] == 0 ? 4 : i[0] == 9 ? 7 : 0);
+  });
+  EXPECT_EQ(Row(Flood<2>(relief, markers, false, false)), (std::vector<int>{ 4, 4, 4, 4, 4, 4, 4, 4, 4, 7 }));
+  EXPECT_EQ(Row(Flood<2>(relief, markers, true, false)), (std::vector<int>{ 4, 4, 4, 4, 4, 4, 4, 4, 0, 7 }));
+}
+
+TEST(FloodFromMarkers, RidgeSplitsTwoBasinsWithOrWithoutALine)
+{
+  // Two basins 0..4..0 with a marker in each bottom: the ridge pixel goes to the first marker in
+  // raster order, or is the line.
+  auto relief = MakeRelief<2>({ { 9, 1 } }, [](const itk::Index<2> & i) { return 4.0f - std::abs(i[0] - 4.0f); });
+  auto markers = MakeLabels<2>({ { 9, 1 } }, [](const itk::Index<2> & i) {
+    return LabelPixel(i[0] == 0 ? 1 : i[0] == 8 ? 2 : 0);
+  });
+  EXPECT_EQ(Row(Flood<2>(relief, markers, false, false)), (std::vector<int>{ 1, 1, 1, 1, 1, 2, 2, 2, 2 }));
+  EXPECT_EQ(Row(Flood<2>(relief, markers, true, false)), (std::vector<int>{ 1, 1, 1, 1, 0, 2, 2, 2, 2 }));
+  // Negative values and -0 are ordered as numbers (-0 = +0): the same relief shifted below zero.
+  auto below = MakeRelief<2>({ { 9, 1 } }, [](const itk::Index<2> & i) { return i[0] == 4 ? -0.0f : -std::abs(i[0] - 4.0f); });
+  EXPECT_EQ(Row(Flood<2>(below, markers, true, false)), (std::vector<int>{ 1, 1, 1, 1, 0, 2, 2, 2, 2 }));
+}
+
+TEST(FloodFromMarkers, PlateauIsSplitByDistanceTiesToTheFirstMarker)
+{
+  // A flat 7 x 7 relief, markers at opposite corners: first in, first out splits it by the
+  // distance in steps (city block with faces, chessboard with all 8 neighbours); pixels at equal
+  // distance go to the marker first in raster order, or are the line (faces only: with diagonal
+  // steps the line thickens where a pixel's labelled neighbours lie two steps apart).
+  auto relief = MakeRelief<2>({ { 7, 7 } }, [](const itk::Index<2> &) { return 3.0f; });
+  auto markers = MakeLabels<2>({ { 7, 7 } }, [](const itk::Index<2> & i) {
+    return LabelPixel(i[0] == 0 && i[1] == 0 ? 1 : i[0] == 6 && i[1] == 6 ? 2 : 0);
+  });
+  auto cityBlock = [](const itk::Index<2> & i, const itk::Index<2> & j) { return std::abs(i[0] - j[0]) + std::abs(i[1] - j[1]); };
+  auto chessboard = [](const itk::Index<2> & i, const itk::Index<2> & j) {
+    return std::max(std::abs(i[0] - j[0]), std::abs(i[1] - j[1]));
+  };
+  for (const auto & [fully, line] : { std::pair{ false, false }, std::pair{ false, true }, std::pair{ true, false } })
+  {
+    auto   out = Flood<2>(relief, markers, line, fully);
+    size_t wrong = 0;
+    itk::ImageRegionConstIteratorWithIndex<LabelImage<2>> it(out, out->GetLargestPossibleRegion());
+    for (; !it.IsAtEnd(); ++it)
+    {
+      const auto d1 = (fully ? chessboard : cityBlock)(it.GetIndex(), { { 0, 0 } });
+      const auto d2 = (fully ? chessboard : cityBlock)(it.GetIndex(), { { 6, 6 } });
+      const int  expected = d1 < d2 ? 1 : d1 > d2 ? 2 : line ? 0 : 1;
+      wrong += it.Get() != expected;
+    }
+    EXPECT_EQ(wrong, 0u) << (fully ? "8" : "4") << " neighbours, line " << line;
+  }
+}
+
+TEST(FloodFromMarkers, PlateauAndWall3D)
+{
+  // 5 x 5 x 5 flat volume, markers 3 and 7 at opposite corners, faces: split at x + y + z = 6.
+  auto relief = MakeRelief<3>({ { 5, 5, 5 } }, [](const itk::Index<3> &) { return 0.5f; });
+  auto markers = MakeLabels<3>({ { 5, 5, 5 } }, [](const itk::Index<3> & i) {
+    const auto s = i[0] + i[1] + i[2];
+    return LabelPixel(s == 0 ? 3 : s == 12 ? 7 : 0);
+  });
+  for (const bool line : { false, true })
+  {
+    auto out = Flood<3>(relief, markers, line, false);
+    size_t wrong = 0;
+    itk::ImageRegionConstIteratorWithIndex<LabelImage<3>> it(out, out->GetLargestPossibleRegion());
+    for (; !it.IsAtEnd(); ++it)
+    {
+      const auto s = it.GetIndex()[0] + it.GetIndex()[1] + it.GetIndex()[2];
+      wrong += it.Get() != (s < 6 ? 3 : s > 6 ? 7 : line ? 0 : 3);
+    }
+    EXPECT_EQ(wrong, 0u) << "line " << line;
+  }
+  // A wall of 9 on the plane x = 3 between two flat sides of 1, a marker on each side, 26
+  // neighbours: both floods reach the wall in two steps, so it goes to the first marker in raster
+  // order (label 1 at (6, 0, 0)), or is the line.
+  auto wall = MakeRelief<3>({ { 7, 4, 4 } }, [](const itk::Index<3> & i) { return i[0] == 3 ? 9.0f : 1.0f; });
+  auto sides = MakeLabels<3>({ { 7, 4, 4 } }, [](const itk::Index<3> & i) {
+    return LabelPixel(i == itk::Index<3>{ { 0, 3, 3 } } ? 2 : i == itk::Index<3>{ { 6, 0, 0 } } ? 1 : 0);
+  });
+  for (const bool line : { false, true })
+  {
+    auto out = Flood<3>(wall, sides, line, true);
+    size_t wrong = 0;
+    itk::ImageRegionConstIteratorWithIndex<LabelImage<3>> it(out, out->GetLargestPossibleRegion());
+    for (; !it.IsAtEnd(); ++it)
+    {
+      const auto x = it.GetIndex()[0];
+      wrong += it.Get() != (x < 3 ? 2 : x > 3 ? 1 : line ? 0 : 1);
+    }
+    EXPECT_EQ(wrong, 0u) << "line " << line;
+  }
+}
+
+TEST(FloodFromMarkers, SameLabelsAsItkOnRealImages)
+{
+  // Gradient of a Dubai aerial tile (509 x 544, RGB, sigma 1 mm) and of a 64^3 block of a
+  // MICCAI T1 (sigma 1 mm), single-voxel markers on a grid: every variant gives ITK
+  // MorphologicalWatershedFromMarkersImageFilter's labels exactly.
+  auto tile = ReadIntensityImage<2>(std::string(TESSERA_DATA_DIR) + "/dubai-aerial/tile2/images/image_part_001.jpg");
+  auto relief2 = GradientMagnitude<2>(tile, 1.0);
+  auto markers2 = GridMarkers<2>(relief2, 24);
+  auto t1 = ReadIntensityImage<3>(std::string(TESSERA_DATA_DIR) + "/miccai2012-multiatlas/1000_SS.nii.gz");
+  auto extract = itk::ExtractImageFilter<ScalarImage<3>, ScalarImage<3>>::New();
+  extract->SetInput(GradientMagnitude<3>(t1, 1.0));
+  extract->SetExtractionRegion({ { { 50, 70, 60 } }, { { 64, 64, 64 } } });
+  extract->SetDirectionCollapseToIdentity();
+  extract->Update();
+  ScalarImage<3>::Pointer relief3 = extract->GetOutput();
+  auto                    markers3 = GridMarkers<3>(relief3, 10);
+  auto                    compare = [](auto relief, auto markers, bool line, bool fully) {
+    constexpr unsigned int D = std::remove_pointer_t<decltype(relief.GetPointer())>::ImageDimension;
+    auto itk = itk::MorphologicalWatershedFromMarkersImageFilter<ScalarImage<D>, LabelImage<D>>::New();
+    itk->SetInput(relief);
+    itk->SetMarkerImage(markers);
+    itk->SetMarkWatershedLine(line);
+    itk->SetFullyConnected(fully);
+    itk->Update();
+    auto ours = Flood<D>(relief, markers, line, fully);
+    EXPECT_EQ(Differences<D>(ours, itk->GetOutput()), 0u) << D << "D, line " << line << ", fully connected " << fully;
+  };
+  for (const bool line : { false, true })
+  {
+    for (const bool fully : { false, true })
+    {
+      compare(relief2, markers2, line, fully);
+      compare(relief3, markers3, line, fully);
+    }
+  }
+}
+
+TEST(Watershed, RegionalMinimaGiveItkMorphologicalWatershedLabels)
+{
+  // Without markers: the same labels as ITK MorphologicalWatershedImageFilter (h-minima, regional
+  // minima labelled in raster order, flooding) on the gradient of a real image.
+  auto tile = ReadIntensityImage<2>(std::string(TESSERA_DATA_DIR) + "/dubai-aerial/tile2/images/image_part_001.jpg");
+  for (const bool line : { false, true })
+  {
+    auto f = WatershedSegmentationImageFilter<2>::New();
+    f->SetInput(tile);
+    f->SetSigma(2.0);
+    f->SetLevel(0.02);
+    f->SetMarkWatershedLine(line);
+    f->Update();
+    const ScalarImage<2> * relief = f->GetRelief();
+    const float maximum = *std::max_element(relief->GetBufferPointer(),
+                                            relief->GetBufferPointer() + relief->GetLargestPossibleRegion().GetNumberOfPixels());
+    auto itk = itk::MorphologicalWatershedImageFilter<ScalarImage<2>, LabelImage<2>>::New();
+    itk->SetInput(relief);
+    itk->SetLevel(static_cast<float>(0.02 * maximum));
+    itk->SetMarkWatershedLine(line);
+    itk->Update();
+    EXPECT_GT(f->GetNumberOfRegions(), 50u);
+    EXPECT_EQ(Differences<2>(f->GetOutput(), itk->GetOutput()), 0u) << "line " << line;
+  }
+}
+
+TEST(FloodFromMarkers, RejectsMismatchedSizesAndNaN)
+{
+  auto relief = MakeRelief<2>({ { 4, 3 } }, [](const itk::Index<2> & i) { return i[0] == 2 ? NAN : 1.0f; });
+  auto markers = MakeLabels<2>({ { 4, 3 } }, [](const itk::Index<2> & i) { return LabelPixel(i[0] == 0); });
+  auto small = MakeLabels<2>({ { 3, 3 } }, [](const itk::Index<2> &) { return LabelPixel(1); });
+  EXPECT_EQ(ErrorSubject([&] { Flood<2>(relief, small, false, false); }), "markers");
+  EXPECT_EQ(ErrorSubject([&] { Flood<2>(relief, markers, false, false); }), "relief");
 }
