@@ -13,7 +13,7 @@ struct KMeansOptions
   unsigned int restarts = 3;         ///< independent k-means++ starts; the lowest inertia wins
   unsigned int maximumIterations = 300;
   unsigned int seed = 0;
-  unsigned int threads = 0;          ///< 0 = ITK's global default (all cores)
+  unsigned int threads = 0;          ///< work units; 0 = ITK's global default (all cores or `--threads`)
 };
 
 struct KMeansResult
@@ -28,8 +28,9 @@ struct KMeansResult
 
 /** Lloyd's k-means (Lloyd 1982) with greedy k-means++ seeding (Arthur and Vassilvitskii 2007,
  * 2 + ⌊ln K⌋ candidates per centre as scikit-learn does), run to convergence (no assignment
- * changes) on weighted distinct samples, multithreaded over samples. Empty clusters are
- * re-seeded at the sample farthest from its centre. Deterministic for a given seed.
+ * changes) on weighted distinct samples. Lloyd's iterations split the samples among `threads` work units in fixed
+ * blocks of 16384 whose sums are added in order: the result depends on the seed only, not on the thread count.
+ * Empty clusters are re-seeded at the sample farthest from its centre.
  * \throws Error("classes", ...) when K < 2 or K exceeds the number of distinct samples. */
 KMeansResult KMeans(const FeatureSamples & samples, const KMeansOptions & options);
 

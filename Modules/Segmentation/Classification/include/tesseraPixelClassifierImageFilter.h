@@ -17,8 +17,10 @@ namespace tessera
  *  - output 1 (GetLabelOutput()), the LabelImage<D> of the most probable label (0 outside the
  *    mask),
  * both on the input's grid (spacing, origin and direction kept) and carrying the table. Classification runs once per
- * distinct feature vector (see FeatureSamples), so the cost grows with distinct values, not voxels.
- * Subclasses say how many components they produce and classify distinct samples. */
+ * distinct feature vector (see FeatureSamples), so the cost grows with distinct values, not voxels; the passes over
+ * the pixels (grouping, writing the outputs) are split among the filter's work units (SetNumberOfWorkUnits) and give
+ * the same outputs for any number of them. Subclasses say how many components they produce and classify distinct
+ * samples. */
 template <unsigned int D>
 class PixelClassifierImageFilter : public itk::ImageToImageFilter<VectorImage<D>, ProbabilityImage<D>>
 {
@@ -37,6 +39,12 @@ public:
 
   LabelImageType * GetLabelOutput();
 
+  /** Whether output 0, the probabilities, is computed (default true). When false it is left with an empty buffered
+   * region, and the filter writes 2 bytes per pixel (the labels) instead of 2 + 4·C. */
+  itkSetMacro(ComputeProbabilities, bool);
+  itkGetConstMacro(ComputeProbabilities, bool);
+  itkBooleanMacro(ComputeProbabilities);
+
   using Superclass::MakeOutput;
   itk::ProcessObject::DataObjectPointer
   MakeOutput(itk::ProcessObject::DataObjectPointerArraySizeType index) override;
@@ -48,11 +56,15 @@ protected:
   void GenerateOutputInformation() override;
   void EnlargeOutputRequestedRegion(itk::DataObject * output) override;
   void GenerateData() override;
+  void PrintSelf(std::ostream & os, itk::Indent indent) const override;
 
   /** The classes, one probability component each, in ascending label order. */
   virtual LabelTable ClassTable() const = 0;
   /** Probabilities [n_samples, C] of each distinct sample (fitting first, if unsupervised). */
   virtual std::vector<float> ClassifySamples(const FeatureSamples & samples) = 0;
+
+private:
+  bool m_ComputeProbabilities = true;
 };
 
 extern template class PixelClassifierImageFilter<2>;

@@ -115,17 +115,26 @@ RunN4(StageContext & c)
 }
 
 
-/** Runs a pixel classifier filter on the stage's input and mask and hands over its outputs. */
+/** Runs a pixel classifier filter on the stage's input and mask, on the run's threads, and hands over its outputs
+ * (the probabilities only when asked: writing them costs more than k-means on a scalar volume). */
 template <unsigned int D, typename TFilter>
 void
 RunClassifier(StageContext & c, TFilter * filter, const typename VectorImage<D>::Pointer & input)
 {
   filter->SetInput(input);
   filter->SetMaskImage(c.Input<MaskImage<D>>("mask"));
+  if (c.Options().threads)
+  {
+    filter->SetNumberOfWorkUnits(c.Options().threads);
+  }
+  filter->SetComputeProbabilities(c.Wants("probabilities"));
   c.Progress().Watch(filter, "");
   filter->Update();
   c.SetOutput("output", filter->GetLabelOutput());
-  c.SetOutput("probabilities", filter->GetOutput());
+  if (c.Wants("probabilities"))
+  {
+    c.SetOutput("probabilities", filter->GetOutput());
+  }
 }
 
 template <unsigned int D>

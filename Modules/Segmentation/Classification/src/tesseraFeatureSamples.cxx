@@ -1,6 +1,10 @@
 #include "tesseraFeatureSamples.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
+
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
@@ -21,12 +25,13 @@ HashVector(const float * v, unsigned int d)
   h ^= h >> 33;
   return h;
 }
-} // namespace
 
+/** The hashing path: one pass, any dimension and values. */
 FeatureSamples
-FeatureSamples::FromPixels(const float * features, size_t nPixels, unsigned int dimension, const uint8_t * mask)
+Hashed(const float * features, size_t nPixels, unsigned int dimension, const uint8_t * mask)
 {
-  FeatureSamples s;
+  constexpr uint32_t Outside = FeatureSamples::Outside;
+  FeatureSamples     s;
   s.dimension = dimension;
   s.sampleOfPixel.assign(nPixels, Outside);
   // Open addressing with linear probing; the table grows to keep its load under 1/2.
@@ -76,6 +81,105 @@ FeatureSamples::FromPixels(const float * features, size_t nPixels, unsigned int 
     }
     s.weights[found] += 1.0;
     s.sampleOfPixel[p] = found;
+  }
+  return s;
+}
+
+/** The histogram path, or false when a value inside the mask is not an integer in [HistogramLow, HistogramHigh].
+ * Pass 1 counts each value and finds its first pixel, per work unit (units cover consecutive pixel ranges, so the
+ * first unit that saw a value holds its first pixel); pass 2 (if asked) writes sampleOfPixel. */
+bool
+Histogram(const float * x, size_t nPixels, const uint8_t * mask, unsigned int units, bool indexPixels,
+          FeatureSamples & s)
+{
+  constexpr int32_t Low = FeatureSamples::HistogramLow, High = FeatureSamples::HistogramHigh;
+  constexpr size_t  bins = High - Low + 1;
+  std::vector<std::vector<uint32_t>> counts(units);
+  std::vector<std::unique_ptr<size_t[]>> first(units); // read only where the count is not 0
+  std::vector<char> integral(units, 1);
+  ParallelRanges(nPixels, units, [&](size_t begin, size_t end, unsigned int u) {
+    counts[u].assign(bins, 0);
+    first[u].reset(new size_t[bins]);
+    uint32_t * count = counts[u].data();
+    size_t *   at = first[u].get();
+    integral[u] = VisitMask(
+      mask, begin, end,
+      [&](size_t p) {
+        const float v = x[p];
+        if (!(v >= Low && v <= High) || static_cast<float>(static_cast<int32_t>(v)) != v)
+        {
+          return false;
+        }
+        const size_t bin = static_cast<size_t>(static_cast<int32_t>(v) - Low);
+        if (count[bin]++ == 0)
+        {
+          at[bin] = p;
+        }
+        return true;
+      },
+      [](size_t, size_t) {});
+  });
+  if (std::find(integral.begin(), integral.end(), 0) != integral.end())
+  {
+    return false;
+  }
+  std::vector<std::pair<size_t, size_t>> present; // (first pixel, bin)
+  std::vector<double>                    total(bins, 0.0);
+  for (size_t bin = 0; bin < bins; ++bin)
+  {
+    for (unsigned int u = 0; u < units; ++u)
+    {
+      if (counts[u][bin])
+      {
+        if (total[bin] == 0.0)
+        {
+          present.emplace_back(first[u][bin], bin);
+        }
+        total[bin] += counts[u][bin];
+      }
+    }
+  }
+  if (present.empty())
+  {
+    return true;
+  }
+  const size_t lowest = present.front().second, highest = present.back().second;
+  std::sort(present.begin(), present.end());
+  s.lowestValue = static_cast<int32_t>(lowest) + Low;
+  s.sampleOfValue.assign(highest - lowest + 1, FeatureSamples::Outside);
+  for (const auto & [p, bin] : present)
+  {
+    s.sampleOfValue[bin - lowest] = static_cast<uint32_t>(s.weights.size());
+    s.values.push_back(x[p]);
+    s.weights.push_back(total[bin]);
+  }
+  if (indexPixels)
+  {
+    s.sampleOfPixel.resize(nPixels);
+    ParallelRanges(nPixels, units, [&](size_t begin, size_t end, unsigned int) {
+      uint32_t * sampleOfPixel = s.sampleOfPixel.data();
+      VisitMask(
+        mask, begin, end,
+        [&](size_t p) {
+          sampleOfPixel[p] = s.sampleOfValue[static_cast<int32_t>(x[p]) - s.lowestValue];
+          return true;
+        },
+        [&](size_t first, size_t last) { std::fill(sampleOfPixel + first, sampleOfPixel + last, FeatureSamples::Outside); });
+    });
+  }
+  return true;
+}
+} // namespace
+
+FeatureSamples
+FeatureSamples::FromPixels(const float * features, size_t nPixels, unsigned int dimension, const uint8_t * mask,
+                           unsigned int threads, bool indexPixels)
+{
+  FeatureSamples s;
+  s.dimension = dimension;
+  if (dimension != 1 || !Histogram(features, nPixels, mask, WorkUnits(nPixels, threads, 1 << 16), indexPixels, s))
+  {
+    s = Hashed(features, nPixels, dimension, mask);
   }
   s.totalWeight = 0.0;
   for (double w : s.weights)

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <random>
 
-#include "itkMultiThreaderBase.h"
 #include "tesseraError.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
@@ -25,28 +25,9 @@ SquaredDistance(const float * x, const double * c, unsigned int d)
   return s;
 }
 
-/** Runs f(begin, end, chunk) over [0, n) in chunks on ITK's thread pool. */
-template <typename F>
-void
-ParallelChunks(size_t n, unsigned int chunks, F && f)
-{
-  if (chunks <= 1)
-  {
-    f(size_t{ 0 }, n, 0u);
-    return;
-  }
-  itk::MultiThreaderBase::New()->ParallelizeArray(
-    0, chunks,
-    [&](itk::SizeValueType c) { f(n * c / chunks, n * (c + 1) / chunks, static_cast<unsigned int>(c)); },
-    nullptr);
-}
-
-unsigned int
-ChunkCount(size_t n, unsigned int threads)
-{
-  const unsigned int t = threads ? threads : itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
-  return n < 20000 ? 1u : std::max(1u, t);
-}
+/** Samples per partial sum of a Lloyd iteration. Partial sums are added in block order, so centroids do not depend
+ * on the thread count. */
+constexpr size_t LloydBlock = 16384;
 
 std::vector<double>
 PlusPlusSeeds(const FeatureSamples & s, unsigned int k, std::mt19937_64 & rng)
@@ -101,43 +82,47 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
 {
   const unsigned int d = s.dimension, k = o.classes;
   const size_t       n = s.Size();
-  const unsigned int chunks = ChunkCount(n, o.threads);
+  const size_t       blocks = (n + LloydBlock - 1) / LloydBlock;
+  const unsigned int units = static_cast<unsigned int>(std::min<size_t>(blocks, WorkUnits(n, o.threads, 2 * LloydBlock)));
   KMeansResult       r;
   r.dimension = d;
   r.classes = k;
   r.assignment.assign(n, UINT32_MAX);
-  std::vector<std::vector<double>> sums(chunks, std::vector<double>(k * d));
-  std::vector<std::vector<double>> counts(chunks, std::vector<double>(k));
-  std::vector<size_t>              changes(chunks);
-  std::vector<double>              inertia(chunks);
+  std::vector<std::vector<double>> sums(blocks, std::vector<double>(k * d));
+  std::vector<std::vector<double>> counts(blocks, std::vector<double>(k));
+  std::vector<size_t>              changes(blocks);
+  std::vector<double>              inertia(blocks);
   for (r.iterations = 1; r.iterations <= o.maximumIterations; ++r.iterations)
   {
-    ParallelChunks(n, chunks, [&](size_t begin, size_t end, unsigned int c) {
-      std::fill(sums[c].begin(), sums[c].end(), 0.0);
-      std::fill(counts[c].begin(), counts[c].end(), 0.0);
-      changes[c] = 0;
-      inertia[c] = 0.0;
-      for (size_t i = begin; i < end; ++i)
+    ParallelRanges(blocks, units, [&](size_t firstBlock, size_t endBlock, unsigned int) {
+      for (size_t c = firstBlock; c < endBlock; ++c)
       {
-        const float * x = s.Sample(i);
-        uint32_t      best = 0;
-        double        bestDistance = SquaredDistance(x, centroids.data(), d);
-        for (uint32_t j = 1; j < k; ++j)
+        std::fill(sums[c].begin(), sums[c].end(), 0.0);
+        std::fill(counts[c].begin(), counts[c].end(), 0.0);
+        changes[c] = 0;
+        inertia[c] = 0.0;
+        for (size_t i = c * LloydBlock; i < std::min(n, (c + 1) * LloydBlock); ++i)
         {
-          const double dist = SquaredDistance(x, centroids.data() + j * d, d);
-          if (dist < bestDistance)
+          const float * x = s.Sample(i);
+          uint32_t      best = 0;
+          double        bestDistance = SquaredDistance(x, centroids.data(), d);
+          for (uint32_t j = 1; j < k; ++j)
           {
-            bestDistance = dist;
-            best = j;
+            const double dist = SquaredDistance(x, centroids.data() + j * d, d);
+            if (dist < bestDistance)
+            {
+              bestDistance = dist;
+              best = j;
+            }
           }
-        }
-        changes[c] += r.assignment[i] != best;
-        r.assignment[i] = best;
-        inertia[c] += s.weights[i] * bestDistance;
-        counts[c][best] += s.weights[i];
-        for (unsigned int t = 0; t < d; ++t)
-        {
-          sums[c][best * d + t] += s.weights[i] * x[t];
+          changes[c] += r.assignment[i] != best;
+          r.assignment[i] = best;
+          inertia[c] += s.weights[i] * bestDistance;
+          counts[c][best] += s.weights[i];
+          for (unsigned int t = 0; t < d; ++t)
+          {
+            sums[c][best * d + t] += s.weights[i] * x[t];
+          }
         }
       }
     });
@@ -150,7 +135,7 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
     for (uint32_t j = 0; j < k; ++j)
     {
       double count = 0.0;
-      for (unsigned int c = 0; c < chunks; ++c)
+      for (size_t c = 0; c < blocks; ++c)
       {
         count += counts[c][j];
       }
@@ -175,7 +160,7 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
       for (unsigned int t = 0; t < d; ++t)
       {
         double sum = 0.0;
-        for (unsigned int c = 0; c < chunks; ++c)
+        for (size_t c = 0; c < blocks; ++c)
         {
           sum += sums[c][j * d + t];
         }

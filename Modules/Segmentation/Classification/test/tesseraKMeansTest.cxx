@@ -26,12 +26,75 @@ TEST(FeatureSamples, HashTableGrowsWithManyDistinctValues)
   std::vector<float> v(100000);
   for (size_t i = 0; i < v.size(); ++i)
   {
-    v[i] = static_cast<float>(i % 40000);
+    v[i] = static_cast<float>(i % 40000) + 0.5f; // not integers: hashed
   }
   const auto s = FeatureSamples::FromPixels(v.data(), v.size(), 1, nullptr);
+  EXPECT_TRUE(s.sampleOfValue.empty());
   EXPECT_EQ(s.Size(), 40000u);
   EXPECT_EQ(s.weights[39999], 2.0);
   EXPECT_EQ(s.weights[0], 3.0);
+}
+
+TEST(FeatureSamples, HistogramPathEqualsHashingPathOnAnyThreadCount)
+{
+  // 90000 pixels (two work units' worth) of integers in [−5, 1994], masked by runs of various lengths.
+  const size_t         n = 90000;
+  std::vector<float>   x(n), pair(2 * n, 0.0f);
+  std::vector<uint8_t> mask(n);
+  std::mt19937         rng(11);
+  for (size_t p = 0; p < n; ++p)
+  {
+    x[p] = static_cast<float>(static_cast<int>(rng() % 2000) - 5);
+    pair[2 * p] = x[p]; // two channels: hashed
+    mask[p] = (p / 37) % 3 != 0 || p % 5 == 0;
+  }
+  const auto hashed = FeatureSamples::FromPixels(pair.data(), n, 2, mask.data());
+  ASSERT_TRUE(hashed.sampleOfValue.empty());
+  for (unsigned int threads : { 1u, 2u })
+  {
+    const auto h = FeatureSamples::FromPixels(x.data(), n, 1, mask.data(), threads);
+    ASSERT_EQ(h.Size(), hashed.Size());
+    for (size_t i = 0; i < h.Size(); ++i)
+    {
+      EXPECT_EQ(h.values[i], hashed.values[2 * i]);
+      EXPECT_EQ(h.weights[i], hashed.weights[i]);
+    }
+    EXPECT_EQ(h.totalWeight, hashed.totalWeight);
+    EXPECT_EQ(h.sampleOfPixel, hashed.sampleOfPixel);
+    EXPECT_EQ(h.lowestValue, -5);
+    EXPECT_EQ(h.sampleOfValue.size(), 2000u);
+
+    const auto byValue = FeatureSamples::FromPixels(x.data(), n, 1, mask.data(), threads, false);
+    EXPECT_TRUE(byValue.sampleOfPixel.empty());
+    for (size_t p = 0; p < n; ++p)
+    {
+      if (mask[p])
+      {
+        ASSERT_EQ(byValue.sampleOfValue[static_cast<int>(x[p]) - byValue.lowestValue], hashed.sampleOfPixel[p]);
+      }
+    }
+  }
+}
+
+TEST(FeatureSamples, HistogramPathTakesIntegersOfInt16AndUint16RangeOnly)
+{
+  const float ends[] = { -32768, 65535, 7 };
+  const auto  h = FeatureSamples::FromPixels(ends, 3, 1, nullptr);
+  EXPECT_EQ(h.lowestValue, FeatureSamples::HistogramLow);
+  EXPECT_EQ(h.sampleOfValue.size(), 98304u);
+  EXPECT_EQ(h.sampleOfValue[7 + 32768], 2u);
+  EXPECT_EQ(h.sampleOfValue[8 + 32768], FeatureSamples::Outside);
+  for (const float odd : { 0.5f, 65536.0f, -32769.0f })
+  {
+    const float x[] = { 1, odd, 1 };
+    const auto  s = FeatureSamples::FromPixels(x, 3, 1, nullptr);
+    EXPECT_TRUE(s.sampleOfValue.empty()) << odd;
+    EXPECT_EQ(s.Size(), 2u);
+    EXPECT_EQ(s.values[1], odd);
+  }
+  const float   masked[] = { 1, 0.5f, 2 };
+  const uint8_t mask[] = { 1, 0, 1 }; // only the values inside the mask count
+  EXPECT_EQ(FeatureSamples::FromPixels(masked, 3, 1, mask).sampleOfValue.size(), 2u);
 }
 
 TEST(KMeans, RecoversSeparableClustersExactly)
@@ -108,6 +171,27 @@ TEST(KMeans, SameSeedSameResult)
   const auto a = KMeans(s, o), b = KMeans(s, o);
   EXPECT_EQ(a.centroids, b.centroids);
   EXPECT_EQ(a.assignment, b.assignment);
+}
+
+TEST(KMeans, ThreadCountDoesNotChangeTheResult)
+{
+  std::mt19937       rng(5);
+  std::vector<float> x(2 * 70000); // 70000 distinct 2D samples: five blocks of Lloyd's sums
+  for (auto & v : x)
+  {
+    v = std::normal_distribution<float>(static_cast<float>(rng() % 3) * 4.f, 1.f)(rng);
+  }
+  const auto    s = FeatureSamples::FromPixels(x.data(), x.size() / 2, 2, nullptr);
+  KMeansOptions o;
+  o.classes = 4;
+  o.threads = 1;
+  const auto one = KMeans(s, o);
+  o.threads = 2;
+  const auto two = KMeans(s, o);
+  EXPECT_EQ(one.centroids, two.centroids);
+  EXPECT_EQ(one.assignment, two.assignment);
+  EXPECT_EQ(one.inertia, two.inertia);
+  EXPECT_EQ(one.iterations, two.iterations);
 }
 
 TEST(KMeans, RejectsTooFewOrTooManyClasses)

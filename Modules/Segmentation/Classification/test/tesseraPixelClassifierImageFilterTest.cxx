@@ -1,3 +1,5 @@
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "tesseraProbabilityImage.h"
@@ -127,6 +129,60 @@ TEST(KMeansImageFilter, RotatingTheInputRotatesTheOutput)
       EXPECT_EQ(b->GetLabelOutput()->GetBufferPointer()[(11 - x) * 8 + y], a->GetLabelOutput()->GetBufferPointer()[y * 12 + x]);
     }
   }
+}
+
+TEST(KMeansImageFilter, SameOutputsOnAnyThreadCountAndLabelsWithoutProbabilities)
+{
+  // 64×64×32 voxels (two work units' worth) of integers, three noisy tissues inside a ball.
+  auto image = VectorImage<3>::New();
+  image->SetRegions(VectorImage<3>::SizeType{ { 64, 64, 32 } });
+  image->SetNumberOfComponentsPerPixel(1);
+  image->Allocate();
+  auto mask = MaskImage<3>::New();
+  mask->SetRegions(image->GetLargestPossibleRegion());
+  mask->Allocate();
+  std::mt19937 rng(2);
+  for (unsigned int z = 0, i = 0; z < 32; ++z)
+  {
+    for (unsigned int y = 0; y < 64; ++y)
+    {
+      for (unsigned int x = 0; x < 64; ++x, ++i)
+      {
+        const int r2 = (int(x) - 32) * (int(x) - 32) + (int(y) - 32) * (int(y) - 32) + 4 * (int(z) - 16) * (int(z) - 16);
+        mask->GetBufferPointer()[i] = r2 < 900;
+        image->GetBufferPointer()[i] = static_cast<float>(300 * (1 + r2 / 300) + static_cast<int>(rng() % 150));
+      }
+    }
+  }
+  const auto run = [&](unsigned int threads, bool probabilities) {
+    auto filter = KMeansImageFilter<3>::New();
+    filter->SetInput(image);
+    filter->SetMaskImage(mask);
+    filter->SetNumberOfWorkUnits(threads);
+    filter->SetComputeProbabilities(probabilities);
+    filter->Update();
+    return filter;
+  };
+  const auto one = run(1, true), two = run(2, true), labelsOnly = run(2, false);
+  const size_t n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const auto * l1 = one->GetLabelOutput()->GetBufferPointer();
+  EXPECT_TRUE(std::equal(l1, l1 + n, two->GetLabelOutput()->GetBufferPointer()));
+  EXPECT_TRUE(std::equal(l1, l1 + n, labelsOnly->GetLabelOutput()->GetBufferPointer()));
+  const auto * p1 = one->GetOutput()->GetBufferPointer();
+  EXPECT_TRUE(std::equal(p1, p1 + 3 * n, two->GetOutput()->GetBufferPointer()));
+  EXPECT_EQ(one->GetResult().centroids, labelsOnly->GetResult().centroids);
+  EXPECT_EQ(labelsOnly->GetOutput()->GetBufferedRegion().GetNumberOfPixels(), 0u);
+  size_t labelled[4] = {};
+  for (size_t i = 0; i < n; ++i)
+  {
+    ++labelled[l1[i]];
+    ASSERT_EQ(l1[i] == 0, mask->GetBufferPointer()[i] == 0);
+    if (l1[i])
+    {
+      ASSERT_EQ(p1[3 * i + l1[i] - 1], 1.0f); // one-hot on the label's component
+    }
+  }
+  EXPECT_GT(labelled[1] * labelled[2] * labelled[3], 0u);
 }
 
 TEST(GaussianMixtureImageFilter, SegmentsARealMRISliceIntoOrderedTissues)
