@@ -1,12 +1,17 @@
-# tessera_module(<Name> SOURCES ... DEPENDS ... [TESTS ...] [TEST_DEPENDS ...])
+# tessera_module(<Name> [SHARED] SOURCES ... DEPENDS ... [TESTS ...] [TEST_DEPENDS ...])
 # Declares library Tessera<Name> (alias Tessera::<Name>) from the module's src/, its public
-# include/ folder, and one GoogleTest executable per test source in test/.
+# include/ folder, and one GoogleTest executable per test source in test/. SHARED: a shared
+# library in lib/, for modules that modules loaded on first use link (tesseraModuleLoader.h).
 set(TESSERA_WARNINGS -Wall -Wextra)
 
 function(tessera_module name)
-  cmake_parse_arguments(M "" "" "SOURCES;DEPENDS;TESTS;TEST_DEPENDS" ${ARGN})
+  cmake_parse_arguments(M "SHARED" "" "SOURCES;DEPENDS;TESTS;TEST_DEPENDS" ${ARGN})
   set(target Tessera${name})
-  add_library(${target} ${M_SOURCES})
+  if(M_SHARED)
+    add_library(${target} SHARED ${M_SOURCES})
+  else()
+    add_library(${target} ${M_SOURCES})
+  endif()
   add_library(Tessera::${name} ALIAS ${target})
   # ITK headers are system headers: our warnings, not theirs.
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
@@ -28,4 +33,20 @@ function(tessera_module name)
       gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
     endforeach()
   endif()
+endfunction()
+
+# tessera_loaded_module(<Name> LOADED_BY <target> SOURCES ... DEPENDS ...)
+# Declares lib/libTessera<Name>.so, a module loaded on first use by ModuleSymbol/ModuleRun
+# (tesseraModuleLoader.h) and linked by nothing, so its heavy libraries cost only the commands
+# that call it. It is built before <target>, the library that loads it, and so before every
+# program that could.
+function(tessera_loaded_module name)
+  cmake_parse_arguments(M "" "LOADED_BY" "SOURCES;DEPENDS" ${ARGN})
+  set(target Tessera${name})
+  add_library(${target} MODULE ${M_SOURCES})
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  target_include_directories(${target} SYSTEM PRIVATE ${ITK_INCLUDE_DIRS})
+  target_link_libraries(${target} PRIVATE ${M_DEPENDS})
+  target_compile_options(${target} PRIVATE ${TESSERA_WARNINGS})
+  add_dependencies(${M_LOADED_BY} ${target})
 endfunction()

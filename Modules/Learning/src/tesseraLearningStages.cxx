@@ -1,143 +1,12 @@
 // The learned stage: `predict` is the CNN filter as a stage (a folder of inputs is processed in
-// turn by the command-line layer), `train` fits a network from a JSON config.
+// turn by the command-line layer), `train` fits a network from a JSON config. Described here
+// without LibTorch; they run in module TesseraLearning (tesseraLearningStageRuns.cxx).
 #include "tesseraLearningStages.h"
 
-#include <mutex>
-#include <sstream>
-
-#include "tesseraCNNImageFilter.h"
-#include "tesseraTraining.h"
+#include "tesseraModuleLoader.h"
 
 namespace tessera
 {
-namespace
-{
-/** Models by file, so that a folder of inputs loads the model once. */
-std::shared_ptr<const CNNModel>
-CachedModel(StageContext & c, unsigned int dimension)
-{
-  static std::mutex                                             mutex;
-  static std::map<std::string, std::shared_ptr<const CNNModel>> cache;
-  const auto &                                                  p = c.Parameters();
-  const bool        script = c.HasInput("torchscript");
-  const std::string path = script ? c.InputPaths("torchscript").at(0) : c.InputPaths("model").at(0);
-  const std::string key = path + (script ? "|" + std::to_string(dimension) + "|" + p.ToJson().dump() : "");
-  std::lock_guard<std::mutex> lock(mutex);
-  auto &                      model = cache[key];
-  if (!model)
-  {
-    if (script)
-    {
-      TorchScriptModelOptions o;
-      o.labels = c.InputLabelTable("labels");
-      o.dimension = dimension;
-      o.mean = p.RealList("mean");
-      o.std = p.RealList("std");
-      o.sizeMultiple = p.Integer("size-multiple");
-      model = LoadTorchScriptCNNModel(path, o);
-    }
-    else
-    {
-      model = LoadCNNModel(path);
-    }
-  }
-  return model;
-}
-
-std::vector<int64_t>
-ParseWindow(const std::string & text, unsigned int dimension)
-{
-  std::vector<int64_t> window;
-  std::stringstream    s(text);
-  for (std::string part; std::getline(s, part, 'x');)
-  {
-    std::size_t used = 0;
-    long long   v = 0;
-    try
-    {
-      v = std::stoll(part, &used);
-    }
-    catch (const std::exception &)
-    {
-      used = 0;
-    }
-    if (used == 0 || used != part.size())
-    {
-      throw Error("window", "expected sizes like 256x256, got " + text);
-    }
-    window.push_back(v);
-  }
-  if (window.size() != dimension)
-  {
-    throw Error("window", "needs " + std::to_string(dimension) + " sizes for a " + std::to_string(dimension) + "D model");
-  }
-  return window;
-}
-
-template <unsigned int D>
-void
-Predict(StageContext & c)
-{
-  const auto & p = c.Parameters();
-  if (c.HasInput("model") == c.HasInput("torchscript"))
-  {
-    throw Error("model", "give either a Tessera model (--model) or a TorchScript module (--torchscript)");
-  }
-  const auto model = CachedModel(c, D);
-  if (CNNModelDimension(*model) != D)
-  {
-    throw Error(c.InputName("input"), "is " + std::to_string(D) + "D but the model is " +
-                                        std::to_string(CNNModelDimension(*model)) + "D");
-  }
-  auto image = c.Input<VectorImage<D>>("input");
-  if (CNNModelChannels(*model) >= 0 && static_cast<int>(image->GetNumberOfComponentsPerPixel()) != CNNModelChannels(*model))
-  {
-    throw Error(c.InputName("input"), "has " + std::to_string(image->GetNumberOfComponentsPerPixel()) +
-                                        " channel(s) but the model expects " + std::to_string(CNNModelChannels(*model)));
-  }
-  auto filter = CNNImageFilter<D>::New();
-  filter->SetInput(image);
-  filter->SetModel(model);
-  if (p.Has("window"))
-  {
-    filter->SetWindow(ParseWindow(p.Text("window"), D));
-  }
-  filter->SetOverlap(p.Real("overlap"));
-  filter->SetTestTimeAugmentation(p.Boolean("tta"));
-  filter->SetBatchSize(static_cast<int>(p.Integer("batch")));
-  filter->SetDevice(p.Text("device"));
-  filter->SetThreads(c.Options().threads);
-  c.Progress().Watch(filter, "");
-  filter->Update();
-  ProbabilityImage<D> * probabilities = filter->GetOutput();
-  LabelImage<D> *       labels = filter->GetLabelOutput();
-  if (p.Boolean("class-indices"))
-  {
-    // Labels 0..C-1 in the order of the table's labels.
-    const auto values = GetLabelTable(labels, "labels").Labels();
-    std::vector<LabelPixel> index(65536, 0);
-    for (size_t k = 0; k < values.size(); ++k)
-    {
-      index[values[k]] = static_cast<LabelPixel>(k);
-    }
-    const size_t n = labels->GetLargestPossibleRegion().GetNumberOfPixels();
-    for (size_t i = 0; i < n; ++i)
-    {
-      labels->GetBufferPointer()[i] = index[labels->GetBufferPointer()[i]];
-    }
-    std::vector<LabelPixel> indices(values.size());
-    for (size_t k = 0; k < values.size(); ++k)
-    {
-      indices[k] = static_cast<LabelPixel>(k);
-    }
-    SetLabelTable(labels, LabelTable::Numbered(indices));
-    SetLabelTable(probabilities, LabelTable::Numbered(indices));
-  }
-  c.SetOutput("output", labels);
-  c.SetOutput("probabilities", probabilities);
-}
-} // namespace
-
 void
 RegisterLearningStages(StageRegistry & registry)
 {
@@ -188,7 +57,7 @@ RegisterLearningStages(StageRegistry & registry)
     };
     s.parameters[6].defaultValue = "0";
     s.parameters[7].defaultValue = "1";
-    s.run = RunByDimension<Predict<2>, Predict<3>>;
+    s.run = ModuleRun("TesseraLearning", "tesseraRunPredict");
     registry.Add(s);
   }
   {
@@ -203,10 +72,7 @@ RegisterLearningStages(StageRegistry & registry)
                              "tessera_model.json")
                     .Alias("o")
                     .Extensions({ ".pt", ".pth", ".ts" }) };
-    s.run = [](StageContext & c) {
-      const std::string model = c.InputPaths("model").at(0);
-      c.SetWriter("output", [model](const std::string & path) { ExportModelToTorchScript(model, path); });
-    };
+    s.run = ModuleRun("TesseraLearning", "tesseraRunExport");
     registry.Add(s);
   }
   {
@@ -224,17 +90,7 @@ RegisterLearningStages(StageRegistry & registry)
         .WhenAbsent("the config's \"output\""),
       BooleanParameter("resume", "Continue from <output>/last.pt (its epoch, weights, optimiser and schedule)"),
     };
-    s.run = [](StageContext & c) {
-      TrainingRequest r;
-      r.config = c.InputPaths("config").at(0);
-      r.output = c.Parameters().Has("output") ? c.Parameters().Text("output") : "";
-      r.seedGiven = c.Options().seedGiven;
-      r.seed = c.Options().seed;
-      r.resume = c.Parameters().Boolean("resume");
-      r.threads = c.Options().threads;
-      r.quiet = c.Options().quiet;
-      RunTraining(r);
-    };
+    s.run = ModuleRun("TesseraLearning", "tesseraRunTrain");
     registry.Add(s);
   }
 }

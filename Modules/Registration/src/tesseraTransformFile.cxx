@@ -6,10 +6,12 @@
 
 #include "itkBSplineTransform.h"
 #include "itkDisplacementFieldTransform.h"
+#include "itkMatlabTransformIOFactory.h"
 #include "itkMatrixOffsetTransformBase.h"
 #include "itkTransformFactory.h"
 #include "itkTransformFileReader.h"
 #include "itkTransformFileWriter.h"
+#include "itkTxtTransformIOFactory.h"
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
 #include "tesseraStage.h"
@@ -18,12 +20,20 @@ namespace tessera
 {
 namespace
 {
-/** The transforms ITK's factory does not know by default (displacement fields, B-splines). */
+/** The transforms ITK's factory does not know by default (displacement fields, B-splines), and the
+ * transform file formats for `path`: text and Matlab here, HDF5 from module TesseraExtraIO. */
 void
-RegisterTransforms()
+RegisterTransforms(const std::string & path)
 {
+  const std::string ext = SplitExtension(path).second;
+  if (ext == ".h5" || ext == ".hdf5")
+  {
+    RegisterExtraIOFactories();
+  }
   static std::once_flag once;
   std::call_once(once, [] {
+    itk::TxtTransformIOFactory::RegisterOneFactory();
+    itk::MatlabTransformIOFactory::RegisterOneFactory();
     itk::TransformFactoryBase::RegisterDefaultTransforms();
     itk::TransformFactory<itk::DisplacementFieldTransform<double, 2>>::RegisterTransform();
     itk::TransformFactory<itk::DisplacementFieldTransform<double, 3>>::RegisterTransform();
@@ -55,7 +65,7 @@ template <unsigned int D>
 typename itk::CompositeTransform<double, D>::Pointer
 ReadTransformFile(const std::string & path)
 {
-  RegisterTransforms();
+  RegisterTransforms(path);
   if (!IsTransformFileName(path))
   {
     throw Error(path, "is not a transform file (expected .h5, .hdf5, .tfm, .txt or .mat)");
@@ -121,7 +131,7 @@ template <unsigned int D>
 void
 WriteTransformFile(const itk::CompositeTransform<double, D> * transform, const std::string & path)
 {
-  RegisterTransforms();
+  RegisterTransforms(path);
   const std::string ext = Extension(path);
   if (!IsTransformFileName(path))
   {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "itkImageIOBase.h"
+#include "itkImageIOFactory.h"
 #include "itkProcessObject.h"
 #include "tesseraError.h"
 #include "tesseraImageTypes.h"
@@ -24,6 +25,17 @@ struct ImageInfo
   std::vector<double>          origin;        ///< mm
   std::vector<std::vector<double>> direction;  ///< direction cosines, one row per axis
 };
+
+/** The ITK ImageIO that reads (or writes) `path`, or null when no format fits. ITK's light formats
+ * (NIfTI, NRRD, MetaImage, PNG, JPEG, TIFF, BMP, VTK, GIPL, ...) are registered on the first call;
+ * when none of them fits, RegisterExtraIOFactories adds DICOM, HDF5 and MINC and the lookup is
+ * repeated. Every image read and write of Tessera goes through here. */
+itk::ImageIOBase::Pointer CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode);
+
+/** Registers ITK's heavy IO, once: DICOM (GDCM), HDF5 and MINC images and HDF5 transforms, from
+ * module TesseraExtraIO (tesseraModuleLoader.h), so that commands on other formats do not load
+ * those libraries. \throws Error when the module cannot be loaded. */
+void RegisterExtraIOFactories();
 
 /** Reads the header of any ITK-readable file (NIfTI, MetaImage, NRRD, PNG, JPEG, TIFF, ...).
  * \throws Error naming the file when it is missing or no ITK reader accepts it. */

@@ -83,6 +83,7 @@ WriteImageFile(const TImage * image, AtomicOutput & out)
     }
   }
   auto writer = itk::ImageFileWriter<TImage>::New();
+  writer->SetImageIO(CreateImageIO(out.FinalPath(), itk::ImageIOFactory::IOFileModeEnum::WriteMode));
   writer->SetInput(image);
   writer->SetFileName(out.TemporaryPath());
   writer->SetUseCompression(true);

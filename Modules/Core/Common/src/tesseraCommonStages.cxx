@@ -178,7 +178,7 @@ Info(StageContext & c)
             << " component(s)\n";
   // Names from the table given, else from the one the image carries: in its header (NRRD, MetaImage; the
   // file was checked by ReadImageInfo) or in a sidecar.
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  auto io = CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   io->SetFileName(path);
   io->ReadImageInformation();
   LabelTable        table = c.InputLabelTable("labels");

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <random>
 #include <set>
@@ -14,8 +15,25 @@
 #include <vector>
 #include <zlib.h>
 
-#include "itkImageIOFactory.h"
+#include "itkBMPImageIOFactory.h"
+#include "itkBioRadImageIOFactory.h"
+#include "itkBruker2dseqImageIOFactory.h"
+#include "itkGE4ImageIOFactory.h"
+#include "itkGE5ImageIOFactory.h"
+#include "itkGiplImageIOFactory.h"
+#include "itkJPEG2000ImageIOFactory.h"
+#include "itkJPEGImageIOFactory.h"
+#include "itkLSMImageIOFactory.h"
+#include "itkMRCImageIOFactory.h"
 #include "itkMetaDataObject.h"
+#include "itkMetaImageIOFactory.h"
+#include "itkNiftiImageIOFactory.h"
+#include "itkNrrdImageIOFactory.h"
+#include "itkPNGImageIOFactory.h"
+#include "itkStimulateImageIOFactory.h"
+#include "itkTIFFImageIOFactory.h"
+#include "itkVTKImageIOFactory.h"
+#include "tesseraModuleLoader.h"
 
 namespace fs = std::filesystem;
 
@@ -23,6 +41,33 @@ namespace tessera
 {
 namespace
 {
+/** ITK's image formats whose libraries load in well under a millisecond, in the order of ITK's
+ * own registration (alphabetical), which decides who reads a file several formats accept. */
+void
+RegisterLightIOFactories()
+{
+  static std::once_flag once;
+  std::call_once(once, [] {
+    itk::BMPImageIOFactory::RegisterOneFactory();
+    itk::BioRadImageIOFactory::RegisterOneFactory();
+    itk::Bruker2dseqImageIOFactory::RegisterOneFactory();
+    itk::GE4ImageIOFactory::RegisterOneFactory();
+    itk::GE5ImageIOFactory::RegisterOneFactory();
+    itk::GiplImageIOFactory::RegisterOneFactory();
+    itk::JPEGImageIOFactory::RegisterOneFactory();
+    itk::JPEG2000ImageIOFactory::RegisterOneFactory();
+    itk::LSMImageIOFactory::RegisterOneFactory();
+    itk::MRCImageIOFactory::RegisterOneFactory();
+    itk::MetaImageIOFactory::RegisterOneFactory();
+    itk::NiftiImageIOFactory::RegisterOneFactory();
+    itk::NrrdImageIOFactory::RegisterOneFactory();
+    itk::PNGImageIOFactory::RegisterOneFactory();
+    itk::StimulateImageIOFactory::RegisterOneFactory();
+    itk::TIFFImageIOFactory::RegisterOneFactory();
+    itk::VTKImageIOFactory::RegisterOneFactory();
+  });
+}
+
 std::string
 FirstLineOf(const std::string & text)
 {
@@ -215,6 +260,26 @@ detail::UpdateReader(itk::ProcessObject * reader, const std::string & path)
   std::cerr << messages;
 }
 
+void
+RegisterExtraIOFactories()
+{
+  static std::once_flag once;
+  std::call_once(once, [] { ModuleFunction<void()>("TesseraExtraIO", "tesseraRegisterExtraIOFactories")(); });
+}
+
+itk::ImageIOBase::Pointer
+CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode)
+{
+  RegisterLightIOFactories();
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), mode);
+  if (!io)
+  {
+    RegisterExtraIOFactories();
+    io = itk::ImageIOFactory::CreateImageIO(path.c_str(), mode);
+  }
+  return io;
+}
+
 ImageInfo
 ReadImageInfo(const std::string & path)
 {
@@ -231,7 +296,7 @@ ReadImageInfo(const std::string & path)
   {
     throw Error(path, "is not a regular file (a pipe or device would block the reader)");
   }
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  auto io = CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   if (!io)
   {
     throw Error(path, "is not an image format ITK can read (corrupt, or unknown extension)");

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "itkImage.h"
+#include "itkRGBPixel.h"
 
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
@@ -703,20 +705,33 @@ WritePng(const cv::Mat & image, const std::string & path)
   {
     throw Error(path, "a figure is written as .png");
   }
-  AtomicOutput out(path);
-  bool         ok = false;
-  try
+  // Through ITK's PNG writer: OpenCV's image codecs would load GDAL and a hundred libraries more.
+  using RgbImage = itk::Image<itk::RGBPixel<std::uint8_t>, 2>;
+  cv::Mat bgr;
+  if (image.type() == CV_8UC1)
   {
-    ok = cv::imwrite(out.TemporaryPath(), image);
+    cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
   }
-  catch (const cv::Exception & e)
+  else if (image.type() == CV_8UC3)
   {
-    throw Error(path, std::string("cannot be written: ") + e.what());
+    bgr = image;
   }
-  if (!ok)
+  else
   {
-    throw Error(path, "cannot be written");
+    throw Error(path, "a figure must be 8-bit grey or BGR");
   }
-  out.Commit();
+  auto rgb = RgbImage::New();
+  rgb->SetRegions(RgbImage::SizeType{ { static_cast<itk::SizeValueType>(bgr.cols), static_cast<itk::SizeValueType>(bgr.rows) } });
+  rgb->Allocate();
+  for (int r = 0; r < bgr.rows; ++r)
+  {
+    const auto * row = bgr.ptr<cv::Vec3b>(r);
+    auto *       out = rgb->GetBufferPointer() + static_cast<std::size_t>(r) * bgr.cols;
+    for (int c = 0; c < bgr.cols; ++c)
+    {
+      out[c].Set(row[c][2], row[c][1], row[c][0]);
+    }
+  }
+  WriteImageFile(rgb.GetPointer(), path);
 }
 } // namespace tessera

@@ -480,7 +480,7 @@ OutputSet::OutputSet(const std::vector<std::string> & inputs, const std::vector<
     }
     if ((kind == PortKind::Image || kind == PortKind::Labels || kind == PortKind::Probabilities ||
          kind == PortKind::Mask) &&
-        !itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::WriteMode))
+        !CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::WriteMode))
     {
       throw Error(path, "unsupported image format '" + ext + "' (use .nii.gz, .nrrd, .mha, .png, .tif, ...)");
     }

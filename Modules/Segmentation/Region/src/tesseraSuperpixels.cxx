@@ -1,4 +1,5 @@
-// Superpixels and supervoxels: ITK SLIC (2D/3D) and OpenCV ximgproc (2D).
+// Superpixels and supervoxels: ITK SLIC (2D/3D) and OpenCV ximgproc (2D, module
+// TesseraOpenCVSuperpixels, loaded on first use).
 #include "tesseraSuperpixels.h"
 
 #include <algorithm>
@@ -6,11 +7,10 @@
 #include <map>
 
 #include <opencv2/imgproc.hpp>
-#include <opencv2/ximgproc.hpp>
-#include <opencv2/ximgproc/segmentation.hpp>
 
 #include "itkSLICImageFilter.h"
 #include "tesseraError.h"
+#include "tesseraModuleLoader.h"
 #include "tesseraRegionGrid.h"
 
 namespace tessera
@@ -132,51 +132,9 @@ typename LabelImage<2>::Pointer
 OpenCVSuperpixels(const VectorImage<2> * image, const SuperpixelOptions & o)
 {
   const cv::Mat mat = ToMat(image, o.lab);
-  const double  pixels = double(mat.rows) * mat.cols;
-  const int     regionSize = std::max(2, static_cast<int>(std::lround(std::sqrt(pixels / o.segments))));
   cv::Mat       labels;
-  switch (o.method)
-  {
-    case SuperpixelMethod::OpenCVSLIC:
-    case SuperpixelMethod::SLICO:
-    case SuperpixelMethod::MSLIC:
-    {
-      const int algorithm = o.method == SuperpixelMethod::OpenCVSLIC ? cv::ximgproc::SLIC
-                            : o.method == SuperpixelMethod::SLICO    ? cv::ximgproc::SLICO
-                                                                     : cv::ximgproc::MSLIC;
-      auto s = cv::ximgproc::createSuperpixelSLIC(mat, algorithm, regionSize, static_cast<float>(o.compactness));
-      s->iterate(static_cast<int>(o.iterations));
-      s->enforceLabelConnectivity(25);
-      s->getLabels(labels);
-      break;
-    }
-    case SuperpixelMethod::SEEDS:
-    {
-      auto s = cv::ximgproc::createSuperpixelSEEDS(mat.cols, mat.rows, mat.channels(), static_cast<int>(o.segments),
-                                                   static_cast<int>(o.seedsLevels), 2,
-                                                   static_cast<int>(o.seedsBins), false);
-      s->iterate(mat, static_cast<int>(o.iterations));
-      s->getLabels(labels);
-      break;
-    }
-    case SuperpixelMethod::LSC:
-    {
-      auto s = cv::ximgproc::createSuperpixelLSC(mat, regionSize, static_cast<float>(o.compactness / 100.0));
-      s->iterate(static_cast<int>(o.iterations));
-      s->enforceLabelConnectivity(20);
-      s->getLabels(labels);
-      break;
-    }
-    case SuperpixelMethod::Felzenszwalb:
-    {
-      auto s = cv::ximgproc::segmentation::createGraphSegmentation(o.sigma, static_cast<float>(o.scale),
-                                                                   static_cast<int>(o.minimumSize));
-      s->processImage(mat, labels);
-      break;
-    }
-    default:
-      throw Error("method", "not an OpenCV method");
-  }
+  ModuleFunction<void(const cv::Mat &, const SuperpixelOptions &, cv::Mat &)>(
+    "TesseraOpenCVSuperpixels", "tesseraOpenCVSuperpixels")(mat, o, labels);
   CV_Assert(labels.type() == CV_32S && labels.isContinuous());
   return RelabelConnected<2>(image, labels.ptr<int>());
 }
