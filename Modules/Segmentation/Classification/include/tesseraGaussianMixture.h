@@ -15,6 +15,9 @@ struct GaussianMixtureOptions
   double tolerance = 1e-3;
   /** Called after each E-step with the iteration (from 1) and the objective; may be empty. */
   std::function<void(unsigned int, double)> onIteration;
+  /** Work units of the E- and M-steps (0 = ITK's global default). Their sums run over fixed blocks of samples
+   * (BlockSums), so the model does not depend on it. */
+  unsigned int threads = 0;
 };
 
 /** A K-component Gaussian mixture with full covariances over d-dimensional features. */
@@ -29,8 +32,9 @@ struct GaussianMixtureModel
   unsigned int        iterations = 0;
   std::vector<double> objective;           ///< the objective after each E-step (nats per pixel)
 
-  /** Posterior class probabilities p(k | x) [n_samples, K] of each distinct sample. */
-  std::vector<float> Posteriors(const FeatureSamples & samples) const;
+  /** Posterior class probabilities p(k | x) [n_samples, K] of each distinct sample, on `threads` work units
+   * (0 = ITK's global default). */
+  std::vector<float> Posteriors(const FeatureSamples & samples, unsigned int threads = 0) const;
 };
 
 /** Fits a Gaussian mixture by expectation–maximisation (Dempster, Laird, Rubin 1977) on weighted
@@ -40,22 +44,14 @@ struct GaussianMixtureModel
 GaussianMixtureModel FitGaussianMixture(const FeatureSamples & samples, const KMeansResult & initial,
                                         const GaussianMixtureOptions & options);
 
-/** EM of a Gaussian mixture whose mixing proportions vary from pixel to pixel with spatial priors
- * (atlas probability maps on the image's grid), Atropos's prior-probability model (Avants et al.,
- * Neuroinformatics 9, 2011; Van Leemput et al., IEEE TMI 18, 1999):
- * p(k | x_i) ∝ [(1 − w) π_k + w q_ik] N(x_i; μ_k, Σ_k), w = `weight` in [0, 1].
- * Started from the priors (μ, Σ, π weighted by q), classes stay in the priors' order.
- * \param samples one sample per pixel (weights 1), e.g. FeatureSamples::PerPixel;
- * \param priors [n_samples, K], rows summing to 1 (all-zero rows count as uniform);
- * \param posteriors filled with p(k | x_i) [n_samples, K].
- * \throws Error for more than 16 channels or weight outside [0, 1]. */
 /** Renumbers the components by increasing Luminance() of their means, as k-means numbers its clusters.
  * \returns the old index of each new component. */
 std::vector<unsigned int> SortComponentsByLuminance(GaussianMixtureModel & model);
 
-/** Class-conditional log densities log N(x_i; μ_k, Σ_k) [n_samples, K] (no mixing proportions).
- * \throws Error when a covariance is not positive definite. */
-std::vector<double> ClassLogDensities(const GaussianMixtureModel & model, const FeatureSamples & samples);
+/** Class-conditional log densities log N(x_i; μ_k, Σ_k) [n_samples, K] (no mixing proportions), on `threads` work
+ * units (0 = ITK's global default). \throws Error when a covariance is not positive definite. */
+std::vector<double> ClassLogDensities(const GaussianMixtureModel & model, const FeatureSamples & samples,
+                                      unsigned int threads = 0);
 
 /** The E-step of a mixture whose labels are not independent (per-pixel priors, a hidden Markov chain or random
  * field): given the model and `r` holding ClassLogDensities() [n_samples, K], replaces r by the posteriors
@@ -71,6 +67,15 @@ GaussianMixtureModel FitGaussianMixtureWithEStep(const FeatureSamples & samples,
                                                  std::vector<double> & r, const GaussianMixtureOptions & options,
                                                  const MixtureEStep & eStep);
 
+/** EM of a Gaussian mixture whose mixing proportions vary from pixel to pixel with spatial priors
+ * (atlas probability maps on the image's grid), Atropos's prior-probability model (Avants et al.,
+ * Neuroinformatics 9, 2011; Van Leemput et al., IEEE TMI 18, 1999):
+ * p(k | x_i) ∝ [(1 − w) π_k + w q_ik] N(x_i; μ_k, Σ_k), w = `weight` in [0, 1].
+ * Started from the priors (μ, Σ, π weighted by q), classes stay in the priors' order.
+ * \param samples one sample per pixel (weights 1), e.g. FeatureSamples::PerPixel;
+ * \param priors [n_samples, K], rows summing to 1 (all-zero rows count as uniform);
+ * \param posteriors filled with p(k | x_i) [n_samples, K].
+ * \throws Error for more than 16 channels or weight outside [0, 1]. */
 GaussianMixtureModel FitGaussianMixtureWithPriors(const FeatureSamples & samples, const std::vector<float> & priors,
                                                   unsigned int classes, double weight,
                                                   const GaussianMixtureOptions & options,

@@ -47,8 +47,9 @@ protected:
     m_KMeans.threads = this->GetNumberOfWorkUnits();
     m_Initial = KMeans(samples, m_KMeans);
     this->UpdateProgress(0.4f);
+    m_EM.threads = this->GetNumberOfWorkUnits();
     m_Model = FitGaussianMixture(samples, m_Initial, m_EM);
-    return m_Model.Posteriors(samples);
+    return m_Model.Posteriors(samples, m_EM.threads);
   }
 
 private:

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "tesseraError.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
@@ -84,67 +85,86 @@ NormaliseRow(double * row, unsigned int k)
   return top + std::log(sum);
 }
 
-/** M-step: proportions, means and covariances from responsibilities r [n, K]. */
+/** M-step: proportions, means and covariances from responsibilities r [n, K], in two passes over the samples
+ * (Σ w and Σ w x, then Σ w (x − μ)(x − μ)ᵀ per class, w = sample weight × responsibility) on `threads` work units. */
 void
-Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<double> & r, const std::vector<double> & floor)
+Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<double> & r, const std::vector<double> & floor,
+         unsigned int threads)
 {
   const unsigned int d = m.dimension, k = m.classes;
-  for (unsigned int j = 0; j < k; ++j)
-  {
-    double              nk = 0.0;
-    std::vector<double> mean(d, 0.0), cov(d * d, 0.0);
-    for (size_t i = 0; i < s.Size(); ++i)
+  const auto         addMoments = [&](size_t begin, size_t end, std::vector<double> & t) {
+    for (size_t i = begin; i < end; ++i)
     {
-      const double w = s.weights[i] * r[i * k + j];
-      nk += w;
-      for (unsigned int a = 0; a < d; ++a)
-      {
-        mean[a] += w * s.Sample(i)[a];
-      }
-    }
-    nk = std::max(nk, 1e-10);
-    for (auto & v : mean)
-    {
-      v /= nk;
-    }
-    for (size_t i = 0; i < s.Size(); ++i)
-    {
-      const double w = s.weights[i] * r[i * k + j];
       const float * x = s.Sample(i);
-      for (unsigned int a = 0; a < d; ++a)
+      for (unsigned int j = 0; j < k; ++j)
       {
-        for (unsigned int b = 0; b <= a; ++b)
+        const double w = s.weights[i] * r[i * k + j];
+        t[j * (d + 1)] += w;
+        for (unsigned int a = 0; a < d; ++a)
         {
-          cov[a * d + b] += w * (x[a] - mean[a]) * (x[b] - mean[b]);
+          t[j * (d + 1) + 1 + a] += w * x[a];
         }
       }
     }
+  };
+  const std::vector<double> moments = BlockSums(s.Size(), k * (d + 1), threads, addMoments);
+  std::vector<double> nk(k);
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    nk[j] = std::max(moments[j * (d + 1)], 1e-10);
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      m.means[j * d + a] = moments[j * (d + 1) + 1 + a] / nk[j];
+    }
+  }
+  const auto addScatter = [&](size_t begin, size_t end, std::vector<double> & t) {
+    for (size_t i = begin; i < end; ++i)
+    {
+      const float * x = s.Sample(i);
+      for (unsigned int j = 0; j < k; ++j)
+      {
+        const double   w = s.weights[i] * r[i * k + j];
+        const double * mean = m.means.data() + j * d;
+        double *       cov = t.data() + j * d * d;
+        for (unsigned int a = 0; a < d; ++a)
+        {
+          for (unsigned int b = 0; b <= a; ++b)
+          {
+            cov[a * d + b] += w * (x[a] - mean[a]) * (x[b] - mean[b]);
+          }
+        }
+      }
+    }
+  };
+  const std::vector<double> scatter = BlockSums(s.Size(), k * d * d, threads, addScatter);
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    double * cov = m.covariances.data() + j * d * d;
     for (unsigned int a = 0; a < d; ++a)
     {
       for (unsigned int b = 0; b <= a; ++b)
       {
-        cov[a * d + b] /= nk;
+        cov[a * d + b] = scatter[j * d * d + a * d + b] / nk[j];
         cov[b * d + a] = cov[a * d + b];
       }
       cov[a * d + a] += floor[a];
     }
-    m.weights[j] = nk / s.totalWeight;
-    std::copy(mean.begin(), mean.end(), m.means.begin() + j * d);
-    std::copy(cov.begin(), cov.end(), m.covariances.begin() + j * d * d);
+    m.weights[j] = nk[j] / s.totalWeight;
   }
 }
+
 /** EM: an M-step from the responsibilities r, then E- and M-steps until the objective gains less than the tolerance.
  * Leaves the last posteriors in r. */
 void
 Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> & r, const std::vector<double> & floor,
         const GaussianMixtureOptions & options, const MixtureEStep & eStep)
 {
-  Maximise(m, s, r, floor);
+  Maximise(m, s, r, floor, options.threads);
   double previous = -std::numeric_limits<double>::infinity();
   m.objective.clear();
   for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
   {
-    r = ClassLogDensities(m, s);
+    r = ClassLogDensities(m, s, options.threads);
     m.logLikelihood = eStep(m, r);
     m.objective.push_back(m.logLikelihood);
     if (options.onIteration)
@@ -156,7 +176,7 @@ Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> 
       break;
     }
     previous = m.logLikelihood;
-    Maximise(m, s, r, floor);
+    Maximise(m, s, r, floor, options.threads);
   }
   m.iterations = std::min(m.iterations, options.maximumIterations);
 }
@@ -165,19 +185,21 @@ Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> 
  * gives it per sample (it returns the log, given sample i and class k); returns the mean log-likelihood. */
 double
 IndependentEStep(const GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> & r,
-                 const std::function<double(size_t, unsigned int)> & logMixing)
+                 const std::function<double(size_t, unsigned int)> & logMixing, unsigned int threads)
 {
   const unsigned int k = m.classes;
-  double             logLikelihood = 0.0;
-  for (size_t i = 0; i < s.Size(); ++i)
-  {
-    double * row = r.data() + i * k;
-    for (unsigned int j = 0; j < k; ++j)
-    {
-      row[j] += logMixing ? logMixing(i, j) : std::log(m.weights[j]);
-    }
-    logLikelihood += s.weights[i] * NormaliseRow(row, k);
-  }
+  const double       logLikelihood =
+    BlockSums(s.Size(), 1, threads, [&](size_t begin, size_t end, std::vector<double> & t) {
+      for (size_t i = begin; i < end; ++i)
+      {
+        double * row = r.data() + i * k;
+        for (unsigned int j = 0; j < k; ++j)
+        {
+          row[j] += logMixing ? logMixing(i, j) : std::log(m.weights[j]);
+        }
+        t[0] += s.weights[i] * NormaliseRow(row, k);
+      }
+    })[0];
   return logLikelihood / s.totalWeight;
 }
 
@@ -229,7 +251,7 @@ EmptyModel(unsigned int d, unsigned int k)
 } // namespace
 
 std::vector<double>
-ClassLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s)
+ClassLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s, unsigned int threads)
 {
   const unsigned int               d = m.dimension, k = m.classes;
   std::vector<std::vector<double>> factors(k);
@@ -239,13 +261,15 @@ ClassLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s)
     logDets[j] = Cholesky(m.covariances.data() + j * d * d, d, factors[j]);
   }
   std::vector<double> out(s.Size() * k);
-  for (size_t i = 0; i < s.Size(); ++i)
-  {
-    for (unsigned int j = 0; j < k; ++j)
+  ParallelRanges(s.Size(), WorkUnits(s.Size(), threads, SumBlock), [&](size_t begin, size_t end, unsigned int) {
+    for (size_t i = begin; i < end; ++i)
     {
-      out[i * k + j] = LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
+      for (unsigned int j = 0; j < k; ++j)
+      {
+        out[i * k + j] = LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
+      }
     }
-  }
+  });
   return out;
 }
 
@@ -259,10 +283,10 @@ FitGaussianMixtureWithEStep(const FeatureSamples & s, unsigned int classes, std:
 }
 
 std::vector<float>
-GaussianMixtureModel::Posteriors(const FeatureSamples & samples) const
+GaussianMixtureModel::Posteriors(const FeatureSamples & samples, unsigned int threads) const
 {
-  std::vector<double> r = ClassLogDensities(*this, samples);
-  IndependentEStep(*this, samples, r, nullptr);
+  std::vector<double> r = ClassLogDensities(*this, samples, threads);
+  IndependentEStep(*this, samples, r, nullptr, threads);
   return std::vector<float>(r.begin(), r.end());
 }
 
@@ -281,7 +305,9 @@ FitGaussianMixture(const FeatureSamples & s, const KMeansResult & initial, const
     r[i * k + initial.assignment[i]] = 1.0;
   }
   Iterate(m, s, r, floor, options,
-          [&](const GaussianMixtureModel & model, std::vector<double> & lr) { return IndependentEStep(model, s, lr, nullptr); });
+          [&](const GaussianMixtureModel & model, std::vector<double> & lr) {
+            return IndependentEStep(model, s, lr, nullptr, options.threads);
+          });
 
   SortComponentsByLuminance(m); // as k-means numbers its clusters
   return m;
@@ -332,7 +358,7 @@ FitGaussianMixtureWithPriors(const FeatureSamples & s, const std::vector<float> 
     return IndependentEStep(model, s, lr, [&](size_t i, unsigned int j) {
       const double mixing = (1 - weight) * model.weights[j] + weight * q[i * k + j];
       return mixing > 0 ? std::log(mixing) : -std::numeric_limits<double>::infinity();
-    });
+    }, options.threads);
   });
   posteriors.assign(r.begin(), r.end());
   return m;

@@ -25,10 +25,6 @@ SquaredDistance(const float * x, const double * c, unsigned int d)
   return s;
 }
 
-/** Samples per partial sum of a Lloyd iteration. Partial sums are added in block order, so centroids do not depend
- * on the thread count. */
-constexpr size_t LloydBlock = 16384;
-
 std::vector<double>
 PlusPlusSeeds(const FeatureSamples & s, unsigned int k, std::mt19937_64 & rng)
 {
@@ -82,63 +78,47 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
 {
   const unsigned int d = s.dimension, k = o.classes;
   const size_t       n = s.Size();
-  const size_t       blocks = (n + LloydBlock - 1) / LloydBlock;
-  const unsigned int units = static_cast<unsigned int>(std::min<size_t>(blocks, WorkUnits(n, o.threads, 2 * LloydBlock)));
   KMeansResult       r;
   r.dimension = d;
   r.classes = k;
   r.assignment.assign(n, UINT32_MAX);
-  std::vector<std::vector<double>> sums(blocks, std::vector<double>(k * d));
-  std::vector<std::vector<double>> counts(blocks, std::vector<double>(k));
-  std::vector<size_t>              changes(blocks);
-  std::vector<double>              inertia(blocks);
+  // Sums of one iteration: [K·d] weighted sums of each cluster, [K] weights, inertia, assignment changes.
+  const size_t changesAt = k * d + k + 1, size = changesAt + 1;
   for (r.iterations = 1; r.iterations <= o.maximumIterations; ++r.iterations)
   {
-    ParallelRanges(blocks, units, [&](size_t firstBlock, size_t endBlock, unsigned int) {
-      for (size_t c = firstBlock; c < endBlock; ++c)
+    const std::vector<double> sums = BlockSums(n, size, o.threads, [&](size_t begin, size_t end, std::vector<double> & t) {
+      for (size_t i = begin; i < end; ++i)
       {
-        std::fill(sums[c].begin(), sums[c].end(), 0.0);
-        std::fill(counts[c].begin(), counts[c].end(), 0.0);
-        changes[c] = 0;
-        inertia[c] = 0.0;
-        for (size_t i = c * LloydBlock; i < std::min(n, (c + 1) * LloydBlock); ++i)
+        const float * x = s.Sample(i);
+        uint32_t      best = 0;
+        double        bestDistance = SquaredDistance(x, centroids.data(), d);
+        for (uint32_t j = 1; j < k; ++j)
         {
-          const float * x = s.Sample(i);
-          uint32_t      best = 0;
-          double        bestDistance = SquaredDistance(x, centroids.data(), d);
-          for (uint32_t j = 1; j < k; ++j)
+          const double dist = SquaredDistance(x, centroids.data() + j * d, d);
+          if (dist < bestDistance)
           {
-            const double dist = SquaredDistance(x, centroids.data() + j * d, d);
-            if (dist < bestDistance)
-            {
-              bestDistance = dist;
-              best = j;
-            }
+            bestDistance = dist;
+            best = j;
           }
-          changes[c] += r.assignment[i] != best;
-          r.assignment[i] = best;
-          inertia[c] += s.weights[i] * bestDistance;
-          counts[c][best] += s.weights[i];
-          for (unsigned int t = 0; t < d; ++t)
-          {
-            sums[c][best * d + t] += s.weights[i] * x[t];
-          }
+        }
+        t[changesAt] += r.assignment[i] != best;
+        r.assignment[i] = best;
+        t[changesAt - 1] += s.weights[i] * bestDistance;
+        t[k * d + best] += s.weights[i];
+        for (unsigned int a = 0; a < d; ++a)
+        {
+          t[best * d + a] += s.weights[i] * x[a];
         }
       }
     });
-    const size_t changed = std::accumulate(changes.begin(), changes.end(), size_t{ 0 });
-    r.inertia = std::accumulate(inertia.begin(), inertia.end(), 0.0);
-    if (changed == 0)
+    r.inertia = sums[changesAt - 1];
+    if (sums[changesAt] == 0)
     {
       break; // centroids are already the means of this assignment
     }
     for (uint32_t j = 0; j < k; ++j)
     {
-      double count = 0.0;
-      for (size_t c = 0; c < blocks; ++c)
-      {
-        count += counts[c][j];
-      }
+      const double count = sums[k * d + j];
       if (count == 0.0)
       {
         // Re-seed an empty cluster at the sample farthest from its centre.
@@ -157,14 +137,9 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
         r.assignment[far] = j;
         continue;
       }
-      for (unsigned int t = 0; t < d; ++t)
+      for (unsigned int a = 0; a < d; ++a)
       {
-        double sum = 0.0;
-        for (size_t c = 0; c < blocks; ++c)
-        {
-          sum += sums[c][j * d + t];
-        }
-        centroids[j * d + t] = sum / count;
+        centroids[j * d + a] = sums[j * d + a] / count;
       }
     }
   }

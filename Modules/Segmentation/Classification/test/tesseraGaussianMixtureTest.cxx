@@ -34,6 +34,33 @@ TEST(GaussianMixture, EMRecoversAKnownOneDimensionalMixture)
   EXPECT_NEAR(p[0] + p[1], 1.0f, 1e-6f);
 }
 
+TEST(GaussianMixture, ThreadCountDoesNotChangeTheModel)
+{
+  // 2D, 60000 distinct samples: the E- and M-step sums run over four blocks.
+  std::mt19937                     rng(4);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  std::vector<float>               x(2 * 60000);
+  for (size_t i = 0; i < x.size(); ++i)
+  {
+    x[i] = static_cast<float>((i / 2) % 3 * 5.0 + noise(rng));
+  }
+  const auto    s = FeatureSamples::FromPixels(x.data(), x.size() / 2, 2, nullptr);
+  KMeansOptions o;
+  o.classes = 3;
+  const auto             start = KMeans(s, o);
+  GaussianMixtureOptions options;
+  options.threads = 1;
+  const auto one = FitGaussianMixture(s, start, options);
+  options.threads = 2;
+  const auto two = FitGaussianMixture(s, start, options);
+  EXPECT_EQ(one.weights, two.weights);
+  EXPECT_EQ(one.means, two.means);
+  EXPECT_EQ(one.covariances, two.covariances);
+  EXPECT_EQ(one.objective, two.objective);
+  EXPECT_GT(one.iterations, 1u);
+  EXPECT_EQ(one.Posteriors(s, 1), two.Posteriors(s, 2));
+}
+
 TEST(GaussianMixture, EMRecoversFullCovariances)
 {
   // Class A: correlated (ρ = 0.8, σ = 2); class B: independent, σ = 1, at (10, 0).
