@@ -49,8 +49,9 @@ public:
    * exceeds the number of training pixels. */
   void Train();
   /** Vote fractions [n_samples, NumberOfClasses()] for each distinct sample; column c is the
-   * class ClassLabels()[c]. */
-  std::vector<float> Predict(const FeatureSamples & samples) const;
+   * class ClassLabels()[c]. The samples are searched on `threads` work units (0 = ITK's global default); the
+   * result does not depend on them. */
+  std::vector<float> Predict(const FeatureSamples & samples, unsigned int threads = 0) const;
 
   unsigned int NumberOfClasses() const { return m_Classes; }
   /** The distinct training labels, ascending. */

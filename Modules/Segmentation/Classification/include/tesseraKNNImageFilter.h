@@ -46,7 +46,10 @@ protected:
     }
     return LabelTable::Numbered(m_Classifier->ClassLabels());
   }
-  std::vector<float> ClassifySamples(const FeatureSamples & samples) override { return m_Classifier->Predict(samples); }
+  std::vector<float> ClassifySamples(const FeatureSamples & samples) override
+  {
+    return m_Classifier->Predict(samples, this->GetNumberOfWorkUnits());
+  }
 
 private:
   std::shared_ptr<const KNNClassifier> m_Classifier;

@@ -10,6 +10,7 @@
 
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
@@ -140,7 +141,7 @@ KNNClassifier::BuildIndex()
 }
 
 std::vector<float>
-KNNClassifier::Predict(const FeatureSamples & samples) const
+KNNClassifier::Predict(const FeatureSamples & samples, unsigned int threads) const
 {
   if (!m_Index)
   {
@@ -153,25 +154,28 @@ KNNClassifier::Predict(const FeatureSamples & samples) const
   }
   const size_t       n = samples.Size();
   const unsigned int d = m_Dimension, k = m_Parameters.k;
-  cv::Mat            query(static_cast<int>(n), static_cast<int>(d), CV_32F);
-  for (size_t i = 0; i < n; ++i)
-  {
-    for (unsigned int a = 0; a < d; ++a)
-    {
-      query.at<float>(static_cast<int>(i), static_cast<int>(a)) = (samples.Sample(i)[a] - m_Mean[a]) * m_Scale[a];
-    }
-  }
-  cv::Mat indices, distances;
-  m_Index->index.knnSearch(query, indices, distances, static_cast<int>(k), cv::flann::SearchParams(-1));
   std::vector<float> votes(n * m_Classes, 0.0f);
-  for (size_t i = 0; i < n; ++i)
-  {
-    for (unsigned int j = 0; j < k; ++j)
+  // Exact searches (unlimited checks) of independent queries, so splitting them among threads changes nothing.
+  ParallelRanges(n, WorkUnits(n, threads, 4096), [&](size_t begin, size_t end, unsigned int) {
+    cv::Mat query(static_cast<int>(end - begin), static_cast<int>(d), CV_32F);
+    for (size_t i = begin; i < end; ++i)
     {
-      const int neighbour = indices.at<int>(static_cast<int>(i), static_cast<int>(j));
-      votes[i * m_Classes + m_ClassOfSample[neighbour]] += 1.0f / static_cast<float>(k);
+      for (unsigned int a = 0; a < d; ++a)
+      {
+        query.at<float>(static_cast<int>(i - begin), static_cast<int>(a)) = (samples.Sample(i)[a] - m_Mean[a]) * m_Scale[a];
+      }
     }
-  }
+    cv::Mat indices, distances;
+    m_Index->index.knnSearch(query, indices, distances, static_cast<int>(k), cv::flann::SearchParams(-1));
+    for (size_t i = begin; i < end; ++i)
+    {
+      for (unsigned int j = 0; j < k; ++j)
+      {
+        const int neighbour = indices.at<int>(static_cast<int>(i - begin), static_cast<int>(j));
+        votes[i * m_Classes + m_ClassOfSample[neighbour]] += 1.0f / static_cast<float>(k);
+      }
+    }
+  });
   return votes;
 }
 

@@ -50,6 +50,20 @@ TEST(KNNClassifier, VotesOfTheNearestNeighbours)
   EXPECT_FLOAT_EQ(p[2 * 3 + 2], 2.0f / 3.0f);
 }
 
+TEST(KNNClassifier, ThreadCountDoesNotChangeTheVotes)
+{
+  const auto         c = TrainLine(3);
+  std::vector<float> probe(20000); // 20000 distinct queries: five ranges of 4096 on two threads
+  for (size_t i = 0; i < probe.size(); ++i)
+  {
+    probe[i] = -5.0f + 0.0017f * static_cast<float>(i);
+  }
+  const auto s = FeatureSamples::FromPixels(probe.data(), probe.size(), 1, nullptr);
+  const auto one = c.Predict(s, 1);
+  EXPECT_EQ(one, c.Predict(s, 2));
+  EXPECT_FLOAT_EQ(one[0], 1.0f); // −5 is nearest the label-1 end of the line
+}
+
 TEST(KNNClassifier, SaveLoadPredictsTheSame)
 {
   const auto  c = TrainLine(5);
