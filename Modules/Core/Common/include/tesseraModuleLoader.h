@@ -7,7 +7,7 @@
 /** \file Modules loaded on first use. LibTorch, OpenCV's ximgproc and ITK's DICOM, HDF5 and MINC
  * IO take 0.05–0.4 s and 10–110 MB to load; the stages and file formats that need them load the
  * shared library that holds them the first time they run, so every other command starts in a few
- * milliseconds (Documentation/Benchmarks/StartUp.md). Modules are looked up beside
+ * milliseconds (Documentation/Benchmarks/WholeCommand.md). Modules are looked up beside
  * libTesseraCommon.so (the build's lib/ folder). */
 namespace tessera
 {

@@ -45,7 +45,8 @@ struct SuperpixelOptions
   /** SLIC/SEEDS/LSC iterations (> 0), default 10. */
   unsigned int iterations = 10;
   /** Three-channel images are taken as RGB (0–255, or 0–1 when no value exceeds 1) and clustered
-   * in CIE L*a*b* (as Achanta et al. and scikit-image do); default on. */
+   * in CIE L*a*b* (as Achanta et al. and scikit-image do); default on. Felzenszwalb ignores it: its
+   * graph weighs RGB distances, as the paper and OpenCV do. */
   bool lab = true;
   /** Felzenszwalb: scale k (> 0, larger → larger regions), Gaussian pre-smoothing sigma in pixels
    * (>= 0) and minimum region size in pixels. */

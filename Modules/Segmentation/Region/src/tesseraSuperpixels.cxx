@@ -131,7 +131,9 @@ ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
 typename LabelImage<2>::Pointer
 OpenCVSuperpixels(const VectorImage<2> * image, const SuperpixelOptions & o)
 {
-  const cv::Mat mat = ToMat(image, o.lab);
+  // Felzenszwalb-Huttenlocher weigh RGB distances (as the paper, scikit-image and OpenCV do), so
+  // the same scale, sigma and minimum size give OpenCV's own segmentation.
+  const cv::Mat mat = ToMat(image, o.lab && o.method != SuperpixelMethod::Felzenszwalb);
   cv::Mat       labels;
   ModuleFunction<void(const cv::Mat &, const SuperpixelOptions &, cv::Mat &)>(
     "TesseraOpenCVSuperpixels", "tesseraOpenCVSuperpixels")(mat, o, labels);

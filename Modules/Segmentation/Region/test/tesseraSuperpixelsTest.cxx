@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include <map>
+#include <opencv2/ximgproc/segmentation.hpp>
 
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
@@ -84,6 +86,7 @@ TEST(Superpixels, EveryOpenCVMethodRespectsTheSquares)
     SuperpixelOptions o;
     o.method = method;
     o.segments = 36;
+    o.scale = 100; // felzenszwalb: k / |C| must fall below the 170–240 RGB steps before regions reach 900 px
     auto f = SuperpixelImageFilter<2>::New();
     f->SetInput(image);
     f->SetOptions(o);
@@ -94,6 +97,44 @@ TEST(Superpixels, EveryOpenCVMethodRespectsTheSquares)
     EXPECT_GE(f->GetNumberOfSegments(), 4u) << SuperpixelMethodName(method);
     EXPECT_EQ(f->GetNumberOfSegments(), q.segments) << "labels 1..N";
   }
+}
+
+TEST(Superpixels, FelzenszwalbGivesOpenCVsSegmentationForTheSameSettings)
+{
+  // The graph is built on the RGB distances, as in the paper, scikit-image and OpenCV: the same
+  // scale, sigma and minimum size give OpenCV's partition of the same image, region for region.
+  const std::string path = std::string(TESSERA_DATA_DIR) + "/dubai-aerial/tile1/images/image_part_001.jpg";
+  if (!std::filesystem::exists(path))
+  {
+    GTEST_SKIP() << path << " missing";
+  }
+  const auto image = ReadImageFile<VectorImage<2>>(path);
+  SuperpixelOptions o;
+  o.method = SuperpixelMethod::Felzenszwalb;
+  auto f = SuperpixelImageFilter<2>::New();
+  f->SetInput(image);
+  f->SetOptions(o);
+  f->Update();
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  cv::Mat    rgb(static_cast<int>(size[1]), static_cast<int>(size[0]), CV_32FC3, image->GetBufferPointer());
+  cv::Mat    bytes;
+  rgb.convertTo(bytes, CV_8UC3);
+  cv::Mat theirs;
+  cv::ximgproc::segmentation::createGraphSegmentation(o.sigma, static_cast<float>(o.scale), static_cast<int>(o.minimumSize))
+    ->processImage(bytes, theirs);
+  std::map<LabelPixel, int> toTheirs;
+  std::map<int, LabelPixel> toOurs;
+  const LabelPixel *        ours = f->GetOutput()->GetBufferPointer();
+  size_t                    disagreements = 0;
+  for (size_t i = 0; i < size[0] * size[1]; ++i)
+  {
+    const int t = theirs.ptr<int>()[i];
+    disagreements += toTheirs.emplace(ours[i], t).first->second != t;
+    disagreements += toOurs.emplace(t, ours[i]).first->second != ours[i];
+  }
+  EXPECT_EQ(disagreements, 0u);
+  EXPECT_EQ(f->GetNumberOfSegments(), toOurs.size());
+  EXPECT_GT(toOurs.size(), 100u);
 }
 
 TEST(Superpixels, SupervoxelsIn3DKeepGeometry)
