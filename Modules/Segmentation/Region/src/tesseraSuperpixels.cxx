@@ -8,6 +8,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "itkPoolMultiThreader.h"
 #include "itkSLICImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraModuleLoader.h"
@@ -96,6 +97,31 @@ ToMat(const VectorImage<2> * image, bool lab)
   return bytes;
 }
 
+/** ITK's pool threader with ParallelizeArray run in index order on the calling thread. SLIC's
+ * connectivity pass, its one array loop, races on several work units in ITK 5.2 (ITK issue #4711,
+ * fixed by PR #4727 after 5.2); its iterations, region loops, are safe on all of them. */
+class SerialArrayThreader : public itk::PoolMultiThreader
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(SerialArrayThreader);
+  using Self = SerialArrayThreader;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+  void
+  ParallelizeArray(itk::SizeValueType first, itk::SizeValueType last, ArrayThreadingFunctorType function,
+                   itk::ProcessObject *) override
+  {
+    for (auto i = first; i < last; ++i)
+    {
+      function(i);
+    }
+  }
+
+protected:
+  SerialArrayThreader() = default;
+  ~SerialArrayThreader() override = default;
+};
+
 template <unsigned int D>
 typename LabelImage<D>::Pointer
 ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
@@ -121,9 +147,7 @@ ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
   slic->SetSpatialProximityWeight(o.compactness);
   slic->SetMaximumNumberOfIterations(o.iterations);
   slic->SetEnforceConnectivity(true);
-  // ITK 5.2's threaded connectivity pass races (ITK issue #4711, fixed in PR #4727 after 5.2):
-  // one work unit keeps it correct.
-  slic->SetNumberOfWorkUnits(1);
+  slic->SetMultiThreader(SerialArrayThreader::New());
   slic->Update();
   return RelabelConnected<D>(image, slic->GetOutput()->GetBufferPointer());
 }

@@ -137,6 +137,30 @@ TEST(Superpixels, FelzenszwalbGivesOpenCVsSegmentationForTheSameSettings)
   EXPECT_GT(toOurs.size(), 100u);
 }
 
+TEST(Superpixels, ITKSLICGivesTheSameLabelsOnAnyNumberOfThreads)
+{
+  // Its iterations run on all work units; the connectivity pass, racy in ITK 5.2, in order.
+  const std::string path = std::string(TESSERA_DATA_DIR) + "/dubai-aerial/tile1/images/image_part_001.jpg";
+  if (!std::filesystem::exists(path))
+  {
+    GTEST_SKIP() << path << " missing";
+  }
+  const auto   image = ReadImageFile<VectorImage<2>>(path);
+  const auto   threads = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+  SuperpixelOptions o;
+  std::vector<std::vector<LabelPixel>> results;
+  for (const unsigned int n : { 1u, 4u })
+  {
+    itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(n);
+    const auto labels = ComputeSuperpixels<2>(image, o);
+    const LabelPixel * p = labels->GetBufferPointer();
+    results.emplace_back(p, p + labels->GetBufferedRegion().GetNumberOfPixels());
+  }
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(threads);
+  EXPECT_EQ(results[0], results[1]);
+  EXPECT_GT(*std::max_element(results[0].begin(), results[0].end()), 500);
+}
+
 TEST(Superpixels, SupervoxelsIn3DKeepGeometry)
 {
   auto image = MakeImage<3>({ { 40, 40, 20 } }, 1, [](const itk::Index<3> & i, unsigned int) {
