@@ -2,16 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <limits>
 #include <ostream>
 #include <utility>
 
-#include <boost/graph/boykov_kolmogorov_max_flow.hpp>
-#include <boost/graph/compressed_sparse_row_graph.hpp>
-#include <boost/property_map/function_property_map.hpp>
-
 #include "tesseraError.h"
+#include "tesseraGraphCut.h"
 
 namespace tessera
 {
@@ -222,102 +218,6 @@ PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<Label
   return sweeps;
 }
 
-namespace
-{
-// The expansion graph: vertices 0..N-1 are the nodes, N the source, N+1 the sink. Edges are
-// stored by source vertex: node p has [p->s, p->t, p->q for each neighbour q in class order],
-// then the source has s->p and the sink t->p for every p. Every edge has a reverse (p->s with
-// s->p, p->t with t->p, p->q with q->p), as the Boykov-Kolmogorov algorithm requires.
-using Vertex = std::uint32_t;
-using EdgeIndex = std::uint32_t;
-using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, boost::no_property,
-                                                 boost::no_property, Vertex, EdgeIndex>;
-using Edge = boost::graph_traits<Graph>::edge_descriptor;
-
-/** Generates the (source, target) pairs of the expansion graph in source order, without
- * materialising them (the graph may hold ~50 million edges). */
-class SortedEdgeIterator
-{
-public:
-  using iterator_category = std::input_iterator_tag;
-  using value_type = std::pair<Vertex, Vertex>;
-  using difference_type = std::ptrdiff_t;
-  using pointer = const value_type *;
-  using reference = const value_type &;
-
-  SortedEdgeIterator(const PottsProblem & problem, std::uint64_t count)
-    : m_Problem(&problem)
-    , m_N(static_cast<Vertex>(problem.GetNumberOfNodes()))
-    , m_Count(count)
-  {
-    Settle();
-  }
-  reference operator*() const { return m_Value; }
-  pointer   operator->() const { return &m_Value; }
-  SortedEdgeIterator & operator++()
-  {
-    ++m_Position;
-    ++m_Count;
-    Settle();
-    return *this;
-  }
-  bool operator==(const SortedEdgeIterator & other) const { return m_Count == other.m_Count; }
-  bool operator!=(const SortedEdgeIterator & other) const { return m_Count != other.m_Count; }
-
-private:
-  std::uint64_t Length(Vertex v) const
-  {
-    if (v < m_N)
-    {
-      return 2 + m_Problem->RowStart()[v + 1] - m_Problem->RowStart()[v];
-    }
-    return m_N;
-  }
-  void Settle()
-  {
-    while (m_Source < m_N + 2 && m_Position >= Length(m_Source))
-    {
-      ++m_Source;
-      m_Position = 0;
-    }
-    if (m_Source >= m_N + 2)
-    {
-      return;
-    }
-    Vertex target;
-    if (m_Source >= m_N)
-    {
-      target = static_cast<Vertex>(m_Position);
-    }
-    else if (m_Position < 2)
-    {
-      target = m_N + static_cast<Vertex>(m_Position);
-    }
-    else
-    {
-      target = m_Problem->Neighbours()[m_Problem->RowStart()[m_Source] + m_Position - 2];
-    }
-    m_Value = { m_Source, target };
-  }
-
-  const PottsProblem * m_Problem;
-  Vertex               m_N;
-  std::uint64_t        m_Count;
-  Vertex               m_Source = 0;
-  std::uint64_t        m_Position = 0;
-  value_type           m_Value{ 0, 0 };
-};
-
-/** Maps an edge to its reverse through a table of reverse edge indices (4 bytes per edge
- * instead of a stored 8-byte descriptor). */
-struct ReverseEdge
-{
-  const Graph *            graph;
-  const EdgeIndex *        reverse;
-  Edge operator()(const Edge & e) const { return Edge(boost::target(e, *graph), reverse[e.idx]); }
-};
-} // namespace
-
 unsigned int
 PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
                                   unsigned int maximumIterations, const ProgressCallback & progress) const
@@ -331,160 +231,123 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   {
     return 0;
   }
-  const std::uint64_t m = m_Neighbour.size();
-  const std::uint64_t numberOfEdges = m + 4 * static_cast<std::uint64_t>(n);
-  if (numberOfEdges >= std::numeric_limits<EdgeIndex>::max())
-  {
-    throw Error("mask", "too many pixels and neighbours for one graph (" + std::to_string(numberOfEdges) + " edges)");
-  }
-  const Vertex source = static_cast<Vertex>(n);
-  const Vertex sink = source + 1;
+  // The move graph has the problem's neighbour lists as arcs (terminal arcs live in the nodes).
+  GraphCut<float> graph(m_RowStart, m_Neighbour);
 
-  // Structure, built once.
-  const Graph graph(boost::edges_are_sorted, SortedEdgeIterator(*this, 0), SortedEdgeIterator(*this, numberOfEdges),
-                    static_cast<Vertex>(n + 2), static_cast<EdgeIndex>(numberOfEdges));
-  auto firstEdge = [&](size_t p) { return static_cast<EdgeIndex>(m_RowStart[p] + 2 * p); };
-  const EdgeIndex sourceEdges = static_cast<EdgeIndex>(m + 2 * n);
-  const EdgeIndex sinkEdges = static_cast<EdgeIndex>(m + 3 * n);
-  std::vector<EdgeIndex> reverse(numberOfEdges);
-  const auto             k = static_cast<std::uint8_t>(m_PairCost.size());
+  // -log(max(p, epsilon)) of every candidate at every node, once (not once per move); float suffices for capacities,
+  // while energies are summed in double from Unary(). slot[label] = its column, or -1 for labels that are not
+  // candidates (an initial label may be one), whose unaries are computed where needed.
+  const size_t     k = candidates.size();
+  std::vector<int> slot(m_NumberOfComponents, -1);
+  for (size_t i = 0; i < k; ++i)
+  {
+    slot.at(candidates[i]) = static_cast<int>(i);
+  }
+  std::vector<float> unary(n * k);
   for (size_t p = 0; p < n; ++p)
   {
-    const EdgeIndex e = firstEdge(p);
-    reverse[e] = sourceEdges + static_cast<EdgeIndex>(p);
-    reverse[sourceEdges + p] = e;
-    reverse[e + 1] = sinkEdges + static_cast<EdgeIndex>(p);
-    reverse[sinkEdges + p] = e + 1;
-    for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+    for (size_t i = 0; i < k; ++i)
     {
-      const NodeId q = m_Neighbour[j];
-      if (q < p)
-      {
-        continue; // paired from q's side
-      }
-      const std::uint8_t opposite = static_cast<std::uint8_t>(k - 1 - m_Class[j]);
-      const auto         begin = m_Class.begin() + static_cast<std::ptrdiff_t>(m_RowStart[q]);
-      const auto         end = m_Class.begin() + static_cast<std::ptrdiff_t>(m_RowStart[q + 1]);
-      const auto         found = std::lower_bound(begin, end, opposite);
-      if (found == end || *found != opposite || m_Neighbour[found - m_Class.begin()] != p)
-      {
-        throw Error("neighbourhood", "neighbour lists are not symmetric");
-      }
-      const EdgeIndex forward = e + 2 + static_cast<EdgeIndex>(j - m_RowStart[p]);
-      const EdgeIndex backward = firstEdge(q) + 2 + static_cast<EdgeIndex>(found - begin);
-      reverse[forward] = backward;
-      reverse[backward] = forward;
+      unary[p * k + i] = static_cast<float>(Unary(static_cast<NodeId>(p), candidates[i]));
     }
   }
+  std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
+  const auto         currentUnary = [&](size_t p, LabelPixel label) {
+    return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
+  };
 
-  // Residual capacities double as the capacities: the algorithm reads the capacity map only to
-  // initialise the residuals, so one array serves both (8 bytes per edge saved).
-  std::vector<double>                    residual(numberOfEdges);
-  std::vector<Edge>                      predecessor(n + 2);
-  std::vector<boost::default_color_type> color(n + 2);
-  std::vector<long>                      distance(n + 2);
-  const auto                             vertexIndex = boost::get(boost::vertex_index, graph);
-  const auto residualMap = boost::make_iterator_property_map(residual.data(), boost::get(boost::edge_index, graph));
-  const boost::function_property_map<ReverseEdge, Edge, Edge> reverseMap(ReverseEdge{ &graph, reverse.data() });
-  const auto predecessorMap = boost::make_iterator_property_map(predecessor.data(), vertexIndex);
-  const auto colorMap = boost::make_iterator_property_map(color.data(), vertexIndex);
-  const auto distanceMap = boost::make_iterator_property_map(distance.data(), vertexIndex);
-
-  std::vector<double>     linear(n);
-  std::vector<double>     alphaUnary(n);
-  std::vector<double>     currentUnary(n);
-  for (size_t p = 0; p < n; ++p)
+  double       energy = Energy(labels);
+  size_t       movesWithoutImprovement = 0;
+  unsigned int cycles = 0;
+  for (unsigned int cycle = 0; cycle < maximumIterations && movesWithoutImprovement < k; ++cycle)
   {
-    currentUnary[p] = Unary(static_cast<NodeId>(p), labels[p]);
-  }
-  std::vector<LabelPixel> proposal(n);
-  double                  energy = Energy(labels);
-  const size_t            movesPerCycle = candidates.size();
-  size_t                  movesWithoutImprovement = 0;
-  unsigned int            cycles = 0;
-  for (unsigned int cycle = 0; cycle < maximumIterations && movesWithoutImprovement < movesPerCycle; ++cycle)
-  {
-    for (size_t a = 0; a < movesPerCycle && movesWithoutImprovement < movesPerCycle; ++a)
+    for (size_t a = 0; a < k && movesWithoutImprovement < k; ++a)
     {
       const LabelPixel alpha = candidates[a];
-      // Binary move: x_p = 0 keeps l_p, x_p = 1 takes alpha; a node on the sink side of the cut
-      // has x_p = 1. Unary: linear[p] = E_p(1) - E_p(0). Pairs (Kolmogorov & Zabih 2004):
-      // A = E(0,0), B = E(0,1), C = E(1,0), D = E(1,1) = 0; linear[p] += C - A,
-      // linear[q] += D - C, edge p->q gets B + C - A - D >= 0 (Potts is a metric), q->p gets 0.
-      // Nodes already labelled alpha end up with no capacity at all (isolated, never searched).
-      for (size_t p = 0; p < n; ++p)
-      {
-        alphaUnary[p] = Unary(static_cast<NodeId>(p), alpha);
-        linear[p] = alphaUnary[p] - currentUnary[p];
-      }
+      // Binary move: x_p = 0 keeps l_p, x_p = 1 takes alpha; a node on the sink side of the cut has x_p = 1. A node's
+      // terminal residual is E_p(1) - E_p(0) plus its share of its pairs (> 0: paid to the source when p takes alpha;
+      // < 0: paid to the sink when it keeps l_p). Pairs p < q (Kolmogorov & Zabih, PAMI 26(2), 2004): A = E(0,0),
+      // B = E(0,1), C = E(1,0), D = E(1,1) = 0; p gets C - A, q gets D - C, arc p->q B + C - A - D >= 0 (Potts is a
+      // metric), q->p 0. Each node sets its own arcs, in row order. Nodes already labelled alpha get no capacity at
+      // all (isolated, never searched).
       for (size_t p = 0; p < n; ++p)
       {
         const LabelPixel lp = labels[p];
-        const EdgeIndex  e0 = firstEdge(p) + 2;
+        float            linear = unary[p * k + a] - currentUnary(p, lp);
         for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
         {
           const NodeId q = m_Neighbour[j];
-          if (q < p)
+          const float  w = pairCost[m_Class[j]];
+          float        capacity = 0.0f;
+          if (q > p)
           {
-            continue; // set as the reverse of q->p
+            const LabelPixel lq = labels[q];
+            const float      A = lp != lq ? w : 0.0f;
+            const float      B = lp != alpha ? w : 0.0f;
+            const float      C = alpha != lq ? w : 0.0f;
+            linear += C - A;
+            capacity = B + C - A;
           }
-          const double     w = m_PairCost[m_Class[j]];
-          const LabelPixel lq = labels[q];
-          const double     A = lp != lq ? w : 0.0;
-          const double     B = lp != alpha ? w : 0.0;
-          const double     C = alpha != lq ? w : 0.0;
-          const EdgeIndex  e = e0 + static_cast<EdgeIndex>(j - m_RowStart[p]);
-          linear[p] += C - A;
-          linear[q] -= C;
-          residual[e] = B + C - A;
-          residual[reverse[e]] = 0.0;
+          else if (lp != alpha)
+          {
+            linear -= w; // D - C of the pair (q, p)
+          }
+          graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), capacity);
         }
+        graph.SetTerminalCapacity(static_cast<NodeId>(p), linear);
       }
-      for (size_t p = 0; p < n; ++p)
-      {
-        const EdgeIndex e = firstEdge(p);
-        residual[e] = 0.0;                                              // p->s
-        residual[e + 1] = linear[p] < 0.0 ? -linear[p] : 0.0;           // p->t: paid when p keeps l_p
-        residual[sourceEdges + p] = linear[p] > 0.0 ? linear[p] : 0.0;  // s->p: paid when p takes alpha
-        residual[sinkEdges + p] = 0.0;                                  // t->p
-      }
-      boost::boykov_kolmogorov_max_flow(graph, residualMap, residualMap, reverseMap, predecessorMap, colorMap,
-                                        distanceMap, vertexIndex, source, sink);
-      // Nodes in the sink's search tree take alpha; free nodes keep their label (both splits
-      // are minimum cuts; this one changes fewer labels).
+      graph.ComputeMaximumFlow();
+
+      // Nodes in the sink's search tree take alpha; free nodes keep their label (both splits are minimum cuts; this
+      // one changes fewer labels). The energy change is summed in double over the changed nodes and their pairs.
+      const auto changes = [&](size_t p) {
+        return labels[p] != alpha && graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink;
+      };
+      double delta = 0.0;
       size_t changed = 0;
       for (size_t p = 0; p < n; ++p)
       {
-        const bool take = color[p] == boost::color_traits<boost::default_color_type>::white();
-        proposal[p] = take ? alpha : labels[p];
-        changed += proposal[p] != labels[p];
-      }
-      bool accepted = false;
-      if (changed > 0)
-      {
-        const double proposed = Energy(proposal);
-        if (proposed < energy - 1e-12 * (1.0 + std::abs(energy)))
+        if (!changes(p))
         {
-          for (size_t p = 0; p < n; ++p)
+          continue;
+        }
+        ++changed;
+        const LabelPixel lp = labels[p];
+        delta += Unary(static_cast<NodeId>(p), alpha) - Unary(static_cast<NodeId>(p), lp);
+        for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+        {
+          const NodeId     q = m_Neighbour[j];
+          const LabelPixel lq = labels[q];
+          const double     w = m_PairCost[m_Class[j]];
+          if (!changes(q))
           {
-            if (proposal[p] != labels[p])
-            {
-              currentUnary[p] = alphaUnary[p];
-            }
+            delta += (alpha != lq ? w : 0.0) - (lp != lq ? w : 0.0);
           }
-          labels.swap(proposal);
-          energy = proposed;
-          accepted = true;
+          else if (q > p) // both change (the pair once): it ends equal
+          {
+            delta -= lp != lq ? w : 0.0;
+          }
         }
       }
+      const bool accepted = changed > 0 && delta < -1e-12 * (1.0 + std::abs(energy));
+      if (accepted)
+      {
+        for (size_t p = 0; p < n; ++p)
+        {
+          if (graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink)
+          {
+            labels[p] = alpha;
+          }
+        }
+        energy += delta;
+      }
       // An accepted move leaves a labelling that the same alpha cannot improve: the search has
-      // converged once every candidate has been tried on it (movesPerCycle moves in a row,
+      // converged once every candidate has been tried on it (k moves in a row,
       // counting the accepted one), which may end before a full cycle does.
       movesWithoutImprovement = accepted ? 1 : movesWithoutImprovement + 1;
       if (progress)
       {
-        progress(static_cast<double>(cycle * movesPerCycle + a + 1) /
-                 static_cast<double>(maximumIterations * movesPerCycle));
+        progress(static_cast<double>(cycle * k + a + 1) / static_cast<double>(maximumIterations * k));
       }
     }
     cycles = cycle + 1;
