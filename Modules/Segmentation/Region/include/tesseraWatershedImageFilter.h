@@ -92,9 +92,10 @@ typename ScalarImage<D>::Pointer GradientMagnitude(const VectorImage<D> * image,
  * any unit, the markers are labels (0 = to flood).
  *
  * A hierarchical queue holds the pixels to label, ordered by the exact relief value: the relief
- * is ranked once by a radix sort of its float values (no quantisation), and the queue has one
- * FIFO per distinct value. A pixel enters at max(its value, the level being flooded), so a
- * basin is filled before the flood climbs. Tie-breaking, for pixels of equal value (plateaus):
+ * is sorted once by a radix sort of its float values (no quantisation: ITK's threads share the
+ * sort), and the queue has one FIFO per distinct value (a bitmap over the sorted pixels finds the
+ * next non-empty one). A pixel enters at max(its value, the level being flooded), so a basin is
+ * filled before the flood climbs. Tie-breaking, for pixels of equal value (plateaus):
  * first in, first out, so a plateau is split by distance in steps from where each flood entered
  * it; pixels enter in raster order of the markers, then of the neighbour offsets (raster order
  * of the 3^D block, as ITK's neighbourhood iterators). This is the order of ITK
@@ -106,10 +107,10 @@ typename ScalarImage<D>::Pointer GradientMagnitude(const VectorImage<D> * image,
  *   of its labelled neighbours if they agree, and otherwise stays 0 (watershed line) and floods
  *   no further; pixels enclosed by lines stay 0.
  * Neighbours: faces (4 in 2D, 6 in 3D), or all 3^D - 1 when fullyConnected. Outside the image
- * is neither labelled nor flooded. Memory: about 12 bytes per pixel, 16 more while sorting.
- * Single-threaded (the flood is sequential).
+ * is neither labelled nor flooded. Memory: about 20 bytes per pixel, 8 more while sorting. The
+ * flood itself is sequential.
  * \throws Error("markers", ...) if the markers' or the output's size differs from the relief's,
- * Error("relief", ...) for NaN values or images of 2^32 - 1 voxels or more (with their border). */
+ * Error("relief", ...) for NaN values or images of 2^31 voxels or more. */
 template <unsigned int D>
 void
 FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, bool markWatershedLine,

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "itkConnectedComponentImageFilter.h"
 #include "itkGradientMagnitudeRecursiveGaussianImageFilter.h"
 #include "itkHMinimaImageFilter.h"
+#include "itkMultiThreaderBase.h"
 #include "itkRegionalMinimaImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
@@ -78,10 +80,19 @@ GradientMagnitude(const VectorImage<D> * image, double sigma)
 namespace
 {
 constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+constexpr uint32_t kTied = 0x80000000u; // flag of a level whose value several pixels share
 // States of a pixel in the flooding buffer, besides its label (> 0).
 constexpr int32_t kOutside = -2; // the one-pixel border around the image
 constexpr int32_t kQueued = -1;  // waiting in the queue (line mode), or left on a line
 constexpr int32_t kFree = 0;
+
+/** A pixel of the flooding buffer: its label or state, and its level (SortRelief); together so
+ * that the flood's random visits fetch both in one cache line. */
+struct Cell
+{
+  int32_t  label;
+  uint32_t level;
+};
 
 /** Calls f(imageOffset, paddedOffset) at the start of every row (along axis 0) of an image of
  * `size`, laid out in a buffer with a one-pixel border whose strides are `padded`. */
@@ -112,111 +123,220 @@ ForEachRow(const itk::Size<D> & size, const std::array<size_t, D> & padded, F f)
   }
 }
 
-/** Rank of every relief value among the distinct values, written at each pixel's padded offset;
- * returns the number of distinct values. LSD radix sort of (order-preserving key, offset) pairs
- * on the 32 key bits in 3 passes of 11 bits; a pass whose digit is the same everywhere is skipped. */
+/** Sorts the relief: returns (key << 32 | padded offset) for every pixel by increasing value (ties
+ * in raster order), the key being the value's order-preserving bits; cell[p].level is the position
+ * in it of the first pixel of p's value, with kTied set when other pixels share that value. LSD
+ * radix sort on the 32 key bits in 3 passes of 11 bits (a pass whose digit is the same everywhere
+ * is skipped), each pass split into contiguous chunks run on ITK's threads, with one histogram per
+ * chunk so that the result does not depend on the number of threads. */
 template <unsigned int D>
-uint32_t
-RankRelief(const ScalarImage<D> * relief, const std::array<size_t, D> & padded, uint32_t * rank)
+std::unique_ptr<uint64_t[]>
+SortRelief(const ScalarImage<D> * relief, const std::array<size_t, D> & padded, Cell * cell)
 {
   const auto    size = relief->GetLargestPossibleRegion().GetSize();
-  const size_t  n = relief->GetLargestPossibleRegion().GetNumberOfPixels();
+  const size_t  n = relief->GetLargestPossibleRegion().GetNumberOfPixels(), rows = n / size[0];
   const float * value = relief->GetBufferPointer();
+  constexpr unsigned int passes = 3, bits = 11, digits = 1u << bits;
+  auto                   threader = itk::MultiThreaderBase::New();
+  // Chunks of whole rows, at least 2^16 pixels each.
+  const size_t chunks = std::max<size_t>(
+    1, std::min<size_t>({ threader->GetMaximumNumberOfThreads(), rows, n >> 16 }));
+  std::vector<size_t> bounds(chunks + 1);
+  for (size_t c = 0; c <= chunks; ++c)
+  {
+    bounds[c] = c * rows / chunks * size[0];
+  }
+  threader->SetNumberOfWorkUnits(static_cast<itk::ThreadIdType>(chunks));
+  auto inParallel = [&](const std::function<void(size_t)> & f) {
+    threader->ParallelizeArray(0, chunks, [&](itk::SizeValueType c) { f(c); }, nullptr);
+  };
   std::unique_ptr<uint64_t[]> pairs(new uint64_t[n]), other(new uint64_t[n]);
-  ForEachRow<D>(size, padded, [&](size_t i, size_t p) {
-    for (size_t x = 0; x < size[0]; ++x)
+  std::vector<size_t>         count(chunks * digits);
+  std::vector<char>           nan(chunks, 0);
+  inParallel([&](size_t c) {
+    size_t * h = count.data() + c * digits;
+    std::fill(h, h + digits, 0);
+    for (size_t row = bounds[c] / size[0]; row < bounds[c + 1] / size[0]; ++row)
     {
-      const float v = value[i + x];
-      if (std::isnan(v))
+      size_t p = 1, rest = row;
+      for (unsigned int d = 1; d < D; ++d)
       {
-        throw Error("relief", "has NaN values, which have no place in the flooding order");
+        p += (rest % size[d] + 1) * padded[d];
+        rest /= size[d];
       }
-      uint32_t bits;
-      std::memcpy(&bits, &v, sizeof bits);
-      // Unsigned order of the keys = order of the floats; -0 and +0 share a key.
-      const uint32_t key = v == 0.0f ? 0x80000000u : (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
-      pairs[i + x] = (uint64_t(key) << 32) | (p + x);
+      for (size_t x = 0, i = row * size[0]; x < size[0]; ++x, ++i)
+      {
+        const float v = value[i];
+        nan[c] |= std::isnan(v);
+        uint32_t b;
+        std::memcpy(&b, &v, sizeof b);
+        // Unsigned order of the keys = order of the floats; -0 and +0 share a key.
+        const uint32_t key = v == 0.0f ? 0x80000000u : (b & 0x80000000u) ? ~b : b | 0x80000000u;
+        pairs[i] = (uint64_t(key) << 32) | (p + x);
+        ++h[key & (digits - 1)];
+      }
     }
   });
-  constexpr unsigned int passes = 3, bits = 11;
-  std::vector<size_t>    count(passes << bits, 0);
-  for (size_t i = 0; i < n; ++i)
+  if (std::find(nan.begin(), nan.end(), 1) != nan.end())
   {
-    const uint64_t key = pairs[i] >> 32;
-    for (unsigned int k = 0; k < passes; ++k)
-    {
-      ++count[(k << bits) + ((key >> (k * bits)) & ((1u << bits) - 1))];
-    }
+    throw Error("relief", "has NaN values, which have no place in the flooding order");
   }
   for (unsigned int k = 0; k < passes; ++k)
   {
-    size_t * c = count.data() + (k << bits);
-    if (std::find(c, c + (1u << bits), n) != c + (1u << bits))
+    const unsigned int shift = 32 + k * bits;
+    if (k > 0)
+    {
+      inParallel([&](size_t c) {
+        size_t * h = count.data() + c * digits;
+        std::fill(h, h + digits, 0);
+        for (size_t i = bounds[c]; i < bounds[c + 1]; ++i)
+        {
+          ++h[(pairs[i] >> shift) & (digits - 1)];
+        }
+      });
+    }
+    // Start of each (digit, chunk) in the output: digits in order, chunks in order within one.
+    size_t start = 0;
+    bool   constant = false;
+    for (unsigned int b = 0; b < digits; ++b)
+    {
+      const size_t before = start;
+      for (size_t c = 0; c < chunks; ++c)
+      {
+        start += std::exchange(count[c * digits + b], start);
+      }
+      constant |= start - before == n;
+    }
+    if (constant)
     {
       continue;
     }
-    size_t start = 0;
-    for (unsigned int b = 0; b < (1u << bits); ++b)
-    {
-      start += std::exchange(c[b], start);
-    }
-    for (size_t i = 0; i < n; ++i)
-    {
-      other[c[(pairs[i] >> (32 + k * bits)) & ((1u << bits) - 1)]++] = pairs[i];
-    }
+    inParallel([&](size_t c) {
+      size_t * h = count.data() + c * digits;
+      for (size_t i = bounds[c]; i < bounds[c + 1]; ++i)
+      {
+        other[h[(pairs[i] >> shift) & (digits - 1)]++] = pairs[i];
+      }
+    });
     pairs.swap(other);
   }
-  uint32_t r = 0;
-  for (size_t i = 0; i < n; ++i)
-  {
-    r += i > 0 && (pairs[i] >> 32) != (pairs[i - 1] >> 32);
-    rank[static_cast<uint32_t>(pairs[i])] = r;
-  }
-  return n ? r + 1 : 0;
+  inParallel([&](size_t c) {
+    // First position of the value at the chunk's start (the pairs are sorted by key).
+    size_t first = std::lower_bound(pairs.get(), pairs.get() + bounds[c], pairs[bounds[c]] >> 32,
+                                    [](uint64_t pair, uint64_t key) { return (pair >> 32) < key; }) -
+                   pairs.get();
+    for (size_t i = bounds[c]; i < bounds[c + 1]; ++i)
+    {
+      const uint64_t key = pairs[i] >> 32;
+      if (i > first && key != (pairs[i - 1] >> 32))
+      {
+        first = i;
+      }
+      const bool tied = i > first || (i + 1 < n && key == (pairs[i + 1] >> 32));
+      cell[static_cast<uint32_t>(pairs[i])].level = static_cast<uint32_t>(first) | (tied ? kTied : 0u);
+    }
+  });
+  return pairs;
 }
 
-/** Hierarchical queue: one FIFO per level, linked through `next` (indexed by padded offset). The
- * level being served only rises, so a pop scans each level once over the whole flood. */
+/** Hierarchical queue over the sorted relief: one level per distinct value, served in increasing
+ * order, each first in, first out. A level is a position in the sorted pixels; a bitmap over
+ * positions marks the non-empty levels. A value held by one pixel needs no list (its level holds
+ * that pixel); tied values keep a FIFO linked through `next`. Pixels queued at or below the level
+ * being served join its FIFO, after those it held. */
 class HierarchicalQueue
 {
 public:
-  HierarchicalQueue(uint32_t levels, uint32_t * next)
-    : m_Head(levels, kNone)
-    , m_Tail(levels, kNone)
+  HierarchicalQueue(const uint64_t * sorted, const Cell * cell, size_t n, uint32_t * next)
+    : m_Sorted(sorted)
+    , m_Cell(cell)
     , m_Next(next)
+    , m_Head(new uint32_t[n])
+    , m_Tail(new uint32_t[n])
+    , m_Bits((n + 63) / 64, 0)
   {}
-  /** Queues p at `level`, or at the level being served if that is higher. */
-  void Push(uint32_t p, uint32_t level)
+  void Push(uint32_t p)
   {
-    level = std::max(level, m_Level);
-    m_Next[p] = kNone;
-    (m_Tail[level] == kNone ? m_Head[level] : m_Next[m_Tail[level]]) = p;
-    m_Tail[level] = p;
+    const uint32_t position = m_Cell[p].level & ~kTied;
+    if (position <= m_Current)
+    {
+      m_Fifo.push_back(p);
+      return;
+    }
+    if (m_Cell[p].level & kTied)
+    {
+      (Has(position) ? m_Next[m_Tail[position]] : m_Head[position]) = p;
+      m_Tail[position] = p;
+    }
+    m_Bits[position >> 6] |= uint64_t(1) << (position & 63);
+    m_Upcoming = std::min(m_Upcoming, position);
   }
-  /** The first pixel of the lowest non-empty level, or kNone when the queue is empty. */
+  /** The pixel that Pop() will probably return next, or kNone: to prefetch its neighbourhood. */
+  uint32_t Peek() const
+  {
+    if (m_Read < m_Fifo.size())
+    {
+      return m_Fifo[m_Read];
+    }
+    return m_Upcoming == kNone ? kNone : static_cast<uint32_t>(m_Sorted[m_Upcoming]);
+  }
+  /** The next pixel, or kNone when the queue is empty. */
   uint32_t Pop()
   {
-    while (m_Level < m_Head.size() && m_Head[m_Level] == kNone)
+    if (Has(m_Current))
     {
-      ++m_Level;
+      return Take(m_Current);
     }
-    if (m_Level == m_Head.size())
+    if (m_Read < m_Fifo.size())
+    {
+      return m_Fifo[m_Read++];
+    }
+    if (m_Upcoming == kNone)
     {
       return kNone;
     }
-    const uint32_t p = m_Head[m_Level];
-    m_Head[m_Level] = m_Next[p];
-    if (m_Head[m_Level] == kNone)
+    m_Current = m_Upcoming;
+    m_Fifo.clear();
+    m_Read = 0;
+    // The next non-empty level after the new current one.
+    size_t   w = (size_t(m_Current) + 1) >> 6;
+    uint64_t bits = w < m_Bits.size() ? m_Bits[w] & (~uint64_t(0) << ((m_Current + 1) & 63)) : 0;
+    while (!bits && ++w < m_Bits.size())
     {
-      m_Tail[m_Level] = kNone;
+      bits = m_Bits[w];
     }
-    return p;
+    m_Upcoming = bits ? static_cast<uint32_t>((w << 6) + __builtin_ctzll(bits)) : kNone;
+    return Take(m_Current);
   }
 
 private:
-  std::vector<uint32_t> m_Head, m_Tail;
-  uint32_t *            m_Next;
-  uint32_t              m_Level = 0;
+  bool Has(uint32_t position) const { return (m_Bits[position >> 6] >> (position & 63)) & 1; }
+  uint32_t Take(uint32_t position)
+  {
+    const auto single = static_cast<uint32_t>(m_Sorted[position]);
+    if (!(m_Cell[single].level & kTied))
+    {
+      m_Bits[position >> 6] &= ~(uint64_t(1) << (position & 63));
+      return single;
+    }
+    const uint32_t p = m_Head[position];
+    if (p == m_Tail[position])
+    {
+      m_Bits[position >> 6] &= ~(uint64_t(1) << (position & 63));
+    }
+    m_Head[position] = m_Next[p];
+    return p;
+  }
+
+  const uint64_t *            m_Sorted;
+  const Cell *                m_Cell;
+  uint32_t *                  m_Next;
+  std::unique_ptr<uint32_t[]> m_Head, m_Tail; // of the tied levels' FIFOs; set before being read
+  std::vector<uint64_t>       m_Bits;
+  std::vector<uint32_t>       m_Fifo;         // the level being served
+  size_t                      m_Read = 0;
+  uint32_t                    m_Current = 0;
+  uint32_t                    m_Upcoming = kNone; // the lowest non-empty level above m_Current
 };
 } // namespace
 
@@ -238,9 +358,9 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
     padded[d] = total;
     total *= size[d] + 2;
   }
-  if (total >= kNone)
+  if (total >= kNone || relief->GetLargestPossibleRegion().GetNumberOfPixels() >= kTied)
   {
-    throw Error("relief", "has 2^32 - 1 voxels or more with its border; flood it in blocks");
+    throw Error("relief", "has 2^31 voxels or more, or 2^32 - 1 with its border; flood it in blocks");
   }
   // Neighbour offsets in raster order of the 3^D block (ITK's order): faces, or all.
   std::vector<ptrdiff_t> offsets;
@@ -259,43 +379,66 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
       offsets.push_back(offset);
     }
   }
-  std::unique_ptr<uint32_t[]> rank(new uint32_t[total]), next(new uint32_t[total]);
-  std::vector<int32_t>        label(total, kOutside);
-  const uint32_t              levels = RankRelief<D>(relief, padded, rank.get());
+  std::vector<ptrdiff_t> rows;
+  for (unsigned int k = 0, blocks = D == 2 ? 9 : 27; k < blocks; k += 3)
+  {
+    ptrdiff_t    offset = 0;
+    for (unsigned int d = 1, t = k / 3; d < D; ++d, t /= 3)
+    {
+      offset += (static_cast<int>(t % 3) - 1) * static_cast<ptrdiff_t>(padded[d]);
+    }
+    rows.push_back(offset);
+  }
+  const size_t                n = relief->GetLargestPossibleRegion().GetNumberOfPixels();
+  std::unique_ptr<uint32_t[]> next(new uint32_t[total]);
+  std::vector<Cell>           cell(total, Cell{ kOutside, 0 });
+  const auto                  sorted = SortRelief<D>(relief, padded, cell.data());
   const LabelPixel *          m = markers->GetBufferPointer();
   std::vector<uint32_t>       seeds;
   ForEachRow<D>(size, padded, [&](size_t i, size_t p) {
     for (size_t x = 0; x < size[0]; ++x)
     {
-      label[p + x] = m[i + x];
+      cell[p + x].label = m[i + x];
       if (m[i + x])
       {
         seeds.push_back(static_cast<uint32_t>(p + x));
       }
     }
   });
-  HierarchicalQueue queue(levels, next.get());
-  int32_t *         l = label.data();
+  HierarchicalQueue queue(sorted.get(), cell.data(), n, next.get());
+  Cell *            c = cell.data();
+  // The flood visits pixels in relief order, all over the image: fetching the next pixel's rows
+  // while this one is processed hides much of the memory latency.
+  auto prefetch = [&](uint32_t q) {
+    if (q != kNone)
+    {
+      for (const ptrdiff_t o : rows)
+      {
+        __builtin_prefetch(c + q + o);
+      }
+    }
+  };
   if (markWatershedLine)
   {
     for (const uint32_t p : seeds)
     {
       for (const ptrdiff_t o : offsets)
       {
-        if (l[p + o] == kFree)
+        if (c[p + o].label == kFree)
         {
-          l[p + o] = kQueued;
-          queue.Push(static_cast<uint32_t>(p + o), rank[p + o]);
+          c[p + o].label = kQueued;
+          queue.Push(static_cast<uint32_t>(p + o));
         }
       }
     }
     for (uint32_t p; (p = queue.Pop()) != kNone;)
     {
+      prefetch(queue.Peek());
       int32_t found = kFree;
       bool    collision = false;
       for (const ptrdiff_t o : offsets)
       {
-        const int32_t v = l[p + o];
+        const int32_t v = c[p + o].label;
         collision |= v > 0 && found > 0 && v != found;
         found = v > 0 ? v : found;
       }
@@ -303,13 +446,13 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
       {
         continue; // a line pixel: stays kQueued, so it is never queued again
       }
-      l[p] = found;
+      c[p].label = found;
       for (const ptrdiff_t o : offsets)
       {
-        if (l[p + o] == kFree)
+        if (c[p + o].label == kFree)
         {
-          l[p + o] = kQueued;
-          queue.Push(static_cast<uint32_t>(p + o), rank[p + o]);
+          c[p + o].label = kQueued;
+          queue.Push(static_cast<uint32_t>(p + o));
         }
       }
     }
@@ -318,19 +461,20 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
   {
     for (const uint32_t p : seeds)
     {
-      if (std::any_of(offsets.begin(), offsets.end(), [&](ptrdiff_t o) { return l[p + o] == kFree; }))
+      if (std::any_of(offsets.begin(), offsets.end(), [&](ptrdiff_t o) { return c[p + o].label == kFree; }))
       {
-        queue.Push(p, rank[p]);
+        queue.Push(p);
       }
     }
     for (uint32_t p; (p = queue.Pop()) != kNone;)
     {
+      prefetch(queue.Peek());
       for (const ptrdiff_t o : offsets)
       {
-        if (l[p + o] == kFree)
+        if (c[p + o].label == kFree)
         {
-          l[p + o] = l[p];
-          queue.Push(static_cast<uint32_t>(p + o), rank[p + o]);
+          c[p + o].label = c[p].label;
+          queue.Push(static_cast<uint32_t>(p + o));
         }
       }
     }
@@ -339,7 +483,7 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
   ForEachRow<D>(size, padded, [&](size_t i, size_t p) {
     for (size_t x = 0; x < size[0]; ++x)
     {
-      out[i + x] = static_cast<LabelPixel>(std::max(l[p + x], 0));
+      out[i + x] = static_cast<LabelPixel>(std::max(cell[p + x].label, 0));
     }
   });
 }

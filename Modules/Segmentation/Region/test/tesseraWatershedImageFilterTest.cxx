@@ -272,7 +272,8 @@ TEST(FloodFromMarkers, RidgeSplitsTwoBasinsWithOrWithoutALine)
   EXPECT_EQ(Row(Flood<2>(relief, markers, false, false)), (std::vector<int>{ 1, 1, 1, 1, 1, 2, 2, 2, 2 }));
   EXPECT_EQ(Row(Flood<2>(relief, markers, true, false)), (std::vector<int>{ 1, 1, 1, 1, 0, 2, 2, 2, 2 }));
   // Negative values and -0 are ordered as numbers (-0 = +0): the same relief shifted below zero.
-  auto below = MakeRelief<2>({ { 9, 1 } }, [](const itk::Index<2> & i) { return i[0] == 4 ? -0.0f : -std::abs(i[0] - 4.0f); });
+  auto below = MakeRelief<2>({ { 9, 1 } },
+                             [](const itk::Index<2> & i) { return i[0] == 4 ? -0.0f : -std::abs(i[0] - 4.0f); });
   EXPECT_EQ(Row(Flood<2>(below, markers, true, false)), (std::vector<int>{ 1, 1, 1, 1, 0, 2, 2, 2, 2 }));
 }
 
@@ -286,7 +287,9 @@ TEST(FloodFromMarkers, PlateauIsSplitByDistanceTiesToTheFirstMarker)
   auto markers = MakeLabels<2>({ { 7, 7 } }, [](const itk::Index<2> & i) {
     return LabelPixel(i[0] == 0 && i[1] == 0 ? 1 : i[0] == 6 && i[1] == 6 ? 2 : 0);
   });
-  auto cityBlock = [](const itk::Index<2> & i, const itk::Index<2> & j) { return std::abs(i[0] - j[0]) + std::abs(i[1] - j[1]); };
+  auto cityBlock = [](const itk::Index<2> & i, const itk::Index<2> & j) {
+    return std::abs(i[0] - j[0]) + std::abs(i[1] - j[1]);
+  };
   auto chessboard = [](const itk::Index<2> & i, const itk::Index<2> & j) {
     return std::max(std::abs(i[0] - j[0]), std::abs(i[1] - j[1]));
   };
@@ -398,8 +401,8 @@ TEST(Watershed, RegionalMinimaGiveItkMorphologicalWatershedLabels)
     f->SetMarkWatershedLine(line);
     f->Update();
     const ScalarImage<2> * relief = f->GetRelief();
-    const float maximum = *std::max_element(relief->GetBufferPointer(),
-                                            relief->GetBufferPointer() + relief->GetLargestPossibleRegion().GetNumberOfPixels());
+    const size_t           n = relief->GetLargestPossibleRegion().GetNumberOfPixels();
+    const float            maximum = *std::max_element(relief->GetBufferPointer(), relief->GetBufferPointer() + n);
     auto itk = itk::MorphologicalWatershedImageFilter<ScalarImage<2>, LabelImage<2>>::New();
     itk->SetInput(relief);
     itk->SetLevel(static_cast<float>(0.02 * maximum));
