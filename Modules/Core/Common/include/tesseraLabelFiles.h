@@ -1,11 +1,12 @@
 #ifndef tesseraLabelFiles_h
 #define tesseraLabelFiles_h
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <string>
+#include <vector>
 
-#include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkMetaDataDictionary.h"
 #include "tesseraImageIO.h"
 #include "tesseraOverlay.h"
@@ -50,22 +51,61 @@ using LabelExtent = std::array<long, 6>;
 void AddSlicerSegmentationKeys(itk::MetaDataDictionary & header, const LabelTable & table,
                                const std::map<LabelPixel, LabelExtent> & extents);
 
-/** The labels present in an image and the voxel index bounds of each. */
+/** The labels present in an image and the voxel index bounds of each: one pass over the buffer,
+ * rows at a time (a table indexed by label, no lookup per voxel). */
 template <unsigned int D>
 std::map<LabelPixel, LabelExtent>
 LabelExtents(const LabelImage<D> * labels)
 {
-  std::map<LabelPixel, LabelExtent> extents;
-  for (itk::ImageRegionConstIteratorWithIndex<LabelImage<D>> it(labels, labels->GetBufferedRegion()); !it.IsAtEnd();
-       ++it)
+  const auto           region = labels->GetBufferedRegion();
+  const auto           size = region.GetSize();
+  const std::size_t    n = region.GetNumberOfPixels();
+  const LabelPixel *   p = labels->GetBufferPointer();
+  std::vector<LabelExtent> box(n ? 1u + *std::max_element(p, p + n) : 0u);
+  std::vector<std::size_t> lastRow(box.size(), 0); // 1 + the last row that held the label; 0: absent
+  std::size_t              row = 0;
+  for (std::size_t start = 0; start < n; start += size[0], ++row)
   {
-    const auto index = it.GetIndex();
-    auto [entry, added] = extents.try_emplace(it.Get());
-    for (unsigned int d = 0; d < 3; ++d)
+    // Index of the row along axes 1 and 2.
+    long y = 0, z = 0;
+    if (D > 1)
     {
-      const long i = d < D ? index[d] : 0;
-      entry->second[2 * d] = added ? i : std::min(entry->second[2 * d], i);
-      entry->second[2 * d + 1] = added ? i : std::max(entry->second[2 * d + 1], i);
+      y = region.GetIndex()[1] + static_cast<long>(row % size[1]);
+    }
+    if (D > 2)
+    {
+      z = region.GetIndex()[2] + static_cast<long>(row / size[1]);
+    }
+    for (std::size_t x = 0; x < size[0]; ++x)
+    {
+      const LabelPixel l = p[start + x];
+      const long       i = region.GetIndex()[0] + static_cast<long>(x);
+      LabelExtent &    b = box[l];
+      if (lastRow[l] == 0)
+      {
+        b = { i, i, y, y, z, z };
+      }
+      else
+      {
+        b[0] = std::min(b[0], i);
+        b[1] = std::max(b[1], i);
+        if (lastRow[l] != row + 1) // first voxel of the label in this row
+        {
+          b[2] = std::min(b[2], y);
+          b[3] = std::max(b[3], y);
+          b[4] = std::min(b[4], z);
+          b[5] = std::max(b[5], z);
+        }
+      }
+      lastRow[l] = row + 1;
+    }
+  }
+  std::map<LabelPixel, LabelExtent> extents;
+  for (std::size_t l = 0; l < box.size(); ++l)
+  {
+    if (lastRow[l])
+    {
+      extents.emplace(static_cast<LabelPixel>(l), box[l]);
     }
   }
   return extents;

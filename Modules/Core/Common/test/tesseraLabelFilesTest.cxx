@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "itkImageRegionIteratorWithIndex.h"
 #include "tesseraLabelFiles.h"
 
 namespace fs = std::filesystem;
@@ -216,4 +217,42 @@ TEST(LabelFiles, ColourPictureHoldsEachLabelsColour)
   EXPECT_EQ(colours->GetPixel({ { 0, 0 } })[2], 0.0f); // the table's (ignored) background: black
   EXPECT_TRUE(fs::exists(dir / "l_dseg.tsv"));
   fs::remove_all(dir);
+}
+
+TEST(LabelFiles, LabelExtentsAreTheBoundsOfEachLabel)
+{
+  // A buffer that starts at index (3, -2, 5), with scattered labels: bounds by brute force.
+  auto labels = LabelImage<3>::New();
+  LabelImage<3>::RegionType region;
+  region.SetIndex({ { 3, -2, 5 } });
+  region.SetSize({ { 7, 5, 4 } });
+  labels->SetRegions(region);
+  labels->Allocate(true);
+  std::map<LabelPixel, LabelExtent> expected;
+  std::uint32_t                     state = 12345;
+  for (itk::ImageRegionIteratorWithIndex<LabelImage<3>> it(labels, region); !it.IsAtEnd(); ++it)
+  {
+    state = state * 1664525u + 1013904223u;
+    const LabelPixel l = (state >> 24) % 5 == 0 ? static_cast<LabelPixel>(1 + (state >> 8) % 6) : 0;
+    it.Set(l);
+    const auto i = it.GetIndex();
+    auto [e, added] = expected.try_emplace(l, LabelExtent{ i[0], i[0], i[1], i[1], i[2], i[2] });
+    for (unsigned int d = 0; d < 3; ++d)
+    {
+      e->second[2 * d] = std::min<long>(e->second[2 * d], i[d]);
+      e->second[2 * d + 1] = std::max<long>(e->second[2 * d + 1], i[d]);
+    }
+  }
+  ASSERT_GT(expected.size(), 5u);
+  EXPECT_EQ(LabelExtents<3>(labels), expected);
+  // 2D: the third axis is 0 0.
+  auto slice = LabelImage<2>::New();
+  slice->SetRegions(LabelImage<2>::SizeType{ { 4, 3 } });
+  slice->Allocate(true);
+  slice->SetPixel({ { 1, 2 } }, 9);
+  slice->SetPixel({ { 3, 0 } }, 9);
+  const auto extents = LabelExtents<2>(slice);
+  EXPECT_EQ(extents.at(9), (LabelExtent{ 1, 3, 0, 2, 0, 0 }));
+  EXPECT_EQ(extents.at(0), (LabelExtent{ 0, 3, 0, 2, 0, 0 }));
+  EXPECT_EQ(extents.size(), 2u);
 }
