@@ -13,16 +13,68 @@ namespace tessera
 {
 namespace
 {
+/** ‖x − c‖² over d channels; D > 0 fixes d at compile time, so that the loop unrolls (same sums in the same order). */
+template <unsigned int D = 0>
 double
 SquaredDistance(const float * x, const double * c, unsigned int d)
 {
   double s = 0.0;
-  for (unsigned int i = 0; i < d; ++i)
+  for (unsigned int i = 0; i < (D ? D : d); ++i)
   {
     const double t = x[i] - c[i];
     s += t * t;
   }
   return s;
+}
+
+/** Offsets in the sums of one Lloyd iteration: [K·d] weighted sums of each cluster's samples, [K] its weight, then
+ * the inertia and the number of assignment changes. */
+struct LloydSums
+{
+  size_t weights, inertia, changes, size;
+  LloydSums(unsigned int k, unsigned int d)
+    : weights(k * d)
+    , inertia(k * d + k)
+    , changes(k * d + k + 1)
+    , size(k * d + k + 2)
+  {}
+};
+
+/** Assigns the samples [begin, end) to their nearest centroid and adds them into the sums t (see LloydSums); D as in
+ * SquaredDistance, for one-channel and colour images. */
+template <unsigned int D>
+void
+AssignAndSum(const FeatureSamples & s, const std::vector<double> & centroids, unsigned int k, size_t begin, size_t end,
+             std::vector<uint32_t> & assignment, std::vector<double> & t)
+{
+  const unsigned int d = D ? D : s.dimension;
+  const LloydSums    at(k, d);
+  double             inertia = 0.0, changes = 0.0;
+  for (size_t i = begin; i < end; ++i)
+  {
+    const float * x = s.Sample(i);
+    uint32_t      best = 0;
+    double        bestDistance = SquaredDistance<D>(x, centroids.data(), d);
+    for (uint32_t j = 1; j < k; ++j)
+    {
+      const double dist = SquaredDistance<D>(x, centroids.data() + j * d, d);
+      if (dist < bestDistance)
+      {
+        bestDistance = dist;
+        best = j;
+      }
+    }
+    changes += assignment[i] != best;
+    assignment[i] = best;
+    inertia += s.weights[i] * bestDistance;
+    t[at.weights + best] += s.weights[i];
+    for (unsigned int a = 0; a < d; ++a)
+    {
+      t[best * d + a] += s.weights[i] * x[a];
+    }
+  }
+  t[at.inertia] += inertia;
+  t[at.changes] += changes;
 }
 
 std::vector<double>
@@ -82,43 +134,25 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
   r.dimension = d;
   r.classes = k;
   r.assignment.assign(n, UINT32_MAX);
-  // Sums of one iteration: [K·d] weighted sums of each cluster, [K] weights, inertia, assignment changes.
-  const size_t changesAt = k * d + k + 1, size = changesAt + 1;
+  const LloydSums    at(k, d);
   for (r.iterations = 1; r.iterations <= o.maximumIterations; ++r.iterations)
   {
-    const std::vector<double> sums = BlockSums(n, size, o.threads, [&](size_t begin, size_t end, std::vector<double> & t) {
-      for (size_t i = begin; i < end; ++i)
+    const std::vector<double> sums = BlockSums(n, at.size, o.threads, [&](size_t begin, size_t end, std::vector<double> & t) {
+      switch (d)
       {
-        const float * x = s.Sample(i);
-        uint32_t      best = 0;
-        double        bestDistance = SquaredDistance(x, centroids.data(), d);
-        for (uint32_t j = 1; j < k; ++j)
-        {
-          const double dist = SquaredDistance(x, centroids.data() + j * d, d);
-          if (dist < bestDistance)
-          {
-            bestDistance = dist;
-            best = j;
-          }
-        }
-        t[changesAt] += r.assignment[i] != best;
-        r.assignment[i] = best;
-        t[changesAt - 1] += s.weights[i] * bestDistance;
-        t[k * d + best] += s.weights[i];
-        for (unsigned int a = 0; a < d; ++a)
-        {
-          t[best * d + a] += s.weights[i] * x[a];
-        }
+        case 1: AssignAndSum<1>(s, centroids, k, begin, end, r.assignment, t); break;
+        case 3: AssignAndSum<3>(s, centroids, k, begin, end, r.assignment, t); break;
+        default: AssignAndSum<0>(s, centroids, k, begin, end, r.assignment, t);
       }
     });
-    r.inertia = sums[changesAt - 1];
-    if (sums[changesAt] == 0)
+    r.inertia = sums[at.inertia];
+    if (sums[at.changes] == 0)
     {
       break; // centroids are already the means of this assignment
     }
     for (uint32_t j = 0; j < k; ++j)
     {
-      const double count = sums[k * d + j];
+      const double count = sums[at.weights + j];
       if (count == 0.0)
       {
         // Re-seed an empty cluster at the sample farthest from its centre.
