@@ -115,6 +115,24 @@ ReadNiftiLayout(gzFile file)
   return layout;
 }
 
+/** The last 4 bytes of a .gz file, gzip's ISIZE (little-endian uncompressed size mod 2^32) when the
+ * file is whole; 0 for other files. */
+std::uint32_t
+GzipTrailerSize(const std::string & path)
+{
+  if (LowerCaseExtension(path) != ".nii.gz")
+  {
+    return 0;
+  }
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  unsigned char bytes[4] = {};
+  if (!file || file.tellg() < 18 || !file.seekg(-4, std::ios::end) || !file.read(reinterpret_cast<char *>(bytes), 4))
+  {
+    return 0;
+  }
+  return bytes[0] | bytes[1] << 8 | bytes[2] << 16 | static_cast<std::uint32_t>(bytes[3]) << 24;
+}
+
 /** Throws Error(path, ...) unless a NIfTI file holds its header's voxel offset plus `dataBytes`:
  * ITK's reader fills a file cut short with zeros. */
 void
@@ -127,7 +145,11 @@ CheckNiftiComplete(const std::string & path, std::uint64_t dataBytes)
   }
   const NiftiLayout layout = ReadNiftiLayout(file);
   bool              complete = true;
-  if (layout.offset > 0)
+  // A whole .nii.gz ends with a gzip trailer stating the uncompressed size (mod 2^32); a file cut
+  // short ends inside the compressed data, which matches by chance once in 2^32. That spares
+  // decompressing the file a second time; any other ending is checked by seeking to the last byte.
+  const bool trailerSaysWhole = GzipTrailerSize(path) == static_cast<std::uint32_t>(layout.offset + dataBytes);
+  if (layout.offset > 0 && !trailerSaysWhole)
   {
     unsigned char last = 0;
     const z_off_t target = static_cast<z_off_t>(layout.offset + dataBytes - 1);
