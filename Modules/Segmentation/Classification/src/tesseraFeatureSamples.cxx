@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 #include "tesseraParallelRanges.h"
 
@@ -123,35 +124,37 @@ Histogram(const float * x, size_t nPixels, const uint8_t * mask, unsigned int un
   {
     return false;
   }
-  std::vector<std::pair<size_t, size_t>> present; // (first pixel, bin)
-  std::vector<double>                    total(bins, 0.0);
+  std::vector<std::tuple<size_t, size_t, double>> present; // (first pixel, bin, pixels) of the values seen
   for (size_t bin = 0; bin < bins; ++bin)
   {
+    double pixels = 0.0;
+    size_t firstPixel = 0;
     for (unsigned int u = 0; u < units; ++u)
     {
       if (counts[u][bin])
       {
-        if (total[bin] == 0.0)
-        {
-          present.emplace_back(first[u][bin], bin);
-        }
-        total[bin] += counts[u][bin];
+        firstPixel = pixels == 0.0 ? first[u][bin] : firstPixel;
+        pixels += counts[u][bin];
       }
+    }
+    if (pixels > 0.0)
+    {
+      present.emplace_back(firstPixel, bin, pixels);
     }
   }
   if (present.empty())
   {
     return true;
   }
-  const size_t lowest = present.front().second, highest = present.back().second;
+  const size_t lowest = std::get<1>(present.front()), highest = std::get<1>(present.back());
   std::sort(present.begin(), present.end());
   s.lowestValue = static_cast<int32_t>(lowest) + Low;
   s.sampleOfValue.assign(highest - lowest + 1, FeatureSamples::Outside);
-  for (const auto & [p, bin] : present)
+  for (const auto & [p, bin, pixels] : present)
   {
     s.sampleOfValue[bin - lowest] = static_cast<uint32_t>(s.weights.size());
     s.values.push_back(x[p]);
-    s.weights.push_back(total[bin]);
+    s.weights.push_back(pixels);
   }
   if (indexPixels)
   {
@@ -164,7 +167,7 @@ Histogram(const float * x, size_t nPixels, const uint8_t * mask, unsigned int un
           sampleOfPixel[p] = s.sampleOfValue[static_cast<int32_t>(x[p]) - s.lowestValue];
           return true;
         },
-        [&](size_t first, size_t last) { std::fill(sampleOfPixel + first, sampleOfPixel + last, FeatureSamples::Outside); });
+        [&](size_t from, size_t to) { std::fill(sampleOfPixel + from, sampleOfPixel + to, FeatureSamples::Outside); });
     });
   }
   return true;
