@@ -57,20 +57,13 @@ skimage.io.imsave(out, labels.astype(np.uint16), check_contrast=False)
 """
 RAG_PEER = """
 import sys, numpy as np, skimage.io, skimage.segmentation
-from skimage.future import graph
-image, out = sys.argv[1:3]
+image, out, here = sys.argv[1:4]
+sys.path.insert(0, here)
+from region_graph_skimage import graph, merge_mean_color, _weight_mean_color
 img = skimage.io.imread(image)
 regions = skimage.segmentation.slic(img, n_segments=2000, compactness=10, start_label=1)
-rag = graph.rag_mean_color(img, regions)
-def weight(g, src, dst, n):
-    d = g.nodes[dst]['mean color'] - g.nodes[n]['mean color']
-    return {'weight': np.linalg.norm(d)}
-def merge(g, src, dst):
-    g.nodes[dst]['total color'] += g.nodes[src]['total color']
-    g.nodes[dst]['pixel count'] += g.nodes[src]['pixel count']
-    g.nodes[dst]['mean color'] = g.nodes[dst]['total color'] / g.nodes[dst]['pixel count']
-labels = graph.merge_hierarchical(regions, rag, thresh=25, rag_copy=False, in_place_merge=True,
-                                  merge_func=merge, weight_func=weight)
+labels = graph.merge_hierarchical(regions, graph.rag_mean_color(img, regions), thresh=25, rag_copy=False,
+                                  in_place_merge=True, merge_func=merge_mean_color, weight_func=_weight_mean_color)
 skimage.io.imsave(out, (labels + 1).astype(np.uint16), check_contrast=False)
 """
 INFO_PEER = """
@@ -150,7 +143,8 @@ def contests(tessera, f, out):
          + [peer("scikit-image watershed", WATERSHED_PEER, f["grey"], f["markers"], o("ws-peer.png"))]),
         ("rag-merge", "2000 SLIC superpixels of astronaut.png merged hierarchically by mean colour below 25",
          ours("rag-merge", "-i", f["astronaut"], "-n", "2000", "-t", "25", "-o", o("rag.png"))
-         + [peer("scikit-image merge_hierarchical", RAG_PEER, f["astronaut"], o("rag-peer.png"))]),
+         + [peer("scikit-image merge_hierarchical", RAG_PEER, f["astronaut"], o("rag-peer.png"),
+                 os.path.dirname(os.path.abspath(__file__)))]),
         ("segment", "GMM + Potts (alpha-expansion) of a MICCAI T1 in its mask, 3 classes",
          ours("segment", "-i", f["t1"], "--mask", f["mask"], "-o", o("segment.nii.gz"))),
     ]
