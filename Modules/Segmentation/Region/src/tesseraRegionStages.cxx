@@ -442,7 +442,7 @@ RegisterRegionStages(StageRegistry & registry)
     StageDescription s;
     s.name = "watershed";
     s.summary = "Watershed of the gradient magnitude, from regional minima (flooding level) or from markers";
-    s.source = "ITK MorphologicalWatershed(FromMarkers) (Beucher and Meyer 1993)";
+    s.source = "Meyer's priority flood (Meyer 1991; Beucher and Meyer 1993); minima by ITK HMinima/RegionalMinima";
     s.inputs = { InputPort("markers", PortKind::Labels,
                            "Marker label image on the input's grid (non-zero = markers): one region per marker label, "
                            "labels kept. Without it: regional minima")
