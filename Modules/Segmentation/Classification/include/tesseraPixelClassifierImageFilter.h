@@ -40,7 +40,8 @@ public:
   LabelImageType * GetLabelOutput();
 
   /** Whether output 0, the probabilities, is computed (default true). When false it is left with an empty buffered
-   * region, and the filter writes 2 bytes per pixel (the labels) instead of 2 + 4·C. */
+   * region (so each Update() of it runs the filter again), and the filter writes 2 bytes per pixel (the labels)
+   * instead of 2 + 4·C; use GetLabelOutput()->Update(). */
   itkSetMacro(ComputeProbabilities, bool);
   itkGetConstMacro(ComputeProbabilities, bool);
   itkBooleanMacro(ComputeProbabilities);
