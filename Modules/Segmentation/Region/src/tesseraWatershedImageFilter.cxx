@@ -271,12 +271,12 @@ public:
     m_Bits[position >> 6] |= uint64_t(1) << (position & 63);
     m_Upcoming = std::min(m_Upcoming, position);
   }
-  /** The pixel that Pop() will probably return next, or kNone: to prefetch its neighbourhood. */
+  /** A pixel that Pop() will probably return soon, or kNone: to prefetch its neighbourhood. */
   uint32_t Peek() const
   {
     if (m_Read < m_Fifo.size())
     {
-      return m_Fifo[m_Read];
+      return m_Fifo[std::min(m_Read + 4, m_Fifo.size() - 1)]; // a few pops ahead
     }
     return m_Upcoming == kNone ? kNone : static_cast<uint32_t>(m_Sorted[m_Upcoming]);
   }
@@ -379,15 +379,22 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
       offsets.push_back(offset);
     }
   }
+  // The rows that the neighbours lie on (the offsets of their first pixels), for prefetching.
   std::vector<ptrdiff_t> rows;
-  for (unsigned int k = 0, blocks = D == 2 ? 9 : 27; k < blocks; k += 3)
+  for (unsigned int k = 0, blocks = D == 2 ? 3 : 9; k < blocks; ++k)
   {
     ptrdiff_t    offset = 0;
-    for (unsigned int d = 1, t = k / 3; d < D; ++d, t /= 3)
+    unsigned int moved = 0;
+    for (unsigned int d = 1, t = k; d < D; ++d, t /= 3)
     {
-      offset += (static_cast<int>(t % 3) - 1) * static_cast<ptrdiff_t>(padded[d]);
+      const int o = static_cast<int>(t % 3) - 1;
+      offset += o * static_cast<ptrdiff_t>(padded[d]);
+      moved += o != 0;
     }
-    rows.push_back(offset);
+    if (moved <= 1 || fullyConnected)
+    {
+      rows.push_back(offset - 1);
+    }
   }
   const size_t                n = relief->GetLargestPossibleRegion().GetNumberOfPixels();
   std::unique_ptr<uint32_t[]> next(new uint32_t[total]);
