@@ -1,5 +1,5 @@
 // Watershed of the gradient magnitude: Meyer's priority flood from markers or from the regional
-// minima, over a hierarchical queue of the exactly ranked relief.
+// minima, over a hierarchical queue of the exactly sorted relief.
 #include "tesseraWatershedImageFilter.h"
 
 #include <algorithm>
@@ -532,7 +532,8 @@ WatershedSegmentationImageFilter<D>::GenerateData()
   else
   {
     // Regional minima of the relief (after h-minima), labelled 1..N: ITK
-    // MorphologicalWatershedImageFilter's markers, flooded here instead of by its map-based queue.
+    // MorphologicalWatershedImageFilter's markers, found by ITK's reconstruction filters (a
+    // fraction of the time of the relief), flooded here instead of by ITK's map-based queue.
     using WideLabels = itk::Image<uint32_t, D>;
     const float maximum = *std::max_element(m_Relief->GetBufferPointer(), m_Relief->GetBufferPointer() + n);
     auto        minima = itk::RegionalMinimaImageFilter<ReliefImageType, WideLabels>::New();
