@@ -22,8 +22,9 @@ namespace tessera
  * the same graph. A node's two terminal arcs are stored as one signed residual (source minus sink capacity, as in
  * Kolmogorov's implementation): min(source, sink) is flow that every cut pays, which the caller adds.
  *
- * Memory: 28 bytes per node and 12 per arc with float capacities (100 bytes per node of a 6-connected grid), 36 and
- * 16 with double; plus the orphan list, which holds the orphans of one augmentation. Single-threaded.
+ * Memory: 16 bytes per node and 8 per arc with float capacities (64 bytes per node of a 6-connected grid), 24 and
+ * 16 with double, besides the caller's rows and heads; plus the active FIFO (at most a few node ids per node) and
+ * the orphan list (the orphans of one augmentation). Single-threaded.
  *
  * \tparam TCapacity float or double. Rounding never makes a residual negative (x - b >= 0 for b <= x), and the
  *         saturated arc of each augmentation becomes exactly 0, so the algorithm terminates with a cut that is
@@ -46,20 +47,21 @@ public:
     Sink
   };
 
-  /** Builds the graph; all capacities 0.
+  /** Builds the graph; all capacities 0. Keeps references to rowStart and heads, which must outlive the graph
+   * unchanged (a Potts problem's neighbour lists serve as they are, without a copy).
    * \param rowStart n + 1 ascending arc offsets: node p's arcs are rowStart[p] .. rowStart[p + 1] - 1;
    *        rowStart[0] == 0, rowStart[n] == heads.size().
    * \param heads the node each arc points to. Every arc p->q (p != q) must have a reverse q->p; parallel arcs
    *        pair in the order they appear.
-   * \throws Error ("graph") for malformed rows, self-loops, an arc without reverse, or more than 2^32 - 3 arcs
-   *         or 2^32 - 1 nodes. */
+   * \throws Error ("graph") for malformed rows, self-loops, an arc without reverse, or more than 2^32 - 4 arcs
+   *         or 2^32 - 2 nodes. */
   GraphCut(const std::vector<std::uint64_t> & rowStart, const std::vector<NodeId> & heads);
 
   std::size_t GetNumberOfNodes() const { return m_Nodes.size(); }
   std::size_t GetNumberOfArcs() const { return m_Arcs.size(); }
   /** Node p's arcs are FirstArc(p) .. FirstArc(p + 1) - 1, in the order of the heads given. */
-  ArcId  FirstArc(NodeId p) const { return m_FirstArc[p]; }
-  NodeId GetHead(ArcId a) const { return m_Arcs[a].head; }
+  ArcId  FirstArc(NodeId p) const { return static_cast<ArcId>(m_RowStart[p]); }
+  NodeId GetHead(ArcId a) const { return m_Heads[a]; }
   ArcId  GetSister(ArcId a) const { return m_Arcs[a].sister; }
 
   /** Residual capacity of arc a (>= 0; its capacity until a flow is computed). */
@@ -89,18 +91,17 @@ private:
 
   struct Arc
   {
-    NodeId    head;
     ArcId     sister;
     TCapacity residual;
   };
   struct Node
   {
-    TCapacity     residual;  // terminal residual, source minus sink
-    ArcId         parent;    // arc to the parent (towards the tree's terminal), or None/Terminal/Orphan
-    NodeId        next;      // next in the active FIFO (itself if last); None when not in it
-    std::uint32_t timestamp; // time at which distance was last known to be valid
-    std::uint32_t distance;  // arcs to the terminal, an estimate (only guides the choice of parents)
-    bool          sink;      // tree, when parent != None
+    TCapacity     residual;        // terminal residual, source minus sink
+    ArcId         parent;          // arc to the parent (towards the tree's terminal), or None/Terminal/Orphan
+    std::uint32_t timestamp;       // time at which distance was last known to be valid
+    std::uint32_t distance : 30;   // arcs to the terminal, an estimate (only guides the choice of parents)
+    std::uint32_t sink : 1;        // tree, when parent != None
+    std::uint32_t queued : 1;      // in the active FIFO, or the node being grown
   };
 
   void   SetActive(NodeId p);
@@ -110,14 +111,16 @@ private:
   TCapacity Augment(ArcId bridge);
   void      Adopt(NodeId p);
   void      Tick();
+  NodeId    Tail(ArcId a) const { return m_Heads[m_Arcs[a].sister]; }
 
-  std::vector<ArcId>  m_FirstArc;
-  std::vector<Arc>    m_Arcs;
-  std::vector<Node>   m_Nodes;
-  std::vector<NodeId> m_Orphans; // a FIFO during adoption
-  NodeId              m_QueueFirst = None;
-  NodeId              m_QueueLast = None;
-  std::uint32_t       m_Time = 0;
+  const std::uint64_t * m_RowStart;
+  const NodeId *        m_Heads;
+  std::vector<Arc>      m_Arcs;
+  std::vector<Node>     m_Nodes;
+  std::vector<NodeId>   m_Active; // FIFO from m_NextActive
+  std::size_t           m_NextActive = 0;
+  std::vector<NodeId>   m_Orphans; // a FIFO during adoption
+  std::uint32_t         m_Time = 0;
 };
 
 extern template class GraphCut<float>;

@@ -9,38 +9,34 @@ namespace tessera
 {
 template <typename TCapacity>
 GraphCut<TCapacity>::GraphCut(const std::vector<std::uint64_t> & rowStart, const std::vector<NodeId> & heads)
+  : m_RowStart(rowStart.data())
+  , m_Heads(heads.data())
 {
   if (rowStart.empty() || rowStart.front() != 0 || rowStart.back() != heads.size())
   {
     throw Error("graph", "row starts must run from 0 to the number of arcs");
   }
   const std::size_t n = rowStart.size() - 1;
-  if (n >= None || heads.size() >= Orphan)
+  if (n >= None - 1 || heads.size() >= Orphan)
   {
     throw Error("graph", "too large: " + std::to_string(n) + " nodes and " + std::to_string(heads.size()) +
                            " arcs (at most 2^32 - 2 and 2^32 - 4)");
   }
-  m_FirstArc.resize(n + 1);
-  for (std::size_t p = 0; p <= n; ++p)
+  for (std::size_t p = 1; p <= n; ++p)
   {
-    if (p > 0 && rowStart[p] < rowStart[p - 1])
+    if (rowStart[p] < rowStart[p - 1])
     {
       throw Error("graph", "row starts must be ascending");
     }
-    m_FirstArc[p] = static_cast<ArcId>(rowStart[p]);
   }
-  m_Arcs.resize(heads.size());
-  for (std::size_t a = 0; a < heads.size(); ++a)
-  {
-    m_Arcs[a] = { heads[a], None, TCapacity(0) };
-  }
+  m_Arcs.assign(heads.size(), Arc{ None, TCapacity(0) });
   // Pair each arc p->q (q > p) with the first unpaired q->p of q's row; arcs towards lower nodes were paired from
   // their head's side.
   for (NodeId p = 0; p < n; ++p)
   {
-    for (ArcId a = m_FirstArc[p]; a < m_FirstArc[p + 1]; ++a)
+    for (ArcId a = FirstArc(p); a < FirstArc(p + 1); ++a)
     {
-      const NodeId q = m_Arcs[a].head;
+      const NodeId q = heads[a];
       if (q >= n || q == p)
       {
         throw Error("graph", "arc " + std::to_string(p) + "->" + std::to_string(q) + " is a self-loop or leaves the " +
@@ -48,12 +44,12 @@ GraphCut<TCapacity>::GraphCut(const std::vector<std::uint64_t> & rowStart, const
       }
       if (q > p)
       {
-        ArcId b = m_FirstArc[q];
-        while (b < m_FirstArc[q + 1] && (m_Arcs[b].head != p || m_Arcs[b].sister != None))
+        ArcId b = FirstArc(q);
+        while (b < FirstArc(q + 1) && (heads[b] != p || m_Arcs[b].sister != None))
         {
           ++b;
         }
-        if (b < m_FirstArc[q + 1])
+        if (b < FirstArc(q + 1))
         {
           m_Arcs[a].sister = b;
           m_Arcs[b].sister = a;
@@ -65,46 +61,35 @@ GraphCut<TCapacity>::GraphCut(const std::vector<std::uint64_t> & rowStart, const
       }
     }
   }
-  m_Nodes.assign(n, Node{ TCapacity(0), None, None, 0, 0, false });
+  m_Nodes.assign(n, Node{ TCapacity(0), None, 0, 0, 0, 0 });
 }
 
 template <typename TCapacity>
 void
 GraphCut<TCapacity>::SetActive(NodeId p)
 {
-  if (m_Nodes[p].next != None)
+  if (!m_Nodes[p].queued)
   {
-    return; // already queued
+    m_Nodes[p].queued = 1;
+    m_Active.push_back(p);
   }
-  if (m_QueueLast == None)
-  {
-    m_QueueFirst = p;
-  }
-  else
-  {
-    m_Nodes[m_QueueLast].next = p;
-  }
-  m_QueueLast = p;
-  m_Nodes[p].next = p;
 }
 
 template <typename TCapacity>
 typename GraphCut<TCapacity>::NodeId
 GraphCut<TCapacity>::NextActive()
 {
-  while (m_QueueFirst != None)
+  while (m_NextActive < m_Active.size())
   {
-    const NodeId p = m_QueueFirst;
-    Node &       node = m_Nodes[p];
-    if (node.next == p)
+    const NodeId p = m_Active[m_NextActive++];
+    if (m_NextActive > 4096 && 2 * m_NextActive > m_Active.size())
     {
-      m_QueueFirst = m_QueueLast = None;
+      // Drop the consumed half, so that the FIFO stays within twice the nodes it holds.
+      m_Active.erase(m_Active.begin(), m_Active.begin() + static_cast<std::ptrdiff_t>(m_NextActive));
+      m_NextActive = 0;
     }
-    else
-    {
-      m_QueueFirst = node.next;
-    }
-    node.next = None;
+    Node & node = m_Nodes[p];
+    node.queued = 0;
     // Nodes freed since they were queued are skipped.
     if (node.parent != None)
     {
@@ -141,8 +126,8 @@ template <typename TCapacity>
 TCapacity
 GraphCut<TCapacity>::Augment(ArcId bridge)
 {
-  const NodeId tail = m_Arcs[m_Arcs[bridge].sister].head;
-  const NodeId head = m_Arcs[bridge].head;
+  const NodeId tail = Tail(bridge);
+  const NodeId head = m_Heads[bridge];
   // Bottleneck: in the source tree flow runs from parent to child (the sister of the parent arc), in the sink tree
   // from child to parent (the parent arc itself).
   TCapacity bottleneck = m_Arcs[bridge].residual;
@@ -150,14 +135,14 @@ GraphCut<TCapacity>::Augment(ArcId bridge)
   for (ArcId a = m_Nodes[p].parent; a != Terminal; a = m_Nodes[p].parent)
   {
     bottleneck = std::min(bottleneck, m_Arcs[m_Arcs[a].sister].residual);
-    p = m_Arcs[a].head;
+    p = m_Heads[a];
   }
   bottleneck = std::min(bottleneck, m_Nodes[p].residual);
   p = head;
   for (ArcId a = m_Nodes[p].parent; a != Terminal; a = m_Nodes[p].parent)
   {
     bottleneck = std::min(bottleneck, m_Arcs[a].residual);
-    p = m_Arcs[a].head;
+    p = m_Heads[a];
   }
   bottleneck = std::min(bottleneck, -m_Nodes[p].residual);
 
@@ -171,7 +156,7 @@ GraphCut<TCapacity>::Augment(ArcId bridge)
     Arc & down = m_Arcs[m_Arcs[a].sister];
     m_Arcs[a].residual += bottleneck;
     down.residual -= bottleneck;
-    const NodeId up = m_Arcs[a].head;
+    const NodeId up = m_Heads[a];
     if (down.residual == 0)
     {
       MakeOrphan(p);
@@ -188,7 +173,7 @@ GraphCut<TCapacity>::Augment(ArcId bridge)
   {
     m_Arcs[m_Arcs[a].sister].residual += bottleneck;
     m_Arcs[a].residual -= bottleneck;
-    const NodeId up = m_Arcs[a].head;
+    const NodeId up = m_Heads[a];
     if (m_Arcs[a].residual == 0)
     {
       MakeOrphan(p);
@@ -210,10 +195,10 @@ GraphCut<TCapacity>::Adopt(NodeId p)
 {
   Node &       orphan = m_Nodes[p];
   const bool   sink = orphan.sink;
-  const ArcId  end = m_FirstArc[p + 1];
+  const ArcId  end = FirstArc(p + 1);
   ArcId        best = None;
   std::uint32_t bestDistance = None;
-  for (ArcId a = m_FirstArc[p]; a < end; ++a)
+  for (ArcId a = FirstArc(p); a < end; ++a)
   {
     // A candidate parent q is in the same tree and can carry flow: q->p in the source tree, p->q in the sink tree.
     const Arc & arc = m_Arcs[a];
@@ -221,7 +206,7 @@ GraphCut<TCapacity>::Adopt(NodeId p)
     {
       continue;
     }
-    const NodeId q = arc.head;
+    const NodeId q = m_Heads[a];
     if (m_Nodes[q].parent == None || m_Nodes[q].sink != sink)
     {
       continue;
@@ -249,7 +234,7 @@ GraphCut<TCapacity>::Adopt(NodeId p)
         distance = None;
         break;
       }
-      r = m_Arcs[node.parent].head;
+      r = m_Heads[node.parent];
     }
     if (distance == None)
     {
@@ -261,7 +246,7 @@ GraphCut<TCapacity>::Adopt(NodeId p)
       bestDistance = distance;
     }
     // Stamp the path, so that later searches stop at it.
-    for (NodeId r = q; m_Nodes[r].timestamp != m_Time; r = m_Arcs[m_Nodes[r].parent].head)
+    for (NodeId r = q; m_Nodes[r].timestamp != m_Time; r = m_Heads[m_Nodes[r].parent])
     {
       m_Nodes[r].timestamp = m_Time;
       m_Nodes[r].distance = distance--;
@@ -277,10 +262,10 @@ GraphCut<TCapacity>::Adopt(NodeId p)
   // No parent: p becomes free. Its children become orphans; neighbours in its tree that could grow into it again
   // become active.
   orphan.parent = None;
-  for (ArcId a = m_FirstArc[p]; a < end; ++a)
+  for (ArcId a = FirstArc(p); a < end; ++a)
   {
     const Arc &  arc = m_Arcs[a];
-    const NodeId q = arc.head;
+    const NodeId q = m_Heads[a];
     Node &       node = m_Nodes[q];
     if (node.parent == None || node.sink != sink)
     {
@@ -290,7 +275,7 @@ GraphCut<TCapacity>::Adopt(NodeId p)
     {
       SetActive(q);
     }
-    if (node.parent != Terminal && node.parent != Orphan && m_Arcs[node.parent].head == p)
+    if (node.parent != Terminal && node.parent != Orphan && m_Heads[node.parent] == p)
     {
       MakeOrphan(q);
     }
@@ -302,13 +287,14 @@ double
 GraphCut<TCapacity>::ComputeMaximumFlow()
 {
   const auto n = static_cast<NodeId>(m_Nodes.size());
-  m_QueueFirst = m_QueueLast = None;
+  m_Active.clear();
+  m_NextActive = 0;
   m_Orphans.clear();
   m_Time = 0;
   for (NodeId p = 0; p < n; ++p)
   {
     Node & node = m_Nodes[p];
-    node.next = None;
+    node.queued = 0;
     node.timestamp = 0;
     node.distance = 1;
     if (node.residual != 0)
@@ -330,7 +316,7 @@ GraphCut<TCapacity>::ComputeMaximumFlow()
     NodeId p = current;
     if (p != None)
     {
-      m_Nodes[p].next = None;
+      m_Nodes[p].queued = 0;
       if (m_Nodes[p].parent == None)
       {
         p = None;
@@ -345,15 +331,15 @@ GraphCut<TCapacity>::ComputeMaximumFlow()
     // tree under p when that shortens their (still valid) path to the terminal.
     Node &      node = m_Nodes[p];
     ArcId       bridge = None;
-    const ArcId end = m_FirstArc[p + 1];
-    for (ArcId a = m_FirstArc[p]; a < end; ++a)
+    const ArcId end = FirstArc(p + 1);
+    for (ArcId a = FirstArc(p); a < end; ++a)
     {
       const Arc & arc = m_Arcs[a];
       if ((node.sink ? m_Arcs[arc.sister].residual : arc.residual) == 0)
       {
         continue;
       }
-      const NodeId q = arc.head;
+      const NodeId q = m_Heads[a];
       Node &       neighbour = m_Nodes[q];
       if (neighbour.parent == None)
       {
@@ -382,7 +368,7 @@ GraphCut<TCapacity>::ComputeMaximumFlow()
       continue;
     }
     // p stays current (marked queued, so adoption does not queue it again) and grows again next.
-    node.next = p;
+    node.queued = 1;
     current = p;
     flow += Augment(bridge);
     for (std::size_t i = 0; i < m_Orphans.size(); ++i) // Adopt() appends new orphans

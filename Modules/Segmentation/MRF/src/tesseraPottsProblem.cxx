@@ -256,7 +256,14 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
   };
 
-  std::vector<std::uint8_t> fixed(n); // per move: the node's label is known
+  // Per node: Fixed when its move is known in this move (see below), WasFixed when it was in the previous one. The
+  // graph starts with every capacity 0, as after a move that fixed every node.
+  enum : std::uint8_t
+  {
+    Fixed = 1,
+    WasFixed = 2
+  };
+  std::vector<std::uint8_t> fixed(n, WasFixed);
   double                    energy = Energy(labels);
   size_t                    movesWithoutImprovement = 0;
   unsigned int cycles = 0;
@@ -274,12 +281,17 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       for (size_t p = 0; p < n; ++p)
       {
         const LabelPixel lp = labels[p];
-        float            pairs = 0.0f;
-        for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+        bool             fix = lp == alpha;
+        if (!fix)
         {
-          pairs += pairCost[m_Class[j]];
+          float pairs = 0.0f;
+          for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+          {
+            pairs += pairCost[m_Class[j]];
+          }
+          fix = unary[p * k + a] - currentUnary(p, lp) > pairs + 1e-4f * (1.0f + pairs);
         }
-        fixed[p] = lp == alpha || unary[p * k + a] - currentUnary(p, lp) > pairs + 1e-4f * (1.0f + pairs);
+        fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
       }
       // A free node's terminal residual is E_p(1) - E_p(0) plus its share of its pairs (> 0: paid to the source when
       // p takes alpha; < 0: paid to the sink when it keeps l_p). A pair with a fixed q (whose label stays l'_q) adds
@@ -288,13 +300,16 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       // B + C - A - D >= 0 (Potts is a metric), q->p 0. Each node sets its own arcs, in row order.
       for (size_t p = 0; p < n; ++p)
       {
-        if (fixed[p])
+        if (fixed[p] & Fixed)
         {
-          for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+          if (!(fixed[p] & WasFixed)) // else its capacities are still 0: the flow never reaches an isolated node
           {
-            graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), 0.0f);
+            for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+            {
+              graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), 0.0f);
+            }
+            graph.SetTerminalCapacity(static_cast<NodeId>(p), 0.0f);
           }
-          graph.SetTerminalCapacity(static_cast<NodeId>(p), 0.0f);
           continue;
         }
         const LabelPixel lp = labels[p];
@@ -304,7 +319,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
           const NodeId q = m_Neighbour[j];
           const float  w = pairCost[m_Class[j]];
           float        capacity = 0.0f;
-          if (fixed[q])
+          if (fixed[q] & Fixed)
           {
             const LabelPixel lq = labels[q];
             linear += (alpha != lq ? w : 0.0f) - (lp != lq ? w : 0.0f);

@@ -31,34 +31,47 @@ struct Problem
   std::vector<double> terminal; // > 0: source->p, < 0: p->sink
 };
 
-/** Our graph of a problem, arcs of each node in the order the pairs list them. */
-template <typename T>
-GraphCut<T>
-Build(const Problem & problem)
+/** A problem's arcs in compressed rows, each node's in the order the pairs list them. */
+struct Rows
 {
-  std::vector<std::vector<std::pair<NodeId, double>>> rows(problem.nodes);
-  for (const Pair & e : problem.pairs)
-  {
-    rows[e.p].emplace_back(e.q, e.forward);
-    rows[e.q].emplace_back(e.p, e.backward);
-  }
   std::vector<std::uint64_t> rowStart{ 0 };
   std::vector<NodeId>        heads;
-  for (const auto & row : rows)
+  std::vector<double>        capacities;
+};
+Rows
+MakeRows(const Problem & problem)
+{
+  std::vector<std::vector<std::pair<NodeId, double>>> arcs(problem.nodes);
+  for (const Pair & e : problem.pairs)
+  {
+    arcs[e.p].emplace_back(e.q, e.forward);
+    arcs[e.q].emplace_back(e.p, e.backward);
+  }
+  Rows rows;
+  for (const auto & row : arcs)
   {
     for (const auto & arc : row)
     {
-      heads.push_back(arc.first);
+      rows.heads.push_back(arc.first);
+      rows.capacities.push_back(arc.second);
     }
-    rowStart.push_back(heads.size());
+    rows.rowStart.push_back(rows.heads.size());
   }
-  GraphCut<T> graph(rowStart, heads);
+  return rows;
+}
+
+/** Our graph of a problem, on its rows (which it refers to). */
+template <typename T>
+GraphCut<T>
+Build(const Rows & rows, const Problem & problem)
+{
+  GraphCut<T> graph(rows.rowStart, rows.heads);
+  for (std::size_t a = 0; a < rows.heads.size(); ++a)
+  {
+    graph.SetArcCapacity(static_cast<NodeId>(a), static_cast<T>(rows.capacities[a]));
+  }
   for (NodeId p = 0; p < problem.nodes; ++p)
   {
-    for (std::size_t i = 0; i < rows[p].size(); ++i)
-    {
-      graph.SetArcCapacity(static_cast<NodeId>(rowStart[p] + i), static_cast<T>(rows[p][i].second));
-    }
     graph.SetTerminalCapacity(p, static_cast<T>(problem.terminal[p]));
   }
   return graph;
@@ -166,7 +179,8 @@ TEST(GraphCut, DiamondByHand)
   // reaches t (5 - 4 left).
   const Problem problem{ 4, { { 0, 2, 2, 0 }, { 0, 3, 3, 0 }, { 1, 2, 2, 0 }, { 1, 3, 1, 0 }, { 0, 1, 1, 0 } },
                         { 4, 3, -5, -2 } };
-  auto graph = Build<double>(problem);
+  const Rows rows = MakeRows(problem);
+  auto       graph = Build<double>(rows, problem);
   EXPECT_EQ(graph.ComputeMaximumFlow(), 6.0);
   EXPECT_EQ(Trees(graph), (std::vector<Tree>{ Tree::Source, Tree::Source, Tree::Sink, Tree::Source }));
   EXPECT_EQ(graph.GetTerminalResidual(0) + graph.GetTerminalResidual(1), 1.0);
@@ -179,6 +193,7 @@ TEST(GraphCut, ZeroArcsAndIsolatedNodesStayFree)
   // s->0: 2, 0->1: 3, 1->2: 1, 2->t: 1: one unit flows and saturates 1->2 and 2->t, so 2 is on neither side. Node 3
   // has no arcs at all; node 4 has a sink arc of 7 but only zero-capacity arcs to 1 and 2, so nothing reaches it.
   const Problem problem{ 5, { { 0, 1, 3, 0 }, { 1, 2, 1, 0 }, { 1, 4, 0, 0 }, { 2, 4, 0, 0 } }, { 2, 0, -1, 0, -7 } };
+  const Rows rows = MakeRows(problem);
   for (int precision = 0; precision < 2; ++precision)
   {
     const auto check = [&](auto graph) {
@@ -187,12 +202,12 @@ TEST(GraphCut, ZeroArcsAndIsolatedNodesStayFree)
       EXPECT_EQ(graph.GetArcResidual(graph.FirstArc(1) + 1), 0.0); // 1->2 saturated
       EXPECT_EQ(graph.GetArcResidual(graph.FirstArc(2)), 1.0);     // 2->1 carries it back
     };
-    precision == 0 ? check(Build<double>(problem)) : check(Build<float>(problem));
+    precision == 0 ? check(Build<double>(rows, problem)) : check(Build<float>(rows, problem));
   }
   // No capacity at all: no flow, every node free.
   Problem empty = problem;
   empty.terminal.assign(5, 0.0);
-  auto graph = Build<double>(empty);
+  auto graph = Build<double>(rows, empty);
   EXPECT_EQ(graph.ComputeMaximumFlow(), 0.0);
   EXPECT_EQ(Trees(graph), std::vector<Tree>(5, Tree::Free));
 }
@@ -200,7 +215,9 @@ TEST(GraphCut, ZeroArcsAndIsolatedNodesStayFree)
 TEST(GraphCut, ParallelArcsPairInOrder)
 {
   // Two arcs 0->1 (3 and 4) with reverses 1->0 (0 and 0): together they carry min(7, sink 10) = 7.
-  GraphCut<double> graph({ 0, 2, 4 }, { 1, 1, 0, 0 });
+  const std::vector<std::uint64_t> rowStart = { 0, 2, 4 };
+  const std::vector<NodeId>        heads = { 1, 1, 0, 0 };
+  GraphCut<double>                 graph(rowStart, heads);
   EXPECT_EQ(graph.GetSister(0), 2u);
   EXPECT_EQ(graph.GetSister(1), 3u);
   EXPECT_EQ(graph.GetHead(3), 0u);
@@ -233,10 +250,11 @@ TEST(GraphCut, SameFlowAndTreesAsBoostOnIntegerGrids)
   {
     const Problem problem = RandomGrid(3 + trial % 7, 2 + trial * 3 % 11, true, random);
     const auto    expected = BoostMaximumFlow(problem);
-    auto          graph = Build<double>(problem);
+    const Rows    rows = MakeRows(problem);
+    auto          graph = Build<double>(rows, problem);
     EXPECT_EQ(graph.ComputeMaximumFlow(), expected.first) << trial;
     EXPECT_EQ(Trees(graph), expected.second) << trial;
-    auto single = Build<float>(problem);
+    auto single = Build<float>(rows, problem);
     EXPECT_EQ(single.ComputeMaximumFlow(), expected.first) << trial; // small integers are exact in float too
     EXPECT_EQ(Trees(single), expected.second) << trial;
     for (const Tree tree : expected.second)
@@ -258,9 +276,10 @@ TEST(GraphCut, SameFlowAsBoostOnRealGrids)
     const Problem problem = RandomGrid(20 + trial, 30 - trial, false, random);
     const double  expected = BoostMaximumFlow(problem).first;
     ASSERT_GT(expected, 100.0);
-    auto graph = Build<double>(problem);
+    const Rows rows = MakeRows(problem);
+    auto       graph = Build<double>(rows, problem);
     EXPECT_NEAR(graph.ComputeMaximumFlow(), expected, 1e-9 * expected) << trial;
-    auto single = Build<float>(problem);
+    auto single = Build<float>(rows, problem);
     EXPECT_NEAR(single.ComputeMaximumFlow(), expected, 1e-5 * expected) << trial;
   }
 }
@@ -269,7 +288,8 @@ TEST(GraphCut, SecondFlowOnResidualsAddsNothing)
 {
   std::mt19937  random(7);
   const Problem problem = RandomGrid(12, 9, true, random);
-  auto          graph = Build<double>(problem);
+  const Rows    rows = MakeRows(problem);
+  auto          graph = Build<double>(rows, problem);
   const double  flow = graph.ComputeMaximumFlow();
   const auto    trees = Trees(graph);
   EXPECT_GT(flow, 0.0);
