@@ -2,6 +2,7 @@
 // kept, bad markers and parameters rejected; the flooding's exact labels on ramps and plateaus
 // (tie-breaking, watershed lines, 2D and 3D) and its identity with ITK's on real images.
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
 
 #include "itkEuler2DTransform.h"
 #include "itkExtractImageFilter.h"
@@ -420,4 +421,35 @@ TEST(FloodFromMarkers, RejectsMismatchedSizesAndNaN)
   auto small = MakeLabels<2>({ { 3, 3 } }, [](const itk::Index<2> &) { return LabelPixel(1); });
   EXPECT_EQ(ErrorSubject([&] { Flood<2>(relief, small, false, false); }), "markers");
   EXPECT_EQ(ErrorSubject([&] { Flood<2>(relief, markers, false, false); }), "relief");
+}
+
+TEST(FloodFromMarkers, PlateauLinesAsOpenCV)
+{
+  // On a plateau both floods are breadth-first from the markers, with faces: with lines, the
+  // labels are cv::watershed's (which always draws lines, and a line around the image: compared
+  // inside it), whatever the order in which each queues equal pixels.
+  constexpr int w = 31, h = 23;
+  auto          relief = MakeRelief<2>({ { w, h } }, [](const itk::Index<2> &) { return 7.0f; });
+  const std::array<itk::Index<2>, 3> seeds{ { { { 4, 5 } }, { { 25, 17 } }, { { 22, 3 } } } };
+  auto markers = MakeLabels<2>({ { w, h } }, [&](const itk::Index<2> & i) {
+    for (size_t k = 0; k < seeds.size(); ++k)
+      if (i == seeds[k])
+        return LabelPixel(k + 1);
+    return LabelPixel(0);
+  });
+  auto    ours = Flood<2>(relief, markers, true, false);
+  cv::Mat image(h, w, CV_8UC3, cv::Scalar(7, 7, 7)), cvLabels(h, w, CV_32S, cv::Scalar(0));
+  for (size_t k = 0; k < seeds.size(); ++k)
+    cvLabels.at<int>(static_cast<int>(seeds[k][1]), static_cast<int>(seeds[k][0])) = static_cast<int>(k + 1);
+  cv::watershed(image, cvLabels);
+  size_t differ = 0, lines = 0;
+  for (int y = 1; y + 1 < h; ++y)
+    for (int x = 1; x + 1 < w; ++x)
+    {
+      const int theirs = std::max(cvLabels.at<int>(y, x), 0), mine = ours->GetPixel({ { x, y } });
+      differ += theirs != mine;
+      lines += mine == 0;
+    }
+  EXPECT_EQ(differ, 0u);
+  EXPECT_GT(lines, 20u);
 }
