@@ -1,6 +1,7 @@
 // Watershed: two touching discs split by markers, regional minima with a level, physical space
 // kept, bad markers and parameters rejected; the flooding's exact labels on ramps and plateaus
-// (tie-breaking, watershed lines, 2D and 3D) and its identity with ITK's on real images.
+// (tie-breaking, watershed lines, 2D and 3D), its identity with ITK's on real images and with
+// OpenCV's lines on a plateau.
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
