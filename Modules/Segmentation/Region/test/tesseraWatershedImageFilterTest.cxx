@@ -9,6 +9,7 @@
 #include "itkExtractImageFilter.h"
 #include "itkMorphologicalWatershedFromMarkersImageFilter.h"
 #include "itkMorphologicalWatershedImageFilter.h"
+#include "itkMultiThreaderBase.h"
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
 #include "tesseraImageUtilities.h"
@@ -453,4 +454,20 @@ TEST(FloodFromMarkers, PlateauLinesAsOpenCV)
     }
   EXPECT_EQ(differ, 0u);
   EXPECT_GT(lines, 20u);
+}
+
+TEST(FloodFromMarkers, SameLabelsWithAnyNumberOfThreads)
+{
+  // The relief is sorted in chunks, one per thread: the order, hence the labels, must not depend
+  // on how many there are.
+  auto tile = ReadIntensityImage<2>(std::string(TESSERA_DATA_DIR) + "/dubai-aerial/tile2/images/image_part_001.jpg");
+  auto relief = GradientMagnitude<2>(tile, 1.0);
+  auto markers = GridMarkers<2>(relief, 24);
+  const auto threads = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
+  auto one = Flood<2>(relief, markers, true, true);
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(3);
+  auto three = Flood<2>(relief, markers, true, true);
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(threads);
+  EXPECT_EQ(Differences<2>(one, three), 0u);
 }
