@@ -8,9 +8,21 @@
 
 #include "tesseraError.h"
 #include "tesseraGraphCut.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
+namespace
+{
+/** Runs f(begin, end) over contiguous ranges of [0, n) on ITK's threads: for passes whose nodes are independent. */
+template <typename F>
+void
+InParallel(size_t n, F && f)
+{
+  ParallelRanges(n, WorkUnits(n, 0, 65536), [&](size_t begin, size_t end, unsigned int) { f(begin, end); });
+}
+} // namespace
+
 std::ostream &
 operator<<(std::ostream & os, PottsMRFMethod method)
 {
@@ -122,8 +134,6 @@ PottsProblem::Energy(const std::vector<LabelPixel> & labels) const
   {
     throw Error("labels", "one label per node expected");
   }
-  double unary = 0.0;
-  double pairwise = 0.0;
   for (size_t p = 0; p < n; ++p)
   {
     if (labels[p] >= m_NumberOfComponents)
@@ -131,17 +141,23 @@ PottsProblem::Energy(const std::vector<LabelPixel> & labels) const
       throw Error("labels", "label " + std::to_string(labels[p]) + " has no probability component (" +
                               std::to_string(m_NumberOfComponents) + " components)");
     }
-    unary += Unary(static_cast<NodeId>(p), labels[p]);
-    for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+  }
+  // Summed by blocks in a fixed order: the same value on any number of threads.
+  const auto sums = BlockSums(n, 2, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
+    for (size_t p = begin; p < end; ++p)
     {
-      const NodeId q = m_Neighbour[j];
-      if (q > p && labels[q] != labels[p])
+      partial[0] += Unary(static_cast<NodeId>(p), labels[p]);
+      for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
       {
-        pairwise += m_PairCost[m_Class[j]];
+        const NodeId q = m_Neighbour[j];
+        if (q > p && labels[q] != labels[p])
+        {
+          partial[1] += m_PairCost[m_Class[j]];
+        }
       }
     }
-  }
-  return unary + pairwise;
+  });
+  return sums[0] + sums[1];
 }
 
 unsigned int
@@ -244,13 +260,15 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     slot.at(candidates[i]) = static_cast<int>(i);
   }
   std::vector<float> unary(n * k);
-  for (size_t p = 0; p < n; ++p)
-  {
-    for (size_t i = 0; i < k; ++i)
+  InParallel(n, [&](size_t begin, size_t end) {
+    for (size_t p = begin; p < end; ++p)
     {
-      unary[p * k + i] = static_cast<float>(Unary(static_cast<NodeId>(p), candidates[i]));
+      for (size_t i = 0; i < k; ++i)
+      {
+        unary[p * k + i] = static_cast<float>(Unary(static_cast<NodeId>(p), candidates[i]));
+      }
     }
-  }
+  });
   std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
   const auto         currentUnary = [&](size_t p, LabelPixel label) {
     return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
@@ -278,68 +296,73 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       // keeps its label in every minimum cut, whatever its neighbours do. Fixing them leaves the family of minimum
       // cuts, hence the sink tree, unchanged; they get no capacity (isolated, never searched), and their pairs become
       // unary terms of their free neighbours. On a brain this leaves 10-40 % of the nodes to the max-flow.
-      for (size_t p = 0; p < n; ++p)
-      {
-        const LabelPixel lp = labels[p];
-        bool             fix = lp == alpha;
-        if (!fix)
+      InParallel(n, [&](size_t begin, size_t end) {
+        for (size_t p = begin; p < end; ++p)
         {
-          float pairs = 0.0f;
-          for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+          const LabelPixel lp = labels[p];
+          bool             fix = lp == alpha;
+          if (!fix)
           {
-            pairs += pairCost[m_Class[j]];
+            float pairs = 0.0f;
+            for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+            {
+              pairs += pairCost[m_Class[j]];
+            }
+            fix = unary[p * k + a] - currentUnary(p, lp) > pairs + 1e-4f * (1.0f + pairs);
           }
-          fix = unary[p * k + a] - currentUnary(p, lp) > pairs + 1e-4f * (1.0f + pairs);
+          fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
         }
-        fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
-      }
+      });
       // A free node's terminal residual is E_p(1) - E_p(0) plus its share of its pairs (> 0: paid to the source when
       // p takes alpha; < 0: paid to the sink when it keeps l_p). A pair with a fixed q (whose label stays l'_q) adds
       // E(1) - E(0) = w [alpha != l'_q] - w [l_p != l'_q] to p. A free pair p < q (Kolmogorov & Zabih, PAMI 26(2),
       // 2004): A = E(0,0), B = E(0,1), C = E(1,0), D = E(1,1) = 0; p gets C - A, q gets D - C, arc p->q
       // B + C - A - D >= 0 (Potts is a metric), q->p 0. Each node sets its own arcs, in row order.
-      for (size_t p = 0; p < n; ++p)
-      {
-        if (fixed[p] & Fixed)
+      // Each node sets only its own arcs and terminal: nodes are independent.
+      InParallel(n, [&](size_t begin, size_t end) {
+        for (size_t p = begin; p < end; ++p)
         {
-          if (!(fixed[p] & WasFixed)) // else its capacities are still 0: the flow never reaches an isolated node
+          if (fixed[p] & Fixed)
           {
-            for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+            if (!(fixed[p] & WasFixed)) // else its capacities are still 0: the flow never reaches an isolated node
             {
-              graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), 0.0f);
+              for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+              {
+                graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), 0.0f);
+              }
+              graph.SetTerminalCapacity(static_cast<NodeId>(p), 0.0f);
             }
-            graph.SetTerminalCapacity(static_cast<NodeId>(p), 0.0f);
+            continue;
           }
-          continue;
+          const LabelPixel lp = labels[p];
+          float            linear = unary[p * k + a] - currentUnary(p, lp);
+          for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+          {
+            const NodeId q = m_Neighbour[j];
+            const float  w = pairCost[m_Class[j]];
+            float        capacity = 0.0f;
+            if (fixed[q] & Fixed)
+            {
+              const LabelPixel lq = labels[q];
+              linear += (alpha != lq ? w : 0.0f) - (lp != lq ? w : 0.0f);
+            }
+            else if (q > p)
+            {
+              const LabelPixel lq = labels[q];
+              const float      A = lp != lq ? w : 0.0f;
+              const float      C = alpha != lq ? w : 0.0f;
+              linear += C - A;
+              capacity = w + C - A; // B = w: p is free, so lp != alpha
+            }
+            else
+            {
+              linear -= w; // D - C of the free pair (q, p)
+            }
+            graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), capacity);
+          }
+          graph.SetTerminalCapacity(static_cast<NodeId>(p), linear);
         }
-        const LabelPixel lp = labels[p];
-        float            linear = unary[p * k + a] - currentUnary(p, lp);
-        for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
-        {
-          const NodeId q = m_Neighbour[j];
-          const float  w = pairCost[m_Class[j]];
-          float        capacity = 0.0f;
-          if (fixed[q] & Fixed)
-          {
-            const LabelPixel lq = labels[q];
-            linear += (alpha != lq ? w : 0.0f) - (lp != lq ? w : 0.0f);
-          }
-          else if (q > p)
-          {
-            const LabelPixel lq = labels[q];
-            const float      A = lp != lq ? w : 0.0f;
-            const float      C = alpha != lq ? w : 0.0f;
-            linear += C - A;
-            capacity = w + C - A; // B = w: p is free, so lp != alpha
-          }
-          else
-          {
-            linear -= w; // D - C of the free pair (q, p)
-          }
-          graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), capacity);
-        }
-        graph.SetTerminalCapacity(static_cast<NodeId>(p), linear);
-      }
+      });
       graph.ComputeMaximumFlow();
 
       // Nodes in the sink's search tree take alpha; free nodes keep their label (both splits are minimum cuts; this
@@ -347,32 +370,35 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       const auto changes = [&](size_t p) {
         return labels[p] != alpha && graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink;
       };
-      double delta = 0.0;
-      size_t changed = 0;
-      for (size_t p = 0; p < n; ++p)
-      {
-        if (!changes(p))
+      const auto sums = BlockSums(n, 2, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
+        for (size_t p = begin; p < end; ++p)
         {
-          continue;
-        }
-        ++changed;
-        const LabelPixel lp = labels[p];
-        delta += Unary(static_cast<NodeId>(p), alpha) - Unary(static_cast<NodeId>(p), lp);
-        for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
-        {
-          const NodeId     q = m_Neighbour[j];
-          const LabelPixel lq = labels[q];
-          const double     w = m_PairCost[m_Class[j]];
-          if (!changes(q))
+          if (!changes(p))
           {
-            delta += (alpha != lq ? w : 0.0) - (lp != lq ? w : 0.0);
+            continue;
           }
-          else if (q > p) // both change (the pair once): it ends equal
+          const LabelPixel lp = labels[p];
+          double           delta = Unary(static_cast<NodeId>(p), alpha) - Unary(static_cast<NodeId>(p), lp);
+          for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
           {
-            delta -= lp != lq ? w : 0.0;
+            const NodeId     q = m_Neighbour[j];
+            const LabelPixel lq = labels[q];
+            const double     w = m_PairCost[m_Class[j]];
+            if (!changes(q))
+            {
+              delta += (alpha != lq ? w : 0.0) - (lp != lq ? w : 0.0);
+            }
+            else if (q > p) // both change (the pair once): it ends equal
+            {
+              delta -= lp != lq ? w : 0.0;
+            }
           }
+          partial[0] += delta;
+          partial[1] += 1.0;
         }
-      }
+      });
+      const double delta = sums[0];
+      const size_t changed = static_cast<size_t>(sums[1]);
       const bool accepted = changed > 0 && delta < -1e-12 * (1.0 + std::abs(energy));
       if (accepted)
       {
