@@ -350,6 +350,10 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
   {
     throw Error("markers", "the markers and the output must have the relief's size");
   }
+  if (relief->GetLargestPossibleRegion().GetNumberOfPixels() == 0)
+  {
+    return;
+  }
   // One-pixel border so that neighbours need no bounds checks.
   std::array<size_t, D> padded;
   size_t                total = 1;
