@@ -22,7 +22,12 @@ struct HiddenMarkovSegmentationSettings
   HiddenMarkovModel      model = HiddenMarkovModel::RandomField;
   unsigned int           classes = 3;  ///< K (ignored with priors: their components)
   unsigned int           seed = 0;     ///< k-means++ seeding of the start
-  GaussianMixtureOptions em{ 500, 1e-6 };
+  GaussianMixtureOptions em = [] {
+    GaussianMixtureOptions o;
+    o.maximumIterations = 500;
+    o.tolerance = 1e-6;
+    return o;
+  }();
   double                 smoothness = 0.6;  ///< random field: Potts β (nats)
   double                 priorWeight = 0.5; ///< with priors: w of the external field (random field) or of
                                             ///< q' = (1 − w) / K + w q (chain)
