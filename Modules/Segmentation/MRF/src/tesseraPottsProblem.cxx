@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <ostream>
 #include <utility>
 
@@ -270,6 +271,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     }
   });
   std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
+  // Fixing (below) needs a gain beyond float rounding of the sums it compares: 1e-4 of the largest sum of pairs.
+  const float margin = 1e-4f * (1.0f + std::accumulate(pairCost.begin(), pairCost.end(), 0.0f));
   const auto         currentUnary = [&](size_t p, LabelPixel label) {
     return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
   };
@@ -294,11 +297,10 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       const LabelPixel alpha = candidates[a];
       // Binary move: x_p = 0 keeps l_p, x_p = 1 takes alpha; a node on the sink side of the cut has x_p = 1.
       // Fixed nodes first: a node labelled alpha is the same either way, and a node whose unary gain from alpha
-      // cannot pay for all its pairs (E_p(1) - E_p(0) > sum of its pair costs, with a margin for float rounding)
+      // cannot pay for all its pairs (E_p(1) - E_p(0) > sum of its pair costs)
       // keeps its label in every minimum cut, whatever its neighbours do. Fixing them leaves the family of minimum
       // cuts, hence the sink tree, unchanged; they get no capacity (isolated, never searched), and their pairs become
       // unary terms of their free neighbours. On a brain this leaves 10-40 % of the nodes free.
-      const auto margin = [](float pairs) { return 1e-4f * (1.0f + pairs); };
       InParallel(n, [&](size_t begin, size_t end) {
         for (size_t p = begin; p < end; ++p)
         {
@@ -311,7 +313,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
             {
               pairs += pairCost[m_Class[j]];
             }
-            fix = unary[p * k + a] - currentUnary(p, lp) > pairs + margin(pairs);
+            fix = unary[p * k + a] - currentUnary(p, lp) > pairs + margin;
           }
           fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
         }
@@ -332,15 +334,13 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
           continue;
         }
         float sum = unary[p * k + a] - currentUnary(p, labels[p]);
-        float pairs = 0.0f;
         for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
         {
           const float w = pairCost[m_Class[j]];
-          pairs += w;
           sum += fixed[m_Neighbour[j]] & Fixed ? pairGain(p, m_Neighbour[j], w) : -w;
         }
         bound[p] = sum;
-        if (sum <= margin(pairs))
+        if (sum <= margin)
         {
           continue;
         }
@@ -359,12 +359,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
             }
             const float w = pairCost[m_Class[j]];
             bound[q] += pairGain(q, r, w) + w;
-            float qPairs = 0.0f;
-            for (auto i = m_RowStart[q]; i < m_RowStart[q + 1]; ++i)
-            {
-              qPairs += pairCost[m_Class[i]];
-            }
-            if (bound[q] > margin(qPairs))
+            if (bound[q] > margin)
             {
               fixed[q] |= Fixed;
               stack.push_back(q);
