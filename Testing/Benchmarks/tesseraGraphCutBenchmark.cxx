@@ -1,10 +1,12 @@
 // Graph-cut benchmark (not a test: not part of ctest). Times, in process, the alpha-expansion that `tessera segment`
 // runs on a MICCAI brain: the Potts problem built as the stage builds it (Gaussian mixture posteriors of the masked
 // T1, K = 3, seed 0; smoothness 0.5, face neighbours, epsilon 1e-6), from the argmax labels over the candidate
-// labels, up to 20 cycles. Two contenders, interleaved round by round (the first one alternating):
-//   boost  the alpha-expansion of commit 1119437, kept here as the reference: Boost.Graph's
-//          boykov_kolmogorov_max_flow on a compressed_sparse_row_graph, -log unaries and a full energy per move;
-//   ours   PottsProblem::SolveAlphaExpansion (GraphCut<float>, unaries tabled once, energy changes).
+// labels, up to 20 cycles. Three contenders, interleaved round by round (the first one rotating):
+//   boost     the alpha-expansion of commit 1119437, kept here as the reference: Boost.Graph's
+//             boykov_kolmogorov_max_flow on a compressed_sparse_row_graph, -log unaries and a full energy per move
+//             (Energy() is now threaded, which helps it a little);
+//   ours      PottsProblem::SolveAlphaExpansion (GraphCut<float>, fixed nodes left out, energy changes), 2 threads;
+//   ours-1t   the same on 1 thread (ITK's global default number of threads).
 // One untimed warm-up run each, then --repeats timed runs each. Prints CSV rows
 //   subject,method,round,seconds,peak_bytes_per_node,energy,cycles,changed_vs_boost,load1
 // (peak_bytes_per_node: the peak resident memory the solver adds, over the number of nodes; changed_vs_boost: nodes
@@ -28,6 +30,7 @@
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/property_map/function_property_map.hpp>
 
+#include "itkMultiThreaderBase.h"
 #include "tesseraError.h"
 #include "tesseraGaussianMixtureImageFilter.h"
 #include "tesseraImageUtilities.h"
@@ -383,8 +386,10 @@ struct Run
 };
 
 Run
-Solve(const PottsProblem & problem, bool ours, unsigned int iterations)
+Solve(const PottsProblem & problem, int method, unsigned int iterations)
 {
+  const bool ours = method > 0;
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(method == 2 ? 1 : 2);
   Run run;
   run.labels = problem.ArgmaxLabels();
   const auto candidates = problem.CandidateLabels();
@@ -424,25 +429,29 @@ main(int argc, char * argv[])
     std::cerr << o.subject << ": " << problem.GetNumberOfNodes() << " nodes, " << problem.GetNumberOfNeighbourPairs()
               << " pairs, initial energy " << std::setprecision(12) << initial << "\n";
 
-    const Run reference = Solve(problem, false, o.iterations); // warm-up runs
-    const Run warm = Solve(problem, true, o.iterations);
-    std::cerr << "boost: energy " << reference.energy << " after " << reference.cycles << " cycles; ours: energy "
-              << warm.energy << " after " << warm.cycles << " cycles\n";
+    const char * names[] = { "boost", "ours", "ours-1t" };
+    const Run    reference = Solve(problem, 0, o.iterations); // warm-up runs
+    for (int method = 1; method < 3; ++method)
+    {
+      const Run warm = Solve(problem, method, o.iterations);
+      std::cerr << names[method] << ": energy " << warm.energy << " after " << warm.cycles << " cycles\n";
+    }
+    std::cerr << "boost: energy " << reference.energy << " after " << reference.cycles << " cycles\n";
     std::cout << std::setprecision(12);
     bool worse = false;
     for (unsigned int r = 0; r < o.repeats; ++r)
     {
-      for (int k = 0; k < 2; ++k)
+      for (unsigned int k = 0; k < 3; ++k)
       {
-        const bool ours = (k + r) % 2 == 0;
-        const Run  run = Solve(problem, ours, o.iterations);
+        const int method = static_cast<int>((k + r) % 3);
+        const Run run = Solve(problem, method, o.iterations);
         size_t     changed = 0;
         for (size_t p = 0; p < run.labels.size(); ++p)
         {
           changed += run.labels[p] != reference.labels[p];
         }
         worse = worse || run.energy > reference.energy;
-        std::cout << o.subject << "," << (ours ? "ours" : "boost") << "," << r << "," << run.seconds << ","
+        std::cout << o.subject << "," << names[method] << "," << r << "," << run.seconds << ","
                   << run.bytesPerNode << "," << run.energy << "," << run.cycles << "," << changed << "," << Load()
                   << "\n";
       }
