@@ -272,7 +272,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   });
   std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
   // Fixing (below) needs a gain beyond float rounding of the sums it compares: 1e-4 of the largest sum of pairs.
-  const float margin = 1e-4f * (1.0f + std::accumulate(pairCost.begin(), pairCost.end(), 0.0f));
+  const float allPairs = std::accumulate(pairCost.begin(), pairCost.end(), 0.0f);
+  const float margin = 1e-4f * (1.0f + allPairs);
   const auto         currentUnary = [&](size_t p, LabelPixel label) {
     return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
   };
@@ -296,25 +297,17 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     {
       const LabelPixel alpha = candidates[a];
       // Binary move: x_p = 0 keeps l_p, x_p = 1 takes alpha; a node on the sink side of the cut has x_p = 1.
-      // Fixed nodes first: a node labelled alpha is the same either way, and a node whose unary gain from alpha
-      // cannot pay for all its pairs (E_p(1) - E_p(0) > sum of its pair costs)
-      // keeps its label in every minimum cut, whatever its neighbours do. Fixing them leaves the family of minimum
-      // cuts, hence the sink tree, unchanged; they get no capacity (isolated, never searched), and their pairs become
-      // unary terms of their free neighbours. On a brain this leaves 10-40 % of the nodes free.
+      // Fixed nodes first: a node labelled alpha is the same either way, and a node whose unary loss from alpha
+      // exceeds what all its pairs could gain (E_p(1) - E_p(0) > the sum of the K pair costs, a node's most) keeps
+      // its label in every minimum cut, whatever its neighbours do. Fixing them leaves the family of minimum cuts,
+      // hence the sink tree, unchanged; they get no capacity (isolated, never searched), and their pairs become
+      // unary terms of their free neighbours. On a brain this leaves 10-40 % of the nodes free; the pass below
+      // tightens it.
       InParallel(n, [&](size_t begin, size_t end) {
         for (size_t p = begin; p < end; ++p)
         {
           const LabelPixel lp = labels[p];
-          bool             fix = lp == alpha;
-          if (!fix)
-          {
-            float pairs = 0.0f;
-            for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
-            {
-              pairs += pairCost[m_Class[j]];
-            }
-            fix = unary[p * k + a] - currentUnary(p, lp) > pairs + margin;
-          }
+          const bool       fix = lp == alpha || unary[p * k + a] - currentUnary(p, lp) > allPairs + margin;
           fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
         }
       });
@@ -421,8 +414,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
 
       // Nodes in the sink's search tree take alpha; free nodes keep their label (both splits are minimum cuts; this
       // one changes fewer labels). The energy change is summed in double over the changed nodes and their pairs.
-      const auto changes = [&](size_t p) {
-        return labels[p] != alpha && graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink;
+      const auto changes = [&](size_t p) { // only free nodes can (fixed ones are isolated)
+        return !(fixed[p] & Fixed) && graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink;
       };
       const auto sums = BlockSums(n, 2, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
         for (size_t p = begin; p < end; ++p)
