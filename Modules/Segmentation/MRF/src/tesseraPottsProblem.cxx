@@ -261,12 +261,14 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     slot.at(candidates[i]) = static_cast<int>(i);
   }
   std::vector<float> unary(n * k);
+  const float        epsilon = static_cast<float>(m_Epsilon);
   InParallel(n, [&](size_t begin, size_t end) {
     for (size_t p = begin; p < end; ++p)
     {
       for (size_t i = 0; i < k; ++i)
       {
-        unary[p * k + i] = static_cast<float>(Unary(static_cast<NodeId>(p), candidates[i]));
+        const float probability = m_Probabilities[m_Pixel[p] * m_NumberOfComponents + candidates[i]];
+        unary[p * k + i] = -std::log(std::max(probability, epsilon)); // in float: half the time of double's log
       }
     }
   });
@@ -288,7 +290,13 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   std::vector<std::uint8_t> fixed(n, WasFixed);
   std::vector<float>        bound(n); // per move: lowest E_p(1) - E_p(0) of a free node, its pairs included
   std::vector<NodeId>       stack;
-  double                    energy = Energy(labels);
+  // Moves must lower the energy by more than rounding: 1e-12 of its unary part, summed from the table.
+  const double tolerance = 1e-12 * (1.0 + BlockSums(n, 1, 0, [&](size_t begin, size_t end, std::vector<double> & sum) {
+                                      for (size_t p = begin; p < end; ++p)
+                                      {
+                                        sum[0] += currentUnary(p, labels[p]);
+                                      }
+                                    })[0]);
   size_t                    movesWithoutImprovement = 0;
   unsigned int cycles = 0;
   for (unsigned int cycle = 0; cycle < maximumIterations && movesWithoutImprovement < k; ++cycle)
@@ -446,7 +454,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       });
       const double delta = sums[0];
       const size_t changed = static_cast<size_t>(sums[1]);
-      const bool accepted = changed > 0 && delta < -1e-12 * (1.0 + std::abs(energy));
+      const bool accepted = changed > 0 && delta < -tolerance;
       if (accepted)
       {
         for (size_t p = 0; p < n; ++p)
@@ -456,7 +464,6 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
             labels[p] = alpha;
           }
         }
-        energy += delta;
       }
       // An accepted move leaves a labelling that the same alpha cannot improve: the search has
       // converged once every candidate has been tried on it (k moves in a row,
