@@ -272,11 +272,11 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       }
     }
   });
-  std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
+  const std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
   // Fixing (below) needs a gain beyond float rounding of the sums it compares: 1e-4 of the largest sum of pairs.
   const float allPairs = std::accumulate(pairCost.begin(), pairCost.end(), 0.0f);
   const float margin = 1e-4f * (1.0f + allPairs);
-  const auto         currentUnary = [&](size_t p, LabelPixel label) {
+  const auto  currentUnary = [&](size_t p, LabelPixel label) {
     return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
   };
 
@@ -291,13 +291,14 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   std::vector<float>        bound(n); // per move: lowest E_p(1) - E_p(0) of a free node, its pairs included
   std::vector<NodeId>       stack;
   // Moves must lower the energy by more than rounding: 1e-12 of its unary part, summed from the table.
-  const double tolerance = 1e-12 * (1.0 + BlockSums(n, 1, 0, [&](size_t begin, size_t end, std::vector<double> & sum) {
-                                      for (size_t p = begin; p < end; ++p)
-                                      {
-                                        sum[0] += currentUnary(p, labels[p]);
-                                      }
-                                    })[0]);
-  size_t                    movesWithoutImprovement = 0;
+  const double unarySum = BlockSums(n, 1, 0, [&](size_t begin, size_t end, std::vector<double> & sum) {
+    for (size_t p = begin; p < end; ++p)
+    {
+      sum[0] += currentUnary(p, labels[p]);
+    }
+  })[0];
+  const double tolerance = 1e-12 * (1.0 + unarySum);
+  size_t       movesWithoutImprovement = 0;
   unsigned int cycles = 0;
   for (unsigned int cycle = 0; cycle < maximumIterations && movesWithoutImprovement < k; ++cycle)
   {
@@ -323,8 +324,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       // neighbours, given what its fixed neighbours cost or save it, keeps its label in every minimum cut of what is
       // left. In node order, each node's lowest E_p(1) - E_p(0) is summed once; fixing a node raises the bounds of
       // its free neighbours already summed by what their pair with it now costs instead of the worst case -w, which
-      // may fix them in turn (a stack). On a brain this fixes half of the free nodes again, and the max-flow takes
-      // a third of the time. (The bound is the same least fixed point as repeated passes would reach.)
+      // may fix them in turn (a stack): the least fixed point that repeated passes would reach. On a brain this
+      // fixes half of the free nodes again, and the max-flow then takes a third of the time.
       const auto pairGain = [&](size_t p, NodeId q, float w) { // E(1) - E(0) of the pair with q fixed
         return (alpha != labels[q] ? w : 0.0f) - (labels[p] != labels[q] ? w : 0.0f);
       };
@@ -372,8 +373,8 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       // p takes alpha; < 0: paid to the sink when it keeps l_p). A pair with a fixed q (whose label stays l'_q) adds
       // E(1) - E(0) = w [alpha != l'_q] - w [l_p != l'_q] to p. A free pair p < q (Kolmogorov & Zabih, PAMI 26(2),
       // 2004): A = E(0,0), B = E(0,1), C = E(1,0), D = E(1,1) = 0; p gets C - A, q gets D - C, arc p->q
-      // B + C - A - D >= 0 (Potts is a metric), q->p 0. Each node sets its own arcs, in row order.
-      // Each node sets only its own arcs and terminal: nodes are independent.
+      // B + C - A - D >= 0 (Potts is a metric), q->p 0. Each node sets only its own arcs and terminal: nodes are
+      // independent.
       InParallel(n, [&](size_t begin, size_t end) {
         for (size_t p = begin; p < end; ++p)
         {
@@ -454,7 +455,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       });
       const double delta = sums[0];
       const size_t changed = static_cast<size_t>(sums[1]);
-      const bool accepted = changed > 0 && delta < -tolerance;
+      const bool   accepted = changed > 0 && delta < -tolerance;
       if (accepted)
       {
         for (size_t p = 0; p < n; ++p)
