@@ -82,19 +82,19 @@ public:
   /** Alpha-expansion (Boykov, Veksler, Zabih, IEEE PAMI 23(11), 2001): cycles over the candidate labels alpha;
    * each move lets every node keep its label or take alpha, choosing the best such labelling exactly by an s-t
    * minimum cut of the Kolmogorov-Zabih graph (PAMI 26(2), 2004), computed by GraphCut<float> (the Boykov-Kolmogorov
-   * max-flow, PAMI 26(9), 2004) on the problem's own neighbour lists. Nodes in the sink's search tree take alpha;
-   * free nodes keep their label (of all minimum cuts, the one that changes fewest labels). Before each cut, nodes
-   * whose move is known are fixed and left out of the search: those labelled alpha, and those whose unary loss
-   * E_p(alpha) - E_p(l_p) exceeds what their pairs could gain, given the neighbours already fixed (fixing keeps every
-   * minimum cut, so the result is the same). A move is kept only if it lowers the energy, whose change is summed in
-   * double over the changed nodes and their pairs (capacities are float: the choice of cut may differ from an exact
+   * max-flow, PAMI 26(9), 2004). Nodes in the sink's search tree take alpha; free nodes keep their label (of all
+   * minimum cuts, the one that changes fewest labels). Before each cut, nodes whose move is known are fixed: those
+   * labelled alpha, and those whose unary loss E_p(alpha) - E_p(l_p) exceeds what their pairs could gain, given the
+   * neighbours already fixed (fixing keeps every minimum cut, so the result is the same); the graph of each move
+   * holds the other nodes only (0.5-7 % of a brain's). A move is kept only if it lowers the energy, whose change is
+   * summed in double over the changed nodes and their pairs (capacities are float: the cut may differ from an exact
    * one only where cuts tie within float rounding; the energy never rises). Stops once every candidate has been
    * tried on the current labelling without lowering it (so at the latest after a cycle that lowers nothing; an
    * accepted move counts as the try of its own label, which it cannot improve again), or after maximumIterations
-   * cycles. Per-node passes run on ITK's threads; the max-flow on one.
-   * Memory: about 16 + 8 x neighbours + 5 + 4 x candidates bytes per node besides the problem (GraphCut's nodes and
-   * arcs, per-node bounds and flags, the -log table of the candidates): ~80 bytes per voxel for 6-connected 3D
-   * grids and 3 candidates.
+   * cycles. Per-node passes run on ITK's threads; fixing and the max-flow on one.
+   * Memory: 9 + 4 x candidates bytes per node besides the problem (fixing flags and bounds, graph ids, the float
+   * -log table of the candidates), plus about 32 + 16 x neighbours bytes per node left in a move's graph: ~26 bytes
+   * per voxel on a brain (6 neighbours, 3 candidates), at most ~140 where no node can be fixed.
    * \throws Error when labels has not one entry per node, or ("graph") with 2^32 - 4 neighbour entries or more.
    * \returns the number of cycles begun. */
   unsigned int SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,

@@ -248,9 +248,6 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   {
     return 0;
   }
-  // The move graph has the problem's neighbour lists as arcs (terminal arcs live in the nodes).
-  GraphCut<float> graph(m_RowStart, m_Neighbour);
-
   // -log(max(p, epsilon)) of every candidate at every node, once (not once per move); float suffices for capacities,
   // while energies are summed in double from Unary(). slot[label] = its column, or -1 for labels that are not
   // candidates (an initial label may be one), whose unaries are computed where needed.
@@ -280,16 +277,18 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
     return slot[label] >= 0 ? unary[p * k + slot[label]] : static_cast<float>(Unary(static_cast<NodeId>(p), label));
   };
 
-  // Per node: Fixed when its move is known in this move (see below), WasFixed when it was in the previous one. The
-  // graph starts with every capacity 0, as after a move that fixed every node.
-  enum : std::uint8_t
-  {
-    Fixed = 1,
-    WasFixed = 2
-  };
-  std::vector<std::uint8_t> fixed(n, WasFixed);
-  std::vector<float>        bound(n); // per move: lowest E_p(1) - E_p(0) of a free node, its pairs included
-  std::vector<NodeId>       stack;
+  // Per move: whether a node's move is known (see below), its bound, and for free nodes their id in the move's
+  // graph, which holds the free nodes only: freeNodes[i] is node i of the graph, rowStart and heads its arcs (the
+  // pairs between free nodes), capacity and terminal their capacities.
+  std::vector<std::uint8_t>  fixed(n);
+  std::vector<float>         bound(n); // lowest E_p(1) - E_p(0) of a free node, its pairs included
+  std::vector<NodeId>        stack;
+  std::vector<NodeId>        localOf(n);
+  std::vector<NodeId>        freeNodes;
+  std::vector<std::uint64_t> rowStart;
+  std::vector<NodeId>        heads;
+  std::vector<float>         capacity;
+  std::vector<float>         terminal;
   // Moves must lower the energy by more than rounding: 1e-12 of its unary part, summed from the table.
   const double unarySum = BlockSums(n, 1, 0, [&](size_t begin, size_t end, std::vector<double> & sum) {
     for (size_t p = begin; p < end; ++p)
@@ -317,7 +316,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
         {
           const LabelPixel lp = labels[p];
           const bool       fix = lp == alpha || unary[p * k + a] - currentUnary(p, lp) > allPairs + margin;
-          fixed[p] = static_cast<std::uint8_t>((fixed[p] & Fixed) << 1 | (fix ? Fixed : 0));
+          fixed[p] = fix;
         }
       });
       // Then with the bounds that fixing tightens: a free node whose gain cannot pay for its pairs with free
@@ -325,13 +324,13 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       // left. In node order, each node's lowest E_p(1) - E_p(0) is summed once; fixing a node raises the bounds of
       // its free neighbours already summed by what their pair with it now costs instead of the worst case -w, which
       // may fix them in turn (a stack): the least fixed point that repeated passes would reach. On a brain this
-      // leaves 0.5-7 % of the nodes free, and the max-flow takes a third of the time it takes without it.
+      // leaves 0.5-7 % of the nodes free.
       const auto pairGain = [&](size_t p, NodeId q, float w) { // E(1) - E(0) of the pair with q fixed
         return (alpha != labels[q] ? w : 0.0f) - (labels[p] != labels[q] ? w : 0.0f);
       };
       for (size_t p = 0; p < n; ++p)
       {
-        if (fixed[p] & Fixed)
+        if (fixed[p])
         {
           continue;
         }
@@ -339,14 +338,14 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
         for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
         {
           const float w = pairCost[m_Class[j]];
-          sum += fixed[m_Neighbour[j]] & Fixed ? pairGain(p, m_Neighbour[j], w) : -w;
+          sum += fixed[m_Neighbour[j]] ? pairGain(p, m_Neighbour[j], w) : -w;
         }
         bound[p] = sum;
         if (sum <= margin)
         {
           continue;
         }
-        fixed[p] |= Fixed;
+        fixed[p] = 1;
         stack.assign(1, static_cast<NodeId>(p));
         while (!stack.empty())
         {
@@ -355,7 +354,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
           for (auto j = m_RowStart[r]; j < m_RowStart[r + 1]; ++j)
           {
             const NodeId q = m_Neighbour[j];
-            if (q >= p || (fixed[q] & Fixed)) // not summed yet, or fixed
+            if (q >= p || fixed[q]) // not summed yet, or fixed
             {
               continue;
             }
@@ -363,78 +362,88 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
             bound[q] += pairGain(q, r, w) + w;
             if (bound[q] > margin)
             {
-              fixed[q] |= Fixed;
+              fixed[q] = 1;
               stack.push_back(q);
             }
           }
         }
       }
-      // A free node's terminal residual is E_p(1) - E_p(0) plus its share of its pairs (> 0: paid to the source when
-      // p takes alpha; < 0: paid to the sink when it keeps l_p). A pair with a fixed q (whose label stays l'_q) adds
-      // E(1) - E(0) = w [alpha != l'_q] - w [l_p != l'_q] to p. A free pair p < q (Kolmogorov & Zabih, PAMI 26(2),
-      // 2004): A = E(0,0), B = E(0,1), C = E(1,0), D = E(1,1) = 0; p gets C - A, q gets D - C, arc p->q
-      // B + C - A - D >= 0 (Potts is a metric), q->p 0. Each node sets only its own arcs and terminal: nodes are
-      // independent.
-      InParallel(n, [&](size_t begin, size_t end) {
-        for (size_t p = begin; p < end; ++p)
+      // The graph of the free nodes. A free node's terminal residual is E_p(1) - E_p(0) plus its share of its pairs
+      // (> 0: paid to the source when p takes alpha; < 0: paid to the sink when it keeps l_p). A pair with a fixed q
+      // (whose label stays l'_q) adds E(1) - E(0) = w [alpha != l'_q] - w [l_p != l'_q] to p. A free pair p < q
+      // (Kolmogorov & Zabih, PAMI 26(2), 2004): A = E(0,0), B = E(0,1), C = E(1,0), D = E(1,1) = 0; p gets C - A,
+      // q gets D - C, arc p->q B + C - A - D >= 0 (Potts is a metric), q->p 0.
+      freeNodes.clear();
+      for (size_t p = 0; p < n; ++p)
+      {
+        if (!fixed[p])
         {
-          if (fixed[p] & Fixed)
+          localOf[p] = static_cast<NodeId>(freeNodes.size());
+          freeNodes.push_back(static_cast<NodeId>(p));
+        }
+      }
+      rowStart.assign(1, 0);
+      heads.clear();
+      capacity.clear();
+      terminal.clear();
+      for (const NodeId p : freeNodes)
+      {
+        const LabelPixel lp = labels[p];
+        float            linear = unary[p * k + a] - currentUnary(p, lp);
+        for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+        {
+          const NodeId     q = m_Neighbour[j];
+          const LabelPixel lq = labels[q];
+          const float      w = pairCost[m_Class[j]];
+          if (fixed[q])
           {
-            if (!(fixed[p] & WasFixed)) // else its capacities are still 0: the flow never reaches an isolated node
-            {
-              for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
-              {
-                graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), 0.0f);
-              }
-              graph.SetTerminalCapacity(static_cast<NodeId>(p), 0.0f);
-            }
+            linear += (alpha != lq ? w : 0.0f) - (lp != lq ? w : 0.0f);
             continue;
           }
-          const LabelPixel lp = labels[p];
-          float            linear = unary[p * k + a] - currentUnary(p, lp);
-          for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
+          float arc = 0.0f;
+          if (q > p)
           {
-            const NodeId q = m_Neighbour[j];
-            const float  w = pairCost[m_Class[j]];
-            float        capacity = 0.0f;
-            if (fixed[q] & Fixed)
-            {
-              const LabelPixel lq = labels[q];
-              linear += (alpha != lq ? w : 0.0f) - (lp != lq ? w : 0.0f);
-            }
-            else if (q > p)
-            {
-              const LabelPixel lq = labels[q];
-              const float      A = lp != lq ? w : 0.0f;
-              const float      C = alpha != lq ? w : 0.0f;
-              linear += C - A;
-              capacity = w + C - A; // B = w: p is free, so lp != alpha
-            }
-            else
-            {
-              linear -= w; // D - C of the free pair (q, p)
-            }
-            graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(j), capacity);
+            const float A = lp != lq ? w : 0.0f;
+            const float C = alpha != lq ? w : 0.0f;
+            linear += C - A;
+            arc = w + C - A; // B = w: p is free, so lp != alpha
           }
-          graph.SetTerminalCapacity(static_cast<NodeId>(p), linear);
+          else
+          {
+            linear -= w; // D - C of the free pair (q, p)
+          }
+          heads.push_back(localOf[q]);
+          capacity.push_back(arc);
         }
-      });
+        rowStart.push_back(heads.size());
+        terminal.push_back(linear);
+      }
+      GraphCut<float> graph(rowStart, heads);
+      for (size_t i = 0; i < heads.size(); ++i)
+      {
+        graph.SetArcCapacity(static_cast<GraphCut<float>::ArcId>(i), capacity[i]);
+      }
+      for (size_t i = 0; i < freeNodes.size(); ++i)
+      {
+        graph.SetTerminalCapacity(static_cast<NodeId>(i), terminal[i]);
+      }
       graph.ComputeMaximumFlow();
 
       // Nodes in the sink's search tree take alpha; free nodes keep their label (both splits are minimum cuts; this
       // one changes fewer labels). The energy change is summed in double over the changed nodes and their pairs.
-      const auto changes = [&](size_t p) { // only free nodes can (fixed ones are isolated)
-        return !(fixed[p] & Fixed) && graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink;
+      const auto changes = [&](NodeId p) { // only free nodes can (fixed ones are not in the graph)
+        return !fixed[p] && graph.GetTree(localOf[p]) == GraphCut<float>::Tree::Sink;
       };
-      const auto sums = BlockSums(n, 2, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
-        for (size_t p = begin; p < end; ++p)
+      const auto sums = BlockSums(freeNodes.size(), 2, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
+        for (size_t i = begin; i < end; ++i)
         {
+          const NodeId p = freeNodes[i];
           if (!changes(p))
           {
             continue;
           }
           const LabelPixel lp = labels[p];
-          double           delta = Unary(static_cast<NodeId>(p), alpha) - Unary(static_cast<NodeId>(p), lp);
+          double           delta = Unary(p, alpha) - Unary(p, lp);
           for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
           {
             const NodeId     q = m_Neighbour[j];
@@ -458,9 +467,9 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
       const bool   accepted = changed > 0 && delta < -tolerance;
       if (accepted)
       {
-        for (size_t p = 0; p < n; ++p)
+        for (const NodeId p : freeNodes)
         {
-          if (graph.GetTree(static_cast<NodeId>(p)) == GraphCut<float>::Tree::Sink)
+          if (changes(p))
           {
             labels[p] = alpha;
           }
