@@ -48,7 +48,7 @@ public:
   };
 
   /** Builds the graph; all capacities 0. Keeps references to rowStart and heads, which must outlive the graph
-   * unchanged (a Potts problem's neighbour lists serve as they are, without a copy).
+   * unchanged (rows the caller has already need no copy).
    * \param rowStart n + 1 ascending arc offsets: node p's arcs are rowStart[p] .. rowStart[p + 1] - 1;
    *        rowStart[0] == 0, rowStart[n] == heads.size().
    * \param heads the node each arc points to. Every arc p->q (p != q) must have a reverse q->p; parallel arcs

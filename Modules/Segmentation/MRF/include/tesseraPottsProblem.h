@@ -94,7 +94,7 @@ public:
    * cycles. Per-node passes run on ITK's threads; fixing and the max-flow on one.
    * Memory: 9 + 4 x candidates bytes per node besides the problem (fixing flags and bounds, graph ids, the float
    * -log table of the candidates), plus about 32 + 16 x neighbours bytes per node left in a move's graph: ~26 bytes
-   * per voxel on a brain (6 neighbours, 3 candidates), at most ~140 where no node can be fixed.
+   * per voxel on a brain (6 neighbours, 3 candidates), at most ~150 where no node can be fixed.
    * \throws Error when labels has not one entry per node, or ("graph") with 2^32 - 4 neighbour entries or more.
    * \returns the number of cycles begun. */
   unsigned int SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,

@@ -382,10 +382,19 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
           freeNodes.push_back(static_cast<NodeId>(p));
         }
       }
+      size_t arcs = 0; // at most: the free nodes' pairs, those with fixed nodes included
+      for (const NodeId p : freeNodes)
+      {
+        arcs += m_RowStart[p + 1] - m_RowStart[p];
+      }
       rowStart.assign(1, 0);
       heads.clear();
       capacity.clear();
       terminal.clear();
+      heads.reserve(arcs); // not doubling as they grow
+      capacity.reserve(arcs);
+      rowStart.reserve(freeNodes.size() + 1);
+      terminal.reserve(freeNodes.size());
       for (const NodeId p : freeNodes)
       {
         const LabelPixel lp = labels[p];
