@@ -209,12 +209,12 @@ md.write("""
 
 - **Ours**: `GraphCut<float>` (`Modules/Segmentation/MRF/include/tesseraGraphCut.h`), the Boykov-Kolmogorov
   algorithm (PAMI 26(9), 2004: two search trees, growth, augmentation, adoption of orphans, with the
-  timestamp/distance heuristic of Kolmogorov's maxflow v3) on the Potts problem's own neighbour lists: 16 bytes per
-  node (signed terminal residual, parent arc, timestamp, distance and flags) and 8 per arc (sister index, float
-  residual), 32-bit ids. `SolveAlphaExpansion` tables -log p of the candidates once (float), fixes before each
-  cut the nodes whose move is known (labelled alpha, or whose unary loss exceeds what their pairs could gain given
-  the neighbours already fixed: this keeps every minimum cut, and leaves 0.5-7 % of this brain's nodes to the
-  max-flow), sets capacities row by row, and sums the energy change in double over the changed nodes only.
+  timestamp/distance heuristic of Kolmogorov's maxflow v3): 16 bytes per node (signed terminal residual, parent
+  arc, timestamp, distance and flags) and 8 per arc (sister index, float residual) besides the caller's compressed
+  rows, 32-bit ids. `SolveAlphaExpansion` tables -log p of the candidates once (float); before each cut it fixes
+  the nodes whose move is known (labelled alpha, or whose unary loss exceeds what their pairs could gain given the
+  neighbours already fixed: this keeps every minimum cut), builds the graph of the nodes left free (0.5-7 % of this
+  brain's), and sums the energy change in double over the changed nodes only.
 - **Boost** (the code before this work, kept in `tesseraGraphCutBenchmark.cxx`): Boost.Graph's
   `boykov_kolmogorov_max_flow` on a `compressed_sparse_row_graph` with 4 terminal edges per node, double
   capacities, -log computed per move and a full energy pass per move. `PottsProblem::Energy`, which it calls once
@@ -229,9 +229,11 @@ md.write("""
   bytes per node: pixel index, row starts, neighbour ids and classes) nor the probability image.
 - **Whole command**: `/usr/bin/time -f "%e %U %S %M"` around `tessera segment` with its defaults (k-means + EM, then
   Potts alpha-expansion), ours at `--threads 2` and `--threads 1`; `tessera gmm` runs the same reading, k-means +
-  EM and writing without the Potts step, which shows what the rest of the command costs; with `--before`, a tessera built before this work (for the figures below: the binary of commit
-  1119437 saved before any change; its working tree also held other sessions' uncommitted k-means/GMM work).
-  The last column compares label files voxel by voxel inside the mask.
+  EM and writing without the Potts step, which shows what the rest of the command costs. With `--before`, a
+  tessera built before this work: for the figures above, the binary of commit 1119437 saved before any change
+  (its working tree also held other sessions' uncommitted k-means/GMM work); to remake one, build that commit in
+  another folder (`git worktree add ../before 1119437`) and pass its `Applications/tessera`. The last column
+  compares label files voxel by voxel inside the mask.
 """)
 md.write("\n## Machine and run\n\n")
 md.write(f"- Date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}\n")
