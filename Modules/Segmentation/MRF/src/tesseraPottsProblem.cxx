@@ -248,6 +248,14 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   {
     return 0;
   }
+  for (const LabelPixel l : labels)
+  {
+    if (l >= m_NumberOfComponents)
+    {
+      throw Error("initial labels", "label " + std::to_string(l) + " has no probability component (" +
+                                      std::to_string(m_NumberOfComponents) + " components)");
+    }
+  }
   // -log(max(p, epsilon)) of every candidate at every node, once (not once per move); float suffices for capacities,
   // while energies are summed in double from Unary(). slot[label] = its column, or -1 for labels that are not
   // candidates (an initial label may be one), whose unaries are computed where needed.

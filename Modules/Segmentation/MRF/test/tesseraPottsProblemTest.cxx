@@ -220,5 +220,11 @@ TEST(PottsProblem, RejectsBadInput)
   const PottsProblem::NodeId n[] = { 0, 0 };
   const std::uint8_t         c[] = { 1, 0 };
   EXPECT_THROW(problem.AddNode(0, n, c, 2), tessera::Error); // classes not increasing
+  const std::vector<float> q = { 0.9f, 0.1f, 0.45f, 0.55f, 0.9f, 0.1f };
+  const PottsProblem       path = Path(q);
+  std::vector<LabelPixel>  labels = { 0, 2, 0 }; // 2 is no component
+  EXPECT_THROW(path.SolveAlphaExpansion(labels, { 0, 1 }, 5), tessera::Error);
+  labels = { 0, 0 }; // one label short
+  EXPECT_THROW(path.SolveAlphaExpansion(labels, { 0, 1 }, 5), tessera::Error);
 }
 } // namespace
