@@ -95,7 +95,8 @@ public:
    * Memory: 9 + 4 x candidates bytes per node besides the problem (fixing flags and bounds, graph ids, the float
    * -log table of the candidates), plus about 32 + 16 x neighbours bytes per node left in a move's graph: ~26 bytes
    * per voxel on a brain (6 neighbours, 3 candidates), at most ~150 where no node can be fixed.
-   * \throws Error when labels has not one entry per node or holds a label without a probability component.
+   * \throws Error when labels has not one entry per node or holds a label without a probability component, or
+   *         ("graph") when a move's graph would have 2^32 - 4 arcs or more.
    * \returns the number of cycles begun. */
   unsigned int SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
                                    unsigned int maximumIterations, const ProgressCallback & progress = {}) const;
