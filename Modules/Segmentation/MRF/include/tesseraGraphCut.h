@@ -38,8 +38,8 @@ public:
   using CapacityType = TCapacity;
   using NodeId = std::uint32_t;
   using ArcId = std::uint32_t;
-  /** Which search tree a node ended in: Source (source side of the minimal cut), Sink (sink side of the other
-   * extreme cut), or Free (either side: every assignment of free nodes gives a minimum cut). */
+  /** Which search tree a node ended in: Source (reachable from the source), Sink (reaches the sink), or Free
+   * (neither). Source tree | the rest and the rest | sink tree are both minimum cuts, the extreme ones. */
   enum class Tree : std::uint8_t
   {
     Free,
