@@ -35,9 +35,10 @@ namespace tessera
  *   that depends on the start.
  * - AlphaExpansion (Boykov, Veksler, Zabih, "Fast approximate energy minimization via graph
  *   cuts", IEEE PAMI 23(11), 2001), each move an s-t minimum cut (Kolmogorov & Zabih, "What
- *   energy functions can be minimized via graph cuts?", IEEE PAMI 26(2), 2004) computed with
- *   Boost.Graph's boykov_kolmogorov_max_flow (Boykov & Kolmogorov, IEEE PAMI 26(9), 2004). Within
- *   a factor 2 of the global optimum for Potts, and exact for two labels.
+ *   energy functions can be minimized via graph cuts?", IEEE PAMI 26(2), 2004) computed by GraphCut,
+ *   our Boykov-Kolmogorov max-flow (IEEE PAMI 26(9), 2004), on the nodes whose move is not known
+ *   beforehand (PottsProblem::SolveAlphaExpansion). Within a factor 2 of the global optimum for
+ *   Potts, and exact for two labels.
  *
  * The start is the argmax of the probabilities, or SetInitialLabels(). After Update(),
  * GetInitialEnergy(), GetEnergy() and GetIterations() report the run. Progress is reported through
