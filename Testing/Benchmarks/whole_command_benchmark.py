@@ -5,8 +5,8 @@ same work from the same files (scikit-learn, scikit-image, elastix), and each ap
 
 Every contest runs its contenders interleaved, round after round (`--repeats` rounds, default 5),
 so that a change of machine load hits all of them alike; each run is a fresh process whose wall
-time (perf_counter around fork to exit) and peak resident memory (wait4's ru_maxrss) are
-recorded, with the 1-minute load average before and after the contest. Writes a Markdown page
+time (perf_counter from start to exit, GNU time's exec included) and peak resident memory (GNU
+time's %M) are recorded, with the 1-minute load average before and after the contest. Writes a Markdown page
 and a CSV (one row per run).
 
   /usr/bin/python3 Testing/Benchmarks/whole_command_benchmark.py --tessera build/Applications/tessera \
@@ -73,17 +73,20 @@ print(image.shape, image.dtype, image.min(), image.max(), image.mean())
 """
 
 
-def run_once(command, env):
+def run_once(command, env, scratch):
+    """Wall seconds (perf_counter around the run) and peak resident MiB of one run. The peak comes
+    from GNU time, which execs the command from its own small process: a child forked from this
+    Python would carry Python's resident pages into its peak (Linux folds them in at exec)."""
+    report = os.path.join(scratch, "peak.txt")
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report, *command], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env)
     seconds = time.perf_counter() - start
-    error = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({process.returncode}): {error.strip()}")
-    return seconds, usage.ru_maxrss / 1024.0
+        sys.exit(f"{' '.join(command)} failed ({process.returncode}): {process.stderr.decode(errors='replace').strip()}")
+    with open(report) as f:
+        kib = float(f.read().split()[-1])
+    return seconds, kib / 1024.0
 
 
 def load_average():
@@ -171,7 +174,7 @@ def main():
             memory = {label: [] for label, _ in contenders}
             for _ in range(args.repeats):
                 for label, command in contenders:
-                    seconds, mib = run_once(command, env)
+                    seconds, mib = run_once(command, env, scratch)
                     times[label].append(seconds)
                     memory[label].append(mib)
                     rows.append({"contest": name, "contender": label, "seconds": f"{seconds:.4f}", "peak_mib": f"{mib:.1f}"})
