@@ -74,7 +74,8 @@ public:
 
   /** ICM: visits the nodes in raster order, giving each the candidate label that minimises its
    * local energy (keeping its label unless another is strictly better); stops after a sweep
-   * that changes nothing, or after maximumIterations sweeps.
+   * that changes nothing, or after maximumIterations sweeps. The unaries of the candidates are
+   * tabled once (8 bytes per node and candidate).
    * \returns the number of sweeps made. */
   unsigned int SolveICM(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
                         unsigned int maximumIterations, const ProgressCallback & progress = {}) const;
@@ -109,6 +110,11 @@ public:
   const std::vector<double> &        PairCosts() const { return m_PairCost; }
 
 private:
+  /** -log(max(P_p(c), epsilon)) of every candidate c at every node, [nodes, candidates], in T
+   * (double: Unary()'s values exactly), on ITK's threads. */
+  template <typename T>
+  std::vector<T> UnaryTable(const std::vector<LabelPixel> & candidates) const;
+
   const float *              m_Probabilities;
   unsigned int               m_NumberOfComponents;
   std::vector<double>        m_PairCost;

@@ -161,6 +161,27 @@ PottsProblem::Energy(const std::vector<LabelPixel> & labels) const
   return sums[0] + sums[1];
 }
 
+template <typename T>
+std::vector<T>
+PottsProblem::UnaryTable(const std::vector<LabelPixel> & candidates) const
+{
+  const size_t   n = GetNumberOfNodes();
+  const size_t   k = candidates.size();
+  std::vector<T> unary(n * k);
+  const T        epsilon = static_cast<T>(m_Epsilon);
+  InParallel(n, [&](size_t begin, size_t end) {
+    for (size_t p = begin; p < end; ++p)
+    {
+      for (size_t i = 0; i < k; ++i)
+      {
+        const T probability = m_Probabilities[m_Pixel[p] * m_NumberOfComponents + candidates[i]];
+        unary[p * k + i] = -std::log(std::max(probability, epsilon));
+      }
+    }
+  });
+  return unary;
+}
+
 unsigned int
 PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
                        unsigned int maximumIterations, const ProgressCallback & progress) const
@@ -176,8 +197,11 @@ PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<Label
   {
     slot.at(candidates[i]) = static_cast<int>(i);
   }
-  std::vector<double> agree(candidates.size());
-  unsigned int        sweeps = 0;
+  // Each -log once, not once per sweep.
+  const size_t              k = candidates.size();
+  const std::vector<double> unary = UnaryTable<double>(candidates);
+  std::vector<double>       agree(k);
+  unsigned int              sweeps = 0;
   for (unsigned int iteration = 0; iteration < maximumIterations; ++iteration)
   {
     size_t changed = 0;
@@ -202,13 +226,13 @@ PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<Label
           agreeCurrent += cost;
         }
       }
-      const NodeId node = static_cast<NodeId>(p);
-      const double current = Unary(node, labels[p]) + total - agreeCurrent;
+      const int    own = slot[labels[p]];
+      const double current = (own >= 0 ? unary[p * k + own] : Unary(static_cast<NodeId>(p), labels[p])) + total - agreeCurrent;
       double       best = current;
       LabelPixel   bestLabel = labels[p];
-      for (size_t i = 0; i < candidates.size(); ++i)
+      for (size_t i = 0; i < k; ++i)
       {
-        const double e = Unary(node, candidates[i]) + total - agree[i];
+        const double e = unary[p * k + i] + total - agree[i];
         if (e < best)
         {
           best = e;
@@ -265,18 +289,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   {
     slot.at(candidates[i]) = static_cast<int>(i);
   }
-  std::vector<float> unary(n * k);
-  const float        epsilon = static_cast<float>(m_Epsilon);
-  InParallel(n, [&](size_t begin, size_t end) {
-    for (size_t p = begin; p < end; ++p)
-    {
-      for (size_t i = 0; i < k; ++i)
-      {
-        const float probability = m_Probabilities[m_Pixel[p] * m_NumberOfComponents + candidates[i]];
-        unary[p * k + i] = -std::log(std::max(probability, epsilon)); // in float: half the time of double's log
-      }
-    }
-  });
+  const std::vector<float> unary = UnaryTable<float>(candidates); // float's log: half the time of double's
   const std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
   // Fixing (below) needs a gain beyond float rounding of the sums it compares: 1e-4 of the largest sum of pairs.
   const float allPairs = std::accumulate(pairCost.begin(), pairCost.end(), 0.0f);
