@@ -48,17 +48,10 @@ case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 OUTDIR="$ROOT/Documentation/Benchmarks"
 mkdir -p "$OUTDIR"
 
-if [ "$NO_BUILD" = 0 ]; then
-  if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
-    CCACHE_BASEDIR="$ROOT" cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  fi
-  CCACHE_BASEDIR="$ROOT" cmake --build "$BUILD" --target tesseraGraphCutBenchmark tessera -j"$JOBS"
-fi
+. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
+build_benchmark_targets tesseraGraphCutBenchmark tessera
 
-COMMAND="Testing/Benchmarks/run-graph-cut-benchmark.sh"
-for a in ${ARGS[@]+"${ARGS[@]}"}; do
-  case "$a" in *[[:space:]]*) COMMAND+=" \"$a\"" ;; *) COMMAND+=" $a" ;; esac
-done
+COMMAND=$(reproduce_command Testing/Benchmarks/run-graph-cut-benchmark.sh ${ARGS[@]+"${ARGS[@]}"})
 export ROOT BUILD OUTDIR ROUNDS SUBJECT DATA BEFORE SMOOTHNESS COMMAND
 /usr/bin/python3 - <<'EOF'
 import csv, datetime, gzip, io, os, platform, shutil, statistics, struct, subprocess, tempfile

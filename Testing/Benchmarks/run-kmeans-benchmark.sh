@@ -43,18 +43,10 @@ case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 OUTDIR="$ROOT/Documentation/Benchmarks"
 mkdir -p "$OUTDIR"
 
-# Build only the benchmark.
-if [ "$NO_BUILD" = 0 ]; then
-  if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
-    CCACHE_BASEDIR="$ROOT" cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  fi
-  CCACHE_BASEDIR="$ROOT" cmake --build "$BUILD" --target tesseraKMeansBenchmark -j"$JOBS"
-fi
+. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
+build_benchmark_targets tesseraKMeansBenchmark
 
-COMMAND="Testing/Benchmarks/run-kmeans-benchmark.sh"
-for a in ${ARGS[@]+"${ARGS[@]}"}; do
-  case "$a" in *[[:space:]]*) COMMAND+=" \"$a\"" ;; *) COMMAND+=" $a" ;; esac
-done
+COMMAND=$(reproduce_command Testing/Benchmarks/run-kmeans-benchmark.sh ${ARGS[@]+"${ARGS[@]}"})
 export ROOT BUILD OUTDIR ROUNDS RESTARTS SUBJECTS DATA COMMAND
 /usr/bin/python3 - <<'EOF'
 import csv, datetime, io, os, platform, statistics, subprocess

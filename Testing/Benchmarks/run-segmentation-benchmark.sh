@@ -44,13 +44,8 @@ PY=/usr/bin/python3
 OUTDIR="$ROOT/Documentation/Benchmarks"
 mkdir -p "$OUTDIR"
 
-# Build only the benchmark.
-if [ "$NO_BUILD" = 0 ]; then
-  if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
-    CCACHE_BASEDIR="$ROOT" cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  fi
-  CCACHE_BASEDIR="$ROOT" cmake --build "$BUILD" --target tesseraSegmentationBenchmark -j"$JOBS"
-fi
+. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
+build_benchmark_targets tesseraSegmentationBenchmark
 BENCH="$BUILD/Testing/Benchmarks/tesseraSegmentationBenchmark"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt")
 
@@ -80,10 +75,7 @@ PLOT=0
 if dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null | grep -q "ok installed"; then PLOT=1; fi
 
 export ROOT TMP OUTDIR SUBJECTS REPEATS RESTARTS DATA BUILD BUILD_TYPE PLOT LOAD_BEFORE LOAD_AFTER
-COMMAND="Testing/Benchmarks/run-segmentation-benchmark.sh"
-for a in ${ARGS[@]+"${ARGS[@]}"}; do
-  case "$a" in *[[:space:]]*) COMMAND+=" \"$a\"" ;; *) COMMAND+=" $a" ;; esac
-done
+COMMAND=$(reproduce_command Testing/Benchmarks/run-segmentation-benchmark.sh ${ARGS[@]+"${ARGS[@]}"})
 export COMMAND
 "$PY" - <<'EOF'
 import csv, datetime, glob, io, os, platform, re, subprocess

@@ -31,6 +31,7 @@
 #include <boost/property_map/function_property_map.hpp>
 
 #include "itkMultiThreaderBase.h"
+#include "tesseraBenchmarkOptions.h"
 #include "tesseraError.h"
 #include "tesseraGaussianMixtureImageFilter.h"
 #include "tesseraImageUtilities.h"
@@ -47,44 +48,35 @@ using NodeId = PottsProblem::NodeId;
 
 struct Options
 {
-  std::string  image = "/work/shared/data/miccai2012-multiatlas/1000_SS.nii.gz";
-  std::string  mask = "/work/shared/data/miccai2012-multiatlas/1000_mask.nii.gz";
+  std::string  image = tessera::benchmark::MiccaiBrain("SS");
+  std::string  mask = tessera::benchmark::MiccaiBrain("mask");
   std::string  subject;
   unsigned int repeats = 5;
   unsigned int iterations = 20;
   double       smoothness = 0.5;
 };
 
+const char * const Usage =
+  "usage: tesseraGraphCutBenchmark [--image T1.nii.gz] [--mask mask.nii.gz] [--subject NAME]\n"
+  "         [--repeats N=5] [--iterations CYCLES=20] [--smoothness BETA=0.5]\n";
+
 Options
 Parse(int argc, char * argv[])
 {
   Options o;
-  for (int i = 1; i < argc; ++i)
-  {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help")
-    {
-      std::cout << "usage: tesseraGraphCutBenchmark [--image T1.nii.gz] [--mask mask.nii.gz] [--subject NAME]\n"
-                   "         [--repeats N=5] [--iterations CYCLES=20] [--smoothness BETA=0.5]\n";
-      std::exit(0);
-    }
-    if (i + 1 >= argc)
-    {
-      throw Error(a, "needs a value (see --help)");
-    }
-    const std::string v = argv[++i];
+  tessera::benchmark::ReadOptionPairs(argc, argv, Usage, [&](const std::string & a, const std::string & v) {
     if (a == "--image") o.image = v;
     else if (a == "--mask") o.mask = v;
     else if (a == "--subject") o.subject = v;
     else if (a == "--repeats") o.repeats = std::max(1, std::stoi(v));
     else if (a == "--iterations") o.iterations = std::max(1, std::stoi(v));
     else if (a == "--smoothness") o.smoothness = std::stod(v);
-    else throw Error(a, "unknown option (see --help)");
-  }
+    else return false;
+    return true;
+  });
   if (o.subject.empty())
   {
-    const std::string name = o.image.substr(o.image.find_last_of('/') + 1);
-    o.subject = name.substr(0, name.find('.'));
+    o.subject = tessera::benchmark::SubjectOfPath(o.image);
   }
   return o;
 }

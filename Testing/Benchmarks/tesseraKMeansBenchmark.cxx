@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tesseraBenchmarkOptions.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraKMeansImageFilter.h"
@@ -27,8 +28,8 @@ using Clock = std::chrono::steady_clock;
 
 struct Options
 {
-  std::string               image = "/work/shared/data/miccai2012-multiatlas/1000_SS.nii.gz";
-  std::string               mask = "/work/shared/data/miccai2012-multiatlas/1000_mask.nii.gz";
+  std::string               image = tessera::benchmark::MiccaiBrain("SS");
+  std::string               mask = tessera::benchmark::MiccaiBrain("mask");
   std::string               subject;
   unsigned int              repeats = 5;
   unsigned int              round = 0; ///< first round number written (the script runs one round per call)
@@ -38,31 +39,16 @@ struct Options
   std::vector<unsigned int> threads{ 1, 2 };
 };
 
-void
-Usage()
-{
-  std::cout << "usage: tesseraKMeansBenchmark [--image T1.nii.gz] [--mask mask.nii.gz] [--subject NAME]\n"
-               "         [--repeats N=5] [--round FIRST=0] [--restarts R=3] [--classes K=3] [--seed S=0]\n"
-               "         [--threads \"1 2\"]\n";
-}
+const char * const Usage =
+  "usage: tesseraKMeansBenchmark [--image T1.nii.gz] [--mask mask.nii.gz] [--subject NAME]\n"
+  "         [--repeats N=5] [--round FIRST=0] [--restarts R=3] [--classes K=3] [--seed S=0]\n"
+  "         [--threads \"1 2\"]\n";
 
 Options
 Parse(int argc, char * argv[])
 {
   Options o;
-  for (int i = 1; i < argc; ++i)
-  {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help")
-    {
-      Usage();
-      std::exit(0);
-    }
-    if (i + 1 >= argc)
-    {
-      throw tessera::Error(a, "needs a value (see --help)");
-    }
-    const std::string v = argv[++i];
+  tessera::benchmark::ReadOptionPairs(argc, argv, Usage, [&](const std::string & a, const std::string & v) {
     if (a == "--image") o.image = v;
     else if (a == "--mask") o.mask = v;
     else if (a == "--subject") o.subject = v;
@@ -80,12 +66,12 @@ Parse(int argc, char * argv[])
         o.threads.push_back(std::max(1u, t));
       }
     }
-    else throw tessera::Error(a, "unknown option (see --help)");
-  }
+    else return false;
+    return true;
+  });
   if (o.subject.empty())
   {
-    const std::string name = o.image.substr(o.image.find_last_of('/') + 1);
-    o.subject = name.substr(0, name.find('.'));
+    o.subject = tessera::benchmark::SubjectOfPath(o.image);
   }
   return o;
 }

@@ -26,6 +26,7 @@
 
 #include "itkMultiThreaderBase.h"
 #include "itkScalarImageKmeansImageFilter.h"
+#include "tesseraBenchmarkOptions.h"
 #include "tesseraError.h"
 #include "tesseraGaussianMixtureImageFilter.h"
 #include "tesseraImageIO.h"
@@ -40,8 +41,8 @@ using Clock = std::chrono::steady_clock;
 
 struct Options
 {
-  std::string  image = "/work/shared/data/miccai2012-multiatlas/1000_SS.nii.gz";
-  std::string  mask = "/work/shared/data/miccai2012-multiatlas/1000_mask.nii.gz";
+  std::string  image = tessera::benchmark::MiccaiBrain("SS");
+  std::string  mask = tessera::benchmark::MiccaiBrain("mask");
   std::string  subject;
   std::string  csv;
   unsigned int repeats = 3;
@@ -59,32 +60,16 @@ struct Row
   unsigned int iterations = 0;
 };
 
-void
-Usage()
-{
-  std::cout
-    << "usage: tesseraSegmentationBenchmark [--image T1.nii.gz] [--mask mask.nii.gz] [--subject NAME]\n"
-       "         [--repeats N=3] [--restarts R=3] [--classes K=3] [--beta B=0.5] [--seed S=0]\n"
-       "         [--threads T=0 (ITK default)] [--csv out.csv]\n";
-}
+const char * const Usage =
+  "usage: tesseraSegmentationBenchmark [--image T1.nii.gz] [--mask mask.nii.gz] [--subject NAME]\n"
+  "         [--repeats N=3] [--restarts R=3] [--classes K=3] [--beta B=0.5] [--seed S=0]\n"
+  "         [--threads T=0 (ITK default)] [--csv out.csv]\n";
 
 Options
 Parse(int argc, char * argv[])
 {
   Options o;
-  for (int i = 1; i < argc; ++i)
-  {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help")
-    {
-      Usage();
-      std::exit(0);
-    }
-    if (i + 1 >= argc)
-    {
-      throw tessera::Error(a, "needs a value (see --help)");
-    }
-    const std::string v = argv[++i];
+  tessera::benchmark::ReadOptionPairs(argc, argv, Usage, [&](const std::string & a, const std::string & v) {
     if (a == "--image") o.image = v;
     else if (a == "--mask") o.mask = v;
     else if (a == "--subject") o.subject = v;
@@ -95,12 +80,12 @@ Parse(int argc, char * argv[])
     else if (a == "--beta") o.beta = std::stod(v);
     else if (a == "--seed") o.seed = static_cast<unsigned int>(std::stoul(v));
     else if (a == "--threads") o.threads = static_cast<unsigned int>(std::stoul(v));
-    else throw tessera::Error(a, "unknown option (see --help)");
-  }
+    else return false;
+    return true;
+  });
   if (o.subject.empty())
   {
-    std::string name = o.image.substr(o.image.find_last_of('/') + 1);
-    o.subject = name.substr(0, name.find('.'));
+    o.subject = tessera::benchmark::SubjectOfPath(o.image);
   }
   return o;
 }
