@@ -1,5 +1,6 @@
 #!/bin/sh
-# Whole commands against their peers (scikit-learn, scikit-image, elastix) and at 1 vs 2 threads,
+# Whole commands against their peers (scikit-learn, scikit-image, elastix; OTB and MIA when Debian's
+# otb-bin and mia-tools are installed: apt-get install otb-bin mia-tools) and at 1 vs 2 threads,
 # interleaved, into Documentation/Benchmarks/WholeCommand.md (and .csv).
 #   Testing/Benchmarks/run-whole-command-benchmark.sh [build-folder] [repeats]
 set -eu
