@@ -14,6 +14,16 @@ namespace fs = std::filesystem;
 
 namespace
 {
+/** Quiet runs with the default seed given explicitly. */
+RunOptions
+QuietSeeded()
+{
+  RunOptions options;
+  options.quiet = true;
+  options.seedGiven = true;
+  return options;
+}
+
 const std::string Slice = std::string(TESSERA_ITK_EXAMPLES_DIR) + "/BrainT1Slice.png";
 
 const char * const GmmPotts = R"({
@@ -93,7 +103,7 @@ TEST(Pipeline, RunEqualsTheFiltersComposedByHand)
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto out = (dir / "potts.nrrd").string();
-  Pipeline::Parse(GmmPotts, "spec.json", { { "input", Slice }, { "output", out } }).Run(RunOptions{ true, 0, 0, true });
+  Pipeline::Parse(GmmPotts, "spec.json", { { "input", Slice }, { "output", out } }).Run(QuietSeeded());
 
   auto gmm = GaussianMixtureImageFilter<2>::New();
   gmm->SetInput(ReadIntensityImage<2>(Slice));
@@ -112,7 +122,7 @@ TEST(Pipeline, RunEqualsTheFiltersComposedByHand)
   const auto none = (dir / "none.nrrd").string();
   EXPECT_THROW(Pipeline::Parse(Replace(GmmPotts, "\"classes\": 4", "\"classes\": 900"), "spec.json",
                                { { "input", Slice }, { "output", none } })
-                 .Run(RunOptions{ true, 0, 0, true }),
+                 .Run(QuietSeeded()),
                Error);
   EXPECT_FALSE(fs::exists(none));
   size_t files = 0;
