@@ -21,34 +21,23 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=build
+. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
 ROUNDS=7
 SUBJECT=1000
-DATA="$ROOT/../shared/data/miccai2012-multiatlas"
 BEFORE=""
 SMOOTHNESS="2 5"
-JOBS=2
-NO_BUILD=0
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
-    --build) BUILD=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --subject) SUBJECT=$2; shift 2 ;;
-    --data) DATA=$2; shift 2 ;;
     --before) BEFORE=$2; shift 2 ;;
     --smoothness) SMOOTHNESS=$2; shift 2 ;;
-    --jobs) JOBS=$2; shift 2 ;;
-    --no-build) NO_BUILD=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run-graph-cut-benchmark.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    -h|--help) print_help 20; exit 0 ;;
+    *) take_shared_option "$@"; shift "$TAKEN" ;;
   esac
 done
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-OUTDIR="$ROOT/Documentation/Benchmarks"
-mkdir -p "$OUTDIR"
 
-. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
 build_benchmark_targets tesseraGraphCutBenchmark tessera
 
 COMMAND=$(reproduce_command Testing/Benchmarks/run-graph-cut-benchmark.sh ${ARGS[@]+"${ARGS[@]}"})

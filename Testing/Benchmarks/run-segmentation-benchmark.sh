@@ -18,33 +18,22 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=build
+. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
 REPEATS=3
 RESTARTS=3
 SUBJECTS="1000 1001 1002"
-DATA="$ROOT/../shared/data/miccai2012-multiatlas"
-JOBS=2
-NO_BUILD=0
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
-    --build) BUILD=$2; shift 2 ;;
     --repeats) REPEATS=$2; shift 2 ;;
     --restarts) RESTARTS=$2; shift 2 ;;
     --subjects) SUBJECTS=$2; shift 2 ;;
-    --data) DATA=$2; shift 2 ;;
-    --jobs) JOBS=$2; shift 2 ;;
-    --no-build) NO_BUILD=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run-segmentation-benchmark.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    -h|--help) print_help 17; exit 0 ;;
+    *) take_shared_option "$@"; shift "$TAKEN" ;;
   esac
 done
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 PY=/usr/bin/python3
-OUTDIR="$ROOT/Documentation/Benchmarks"
-mkdir -p "$OUTDIR"
 
-. "$ROOT/Testing/Benchmarks/benchmark-common.sh"
 build_benchmark_targets tesseraSegmentationBenchmark
 BENCH="$BUILD/Testing/Benchmarks/tesseraSegmentationBenchmark"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt")
