@@ -2,6 +2,7 @@
 #define tesseraBenchmarkOptions_h
 
 // What the benchmark programs share: `--name value` options and the MICCAI brain they default to.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -25,12 +26,24 @@ SubjectOfPath(const std::string & path)
   return name.substr(0, name.find('.'));
 }
 
-/** Reads `--name value` pairs: -h/--help prints `usage` and exits 0; each pair goes to take(name, value), which
- * returns false for a name it does not know. \throws tessera::Error for a name without a value or unknown. */
-template <typename Take>
-void
-ReadOptionPairs(int argc, char * argv[], const std::string & usage, Take take)
+/** The options every brain benchmark takes: --image, --mask, --subject (default: the image's file name without its
+ * extension) and --repeats. */
+struct BrainOptions
 {
+  std::string  image = MiccaiBrain("SS");
+  std::string  mask = MiccaiBrain("mask");
+  std::string  subject;
+  unsigned int repeats = 5;
+};
+
+/** Reads `--name value` pairs into `options` (a BrainOptions with more fields): -h/--help prints `usage` and exits
+ * 0; the BrainOptions are read here, every other pair goes to take(name, value), which returns false for a name it
+ * does not know. \throws tessera::Error for a name without a value or unknown. */
+template <typename TOptions, typename Take>
+void
+ReadOptions(int argc, char * argv[], const std::string & usage, TOptions & options, Take take)
+{
+  BrainOptions & brain = options;
   for (int i = 1; i < argc; ++i)
   {
     const std::string a = argv[i];
@@ -43,10 +56,16 @@ ReadOptionPairs(int argc, char * argv[], const std::string & usage, Take take)
     {
       throw Error(a, "needs a value (see --help)");
     }
-    if (!take(a, std::string(argv[++i])))
-    {
-      throw Error(a, "unknown option (see --help)");
-    }
+    const std::string v = argv[++i];
+    if (a == "--image") brain.image = v;
+    else if (a == "--mask") brain.mask = v;
+    else if (a == "--subject") brain.subject = v;
+    else if (a == "--repeats") brain.repeats = static_cast<unsigned int>(std::max(1, std::stoi(v)));
+    else if (!take(a, v)) throw Error(a, "unknown option (see --help)");
+  }
+  if (brain.subject.empty())
+  {
+    brain.subject = SubjectOfPath(brain.image);
   }
 }
 } // namespace tessera::benchmark

@@ -46,12 +46,8 @@ using tessera::LabelPixel;
 using tessera::PottsProblem;
 using NodeId = PottsProblem::NodeId;
 
-struct Options
+struct Options : tessera::benchmark::BrainOptions
 {
-  std::string  image = tessera::benchmark::MiccaiBrain("SS");
-  std::string  mask = tessera::benchmark::MiccaiBrain("mask");
-  std::string  subject;
-  unsigned int repeats = 5;
   unsigned int iterations = 20;
   double       smoothness = 0.5;
 };
@@ -64,20 +60,12 @@ Options
 Parse(int argc, char * argv[])
 {
   Options o;
-  tessera::benchmark::ReadOptionPairs(argc, argv, Usage, [&](const std::string & a, const std::string & v) {
-    if (a == "--image") o.image = v;
-    else if (a == "--mask") o.mask = v;
-    else if (a == "--subject") o.subject = v;
-    else if (a == "--repeats") o.repeats = std::max(1, std::stoi(v));
-    else if (a == "--iterations") o.iterations = std::max(1, std::stoi(v));
+  tessera::benchmark::ReadOptions(argc, argv, Usage, o, [&](const std::string & a, const std::string & v) {
+    if (a == "--iterations") o.iterations = std::max(1, std::stoi(v));
     else if (a == "--smoothness") o.smoothness = std::stod(v);
     else return false;
     return true;
   });
-  if (o.subject.empty())
-  {
-    o.subject = tessera::benchmark::SubjectOfPath(o.image);
-  }
   return o;
 }
 

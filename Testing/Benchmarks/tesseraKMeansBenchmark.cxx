@@ -26,12 +26,8 @@ namespace
 constexpr unsigned int D = 3;
 using Clock = std::chrono::steady_clock;
 
-struct Options
+struct Options : tessera::benchmark::BrainOptions
 {
-  std::string               image = tessera::benchmark::MiccaiBrain("SS");
-  std::string               mask = tessera::benchmark::MiccaiBrain("mask");
-  std::string               subject;
-  unsigned int              repeats = 5;
   unsigned int              round = 0; ///< first round number written (the script runs one round per call)
   unsigned int              restarts = 3;
   unsigned int              classes = 3;
@@ -48,12 +44,8 @@ Options
 Parse(int argc, char * argv[])
 {
   Options o;
-  tessera::benchmark::ReadOptionPairs(argc, argv, Usage, [&](const std::string & a, const std::string & v) {
-    if (a == "--image") o.image = v;
-    else if (a == "--mask") o.mask = v;
-    else if (a == "--subject") o.subject = v;
-    else if (a == "--repeats") o.repeats = std::max(1, std::stoi(v));
-    else if (a == "--round") o.round = static_cast<unsigned int>(std::stoul(v));
+  tessera::benchmark::ReadOptions(argc, argv, Usage, o, [&](const std::string & a, const std::string & v) {
+    if (a == "--round") o.round = static_cast<unsigned int>(std::stoul(v));
     else if (a == "--restarts") o.restarts = std::max(1, std::stoi(v));
     else if (a == "--classes") o.classes = std::max(2, std::stoi(v));
     else if (a == "--seed") o.seed = static_cast<unsigned int>(std::stoul(v));
@@ -69,10 +61,6 @@ Parse(int argc, char * argv[])
     else return false;
     return true;
   });
-  if (o.subject.empty())
-  {
-    o.subject = tessera::benchmark::SubjectOfPath(o.image);
-  }
   return o;
 }
 

@@ -39,13 +39,10 @@ namespace
 constexpr unsigned int D = 3;
 using Clock = std::chrono::steady_clock;
 
-struct Options
+struct Options : tessera::benchmark::BrainOptions
 {
-  std::string  image = tessera::benchmark::MiccaiBrain("SS");
-  std::string  mask = tessera::benchmark::MiccaiBrain("mask");
-  std::string  subject;
+  Options() { repeats = 3; }
   std::string  csv;
-  unsigned int repeats = 3;
   unsigned int restarts = 3;
   unsigned int classes = 3;
   unsigned int seed = 0;
@@ -69,12 +66,8 @@ Options
 Parse(int argc, char * argv[])
 {
   Options o;
-  tessera::benchmark::ReadOptionPairs(argc, argv, Usage, [&](const std::string & a, const std::string & v) {
-    if (a == "--image") o.image = v;
-    else if (a == "--mask") o.mask = v;
-    else if (a == "--subject") o.subject = v;
-    else if (a == "--csv") o.csv = v;
-    else if (a == "--repeats") o.repeats = std::max(1, std::stoi(v));
+  tessera::benchmark::ReadOptions(argc, argv, Usage, o, [&](const std::string & a, const std::string & v) {
+    if (a == "--csv") o.csv = v;
     else if (a == "--restarts") o.restarts = std::max(1, std::stoi(v));
     else if (a == "--classes") o.classes = std::max(2, std::stoi(v));
     else if (a == "--beta") o.beta = std::stod(v);
@@ -83,10 +76,6 @@ Parse(int argc, char * argv[])
     else return false;
     return true;
   });
-  if (o.subject.empty())
-  {
-    o.subject = tessera::benchmark::SubjectOfPath(o.image);
-  }
   return o;
 }
 
