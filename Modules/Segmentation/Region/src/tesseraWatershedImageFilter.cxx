@@ -366,39 +366,40 @@ FloodFromMarkers(const ScalarImage<D> * relief, const LabelImage<D> * markers, b
   {
     throw Error("relief", "has 2^31 voxels or more, or 2^32 - 1 with its border; flood it in blocks");
   }
-  // Neighbour offsets in raster order of the 3^D block (ITK's order): faces, or all.
-  std::vector<ptrdiff_t> offsets;
-  for (unsigned int k = 0, blocks = D == 2 ? 9 : 27; k < blocks; ++k)
-  {
-    ptrdiff_t    offset = 0;
-    unsigned int moved = 0;
-    for (unsigned int d = 0, t = k; d < D; ++d, t /= 3)
+  // Offsets of the cells of the 3-wide block over axes first..D-1, in raster order (ITK's), kept when
+  // keep(number of axes the cell moves along) holds.
+  const auto blockOffsets = [&](unsigned int first, auto keep) {
+    std::vector<ptrdiff_t> kept;
+    unsigned int           blocks = 1;
+    for (unsigned int d = first; d < D; ++d)
     {
-      const int o = static_cast<int>(t % 3) - 1;
-      offset += o * static_cast<ptrdiff_t>(padded[d]);
-      moved += o != 0;
+      blocks *= 3;
     }
-    if (moved == 1 || (moved > 1 && fullyConnected))
+    for (unsigned int k = 0; k < blocks; ++k)
     {
-      offsets.push_back(offset);
+      ptrdiff_t    offset = 0;
+      unsigned int moved = 0;
+      for (unsigned int d = first, t = k; d < D; ++d, t /= 3)
+      {
+        const int o = static_cast<int>(t % 3) - 1;
+        offset += o * static_cast<ptrdiff_t>(padded[d]);
+        moved += o != 0;
+      }
+      if (keep(moved))
+      {
+        kept.push_back(offset);
+      }
     }
-  }
+    return kept;
+  };
+  // Neighbours: faces, or all.
+  const std::vector<ptrdiff_t> offsets =
+    blockOffsets(0, [&](unsigned int moved) { return moved == 1 || (moved > 1 && fullyConnected); });
   // The rows that the neighbours lie on (the offsets of their first pixels), for prefetching.
-  std::vector<ptrdiff_t> rows;
-  for (unsigned int k = 0, blocks = D == 2 ? 3 : 9; k < blocks; ++k)
+  std::vector<ptrdiff_t> rows = blockOffsets(1, [&](unsigned int moved) { return moved <= 1 || fullyConnected; });
+  for (ptrdiff_t & row : rows)
   {
-    ptrdiff_t    offset = 0;
-    unsigned int moved = 0;
-    for (unsigned int d = 1, t = k; d < D; ++d, t /= 3)
-    {
-      const int o = static_cast<int>(t % 3) - 1;
-      offset += o * static_cast<ptrdiff_t>(padded[d]);
-      moved += o != 0;
-    }
-    if (moved <= 1 || fullyConnected)
-    {
-      rows.push_back(offset - 1);
-    }
+    row -= 1;
   }
   const size_t                n = relief->GetLargestPossibleRegion().GetNumberOfPixels();
   std::unique_ptr<uint32_t[]> next(new uint32_t[total]);
