@@ -1,7 +1,8 @@
 # tessera_module(<Name> [SHARED] SOURCES ... DEPENDS ... [TESTS ...] [TEST_DEPENDS ...])
 # Declares library Tessera<Name> (alias Tessera::<Name>) from the module's src/, its public
-# include/ folder, and one GoogleTest executable per test source in test/. SHARED: a shared
-# library in lib/, for modules that modules loaded on first use link (tesseraModuleLoader.h).
+# include/ folder, and one GoogleTest executable per test source in test/. SHARED: a shared library
+# in lib/, so that programs and the modules they load on first use (tesseraModuleLoader.h) share
+# one copy of it and of its state.
 set(TESSERA_WARNINGS -Wall -Wextra)
 
 function(tessera_module name)
