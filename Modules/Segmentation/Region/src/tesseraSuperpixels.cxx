@@ -12,6 +12,7 @@
 #include "itkSLICImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraModuleLoader.h"
+#include "tesseraParallelRanges.h"
 #include "tesseraRegionGrid.h"
 
 namespace tessera
@@ -221,17 +222,19 @@ RGBToLab(const VectorImage<D> * image)
     return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
   };
   auto f = [](double t) { return t > 216.0 / 24389.0 ? std::cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0; };
-  for (size_t i = 0; i < n; ++i)
-  {
-    const double r = linear(p[3 * i] * scale), g = linear(p[3 * i + 1] * scale), b = linear(p[3 * i + 2] * scale);
-    const double x = (0.412453 * r + 0.357580 * g + 0.180423 * b) / 0.950456;
-    const double y = 0.212671 * r + 0.715160 * g + 0.072169 * b;
-    const double z = (0.019334 * r + 0.119193 * g + 0.950227 * b) / 1.088754;
-    const double fx = f(x), fy = f(y), fz = f(z);
-    q[3 * i] = static_cast<float>(116.0 * fy - 16.0);
-    q[3 * i + 1] = static_cast<float>(500.0 * (fx - fy));
-    q[3 * i + 2] = static_cast<float>(200.0 * (fy - fz));
-  }
+  ParallelRanges(n, WorkUnits(n, 0, 1u << 16), [&](size_t begin, size_t end, unsigned int) {
+    for (size_t i = begin; i < end; ++i)
+    {
+      const double r = linear(p[3 * i] * scale), g = linear(p[3 * i + 1] * scale), b = linear(p[3 * i + 2] * scale);
+      const double x = (0.412453 * r + 0.357580 * g + 0.180423 * b) / 0.950456;
+      const double y = 0.212671 * r + 0.715160 * g + 0.072169 * b;
+      const double z = (0.019334 * r + 0.119193 * g + 0.950227 * b) / 1.088754;
+      const double fx = f(x), fy = f(y), fz = f(z);
+      q[3 * i] = static_cast<float>(116.0 * fy - 16.0);
+      q[3 * i + 1] = static_cast<float>(500.0 * (fx - fy));
+      q[3 * i + 2] = static_cast<float>(200.0 * (fy - fz));
+    }
+  });
   return out;
 }
 
