@@ -374,7 +374,7 @@ ParameterValues::FromText(const std::vector<ParameterDescription> & descriptions
   }
   for (const auto & [name, text] : given)
   {
-    if (std::none_of(descriptions.begin(), descriptions.end(), [&](const auto & d) { return d.name == name; }))
+    if (std::none_of(descriptions.begin(), descriptions.end(), [&name = name](const auto & d) { return d.name == name; }))
     {
       throw Error(name, "is not a parameter of this stage");
     }
@@ -393,12 +393,12 @@ ParameterValues::FromJson(const std::vector<ParameterDescription> & descriptions
   const nlohmann::json                            object = given.is_object() ? given : nlohmann::json::object();
   for (const auto & [key, value] : object.items())
   {
-    const auto d = std::find_if(descriptions.begin(), descriptions.end(), [&](const auto & x) { return x.name == key; });
+    const auto d = std::find_if(descriptions.begin(), descriptions.end(), [&key = key](const auto & x) { return x.name == key; });
     if (d == descriptions.end())
     {
       throw Error(key, "is not a parameter of this stage");
     }
-    auto scalar = [&](const nlohmann::json & v) -> std::string {
+    auto scalar = [&, &key = key](const nlohmann::json & v) -> std::string {
       if (v.is_string() && !(d->IsNumeric() || d->type == ParameterType::Boolean))
       {
         return v.get<std::string>();
