@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <png.h>
 #include <sstream>
 #include <random>
 #include <set>
@@ -160,6 +162,65 @@ CheckNiftiComplete(const std::string & path, std::uint64_t dataBytes)
   {
     throw Error(path, "is truncated: the header promises " + std::to_string(layout.offset + dataBytes) +
                         " bytes of header and voxels, the file holds fewer");
+  }
+}
+
+/** Where libpng's errors go while CheckPngHeader reads: the message, then back to its setjmp. */
+[[noreturn]] void
+OnPngError(png_structp png, png_const_charp message)
+{
+  std::snprintf(static_cast<char *>(png_get_error_ptr(png)), 256, "%s", message);
+  png_longjmp(png, 1);
+}
+
+/** Throws Error(path, ...) for a PNG whose header libpng refuses. ITK 5.2's PNGImageIO reads the
+ * header with libpng's default error handler, which calls abort() on a corrupt chunk (its Read()
+ * catches errors; ReadImageInformation() does not): the same calls run here first, with a handler
+ * that returns. Only plain data lives between setjmp and longjmp. */
+void
+CheckPngHeader(const std::string & path)
+{
+  FILE * file = std::fopen(path.c_str(), "rb");
+  if (!file)
+  {
+    throw Error(path, "cannot be opened");
+  }
+  char          message[256] = "";
+  png_structp   png = png_create_read_struct(PNG_LIBPNG_VER_STRING, message, OnPngError, [](png_structp, png_const_charp) {});
+  png_infop     info = png ? png_create_info_struct(png) : nullptr;
+  if (!info)
+  {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    std::fclose(file);
+    throw Error(path, "cannot be read: libpng is out of memory");
+  }
+  volatile bool corrupt = true;
+  if (setjmp(png_jmpbuf(png)) == 0)
+  {
+    png_init_io(png, file);
+    png_read_info(png, info);
+    // ITK's transformations, so that png_read_update_info checks what ITK's will.
+    const int colorType = png_get_color_type(png, info);
+    if (colorType == PNG_COLOR_TYPE_PALETTE)
+    {
+      png_set_palette_to_rgb(png);
+    }
+    if (colorType == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8)
+    {
+      png_set_expand_gray_1_2_4_to_8(png);
+    }
+    if (png_get_valid(png, info, PNG_INFO_tRNS))
+    {
+      png_set_tRNS_to_alpha(png);
+    }
+    png_read_update_info(png, info);
+    corrupt = false;
+  }
+  png_destroy_read_struct(&png, &info, nullptr);
+  std::fclose(file);
+  if (corrupt)
+  {
+    throw Error(path, std::string("is a corrupt PNG: ") + (message[0] ? message : "libpng cannot read it"));
   }
 }
 
@@ -324,6 +385,10 @@ ReadImageInfo(const std::string & path)
     throw Error(path, "is not an image format ITK can read (corrupt, or unknown extension)");
   }
   io->SetFileName(path);
+  if (std::string(io->GetNameOfClass()) == "PNGImageIO")
+  {
+    CheckPngHeader(path);
+  }
   try
   {
     const CapturedErrorStream captured; // MetaIO's parse messages: the exception says enough

@@ -119,6 +119,31 @@ TEST(ImageIO, ReadErrorsNameTheFile)
   EXPECT_NO_THROW(ReadImageFile<ScalarImage<2>>(png));
 }
 
+// ITK 5.2's PNG reader aborts the process on a corrupt header chunk (found by
+// Testing/Fuzzing/tesseraImageReaderFuzzer); the header is checked first and refused instead.
+TEST(ImageIO, CorruptPngHeaderIsAnErrorNotAnAbort)
+{
+  const auto        dir = FreshDir("corrupt-png");
+  const std::string png = (dir / "slice.png").string();
+  auto              slice = LabelImage<2>::New();
+  slice->SetRegions(LabelImage<2>::SizeType{ { 5, 4 } });
+  slice->Allocate(true);
+  WriteImageFile(slice.GetPointer(), png);
+  std::string bytes = ReadTextFile(png);
+  bytes[16] ^= 0x40; // IHDR's width: the chunk's CRC no longer matches
+  std::ofstream(png, std::ios::binary) << bytes;
+  try
+  {
+    ReadImageFile<ScalarImage<2>>(png);
+    FAIL() << "no exception";
+  }
+  catch (const Error & e)
+  {
+    EXPECT_EQ(e.Subject(), png);
+    EXPECT_NE(std::string(e.what()).find("is a corrupt PNG: IHDR: CRC error"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ImageIO, OutputsMayNotOverwriteInputs)
 {
   const auto dir = FreshDir("distinct");
