@@ -147,7 +147,7 @@ Evaluate(StageContext & c)
                                      std::pair<std::string, std::string>{ "json", report.ToJson().dump(2) + "\n" } })
   {
     const bool beside = figures && port == figuresBeside;
-    c.SetWriter(port, [text, beside, dice, confusion](const std::string & path) {
+    c.SetWriter(port, [text = text, beside, dice, confusion](const std::string & path) {
       WriteTextFile(path, text);
       if (beside)
       {
