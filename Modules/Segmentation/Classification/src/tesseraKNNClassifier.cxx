@@ -60,7 +60,7 @@ KNNClassifier::Train()
   const size_t n = m_Labels.size();
   if (n == 0)
   {
-    throw Error("training images", "no labelled training pixel (all masked out or ignored)");
+    throw Error("label-image", "no labelled training pixel (every pixel is masked out or has an ignored label)");
   }
   if (m_Parameters.k > n)
   {
@@ -225,8 +225,22 @@ KNNClassifier::Load(const std::string & path)
   {
     throw Error(path, "is not a Tessera kNN model");
   }
+  if (static_cast<int>(fs["version"]) != 1)
+  {
+    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 1)");
+  }
+  const int k = static_cast<int>(fs["k"]);
+  cv::Mat   samples;
+  fs["samples"] >> samples;
+  std::vector<int> labels;
+  fs["labels"] >> labels;
+  if (k < 1 || static_cast<size_t>(k) > labels.size())
+  {
+    throw Error(path, "is a damaged Tessera kNN model (k = " + std::to_string(k) + " for " +
+                        std::to_string(labels.size()) + " samples)");
+  }
   Parameters p;
-  p.k = static_cast<int>(fs["k"]);
+  p.k = static_cast<unsigned int>(k);
   p.features.localMeanRadius = static_cast<int>(fs["localMeanRadius"]);
   p.features.position = static_cast<int>(fs["position"]) != 0;
   p.features.positionWeight = static_cast<double>(fs["positionWeight"]);
@@ -235,24 +249,11 @@ KNNClassifier::Load(const std::string & path)
   model.m_Channels = static_cast<int>(fs["channels"]);
   fs["mean"] >> model.m_Mean;
   fs["scale"] >> model.m_Scale;
-  cv::Mat samples;
-  fs["samples"] >> samples;
-  std::vector<int> labels;
-  fs["labels"] >> labels;
-  if (static_cast<int>(fs["version"]) != 1)
-  {
-    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 1)");
-  }
   if (samples.empty() || samples.type() != CV_32F || samples.cols != static_cast<int>(model.m_Dimension) ||
       static_cast<size_t>(samples.rows) != labels.size() || model.m_Mean.size() != model.m_Dimension ||
       model.m_Scale.size() != model.m_Dimension || model.m_Channels < 1 || model.m_Channels > model.m_Dimension)
   {
     throw Error(path, "is a damaged Tessera kNN model (inconsistent sizes)");
-  }
-  if (p.k < 1 || p.k > labels.size())
-  {
-    throw Error(path, "is a damaged Tessera kNN model (k = " + std::to_string(p.k) + " for " +
-                        std::to_string(labels.size()) + " samples)");
   }
   for (size_t a = 0; a < model.m_Dimension; ++a)
   {
@@ -271,6 +272,11 @@ KNNClassifier::Load(const std::string & path)
   model.m_Samples.assign(samples.ptr<float>(), samples.ptr<float>() + samples.total());
   model.m_Labels.assign(labels.begin(), labels.end());
   model.BuildIndex();
+  if (static_cast<int>(fs["classes"]) != static_cast<int>(model.m_Classes))
+  {
+    throw Error(path, "is a damaged Tessera kNN model (it says " + std::to_string(static_cast<int>(fs["classes"])) +
+                        " classes but its samples carry " + std::to_string(model.m_Classes) + " labels)");
+  }
   return model;
 }
 } // namespace tessera

@@ -1,4 +1,6 @@
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -75,6 +77,36 @@ TEST(KNNClassifier, SaveLoadPredictsTheSame)
   EXPECT_EQ(c.Predict(s), back.Predict(s));
   EXPECT_EQ(back.GetParameters().k, 5u);
   EXPECT_THROW(KNNClassifier::Load("/nonexistent/model.yml.gz"), Error);
+}
+
+TEST(KNNClassifier, RejectsModelsWhoseFieldsDisagree)
+{
+  const auto path = (std::filesystem::temp_directory_path() / "tessera-knn-damaged.yml").string();
+  TrainLine(5).Save(path);
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  const std::string good = text.str();
+  // The class count, k, a label and the version, each edited alone.
+  const std::pair<std::string, std::string> edits[] = {
+    { "classes: 3", "classes: 1" }, { "k: 5", "k: 0" }, { "labels: [ 1,", "labels: [ 60000," }, { "version: 1", "version: 99" }
+  };
+  for (const auto & [from, to] : edits)
+  {
+    ASSERT_NE(good.find(from), std::string::npos) << from;
+    std::string damaged = good;
+    damaged.replace(damaged.find(from), from.size(), to);
+    std::ofstream(path) << damaged;
+    try
+    {
+      KNNClassifier::Load(path);
+      ADD_FAILURE() << to << " was accepted";
+    }
+    catch (const Error & e)
+    {
+      EXPECT_EQ(e.Subject(), path) << to;
+    }
+  }
+  std::filesystem::remove(path);
 }
 
 TEST(KNNClassifier, RejectsBadTrainingSets)
