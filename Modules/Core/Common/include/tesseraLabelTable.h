@@ -26,7 +26,7 @@ public:
     bool                      ignore = false;
   };
 
-  /** \throws Error naming the file for unreadable JSON, a missing id/name, an id outside
+  /** \throws Error naming the file for unreadable JSON, no labels, a missing id/name, an id outside
    * 0–65535, a duplicate id, a colour that is not three values in 0–255, or an unknown key. */
   static LabelTable Load(const std::string & path);
   /** Parses the JSON above from text; errors name `subject` (a file, or an image carrying it). */

@@ -92,6 +92,10 @@ LabelTable::FromJson(const std::string & text, const std::string & path)
     entry.ignore = item.value("ignore", false);
     table.Add(id, entry);
   }
+  if (table.Empty())
+  {
+    throw Error(path, "the label table lists no labels");
+  }
   return table;
 }
 

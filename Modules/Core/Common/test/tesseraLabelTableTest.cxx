@@ -44,6 +44,7 @@ TEST(LabelTable, RejectsMalformedTablesNamingTheProblem)
   const std::pair<std::string, std::string> cases[] = {
     { "notjson", "{labels: [" },
     { "nolabels", R"({"classes": []})" },
+    { "empty", R"({"labels": []})" },
     { "noname", R"({"labels": [{"id": 1}]})" },
     { "badid", R"({"labels": [{"id": 70000, "name": "x"}]})" },
     { "dup", R"({"labels": [{"id": 1, "name": "x"}, {"id": 1, "name": "y"}]})" },
