@@ -99,6 +99,10 @@ RunHiddenMarkov(StageContext & c)
   const auto priors = c.Input<ProbabilityImage<D>>("priors");
   if (priors)
     CheckProbabilities<D>(priors, c.InputName("priors"));
+  // With priors the classes are theirs; a different --classes would be silently ignored.
+  if (priors && p.Given("classes") && p.Count("classes") != priors->GetNumberOfComponentsPerPixel())
+    throw Error(c.InputName("priors"), "holds " + std::to_string(priors->GetNumberOfComponentsPerPixel()) +
+                                         " classes but --classes asks for " + std::to_string(p.Count("classes")));
   c.Progress().SetStage(Model == HiddenMarkovModel::RandomField ? "HMRF-EM" : "Baum-Welch");
   settings.em.onIteration = [&](unsigned int iteration, double) {
     c.Progress().Report(double(iteration) / settings.em.maximumIterations);
@@ -120,7 +124,17 @@ RunMRF(StageContext & c)
   filter->SetInitialLabels(c.Input<LabelImage<D>>("initial"));
   SetPottsParameters(filter.GetPointer(), c.Parameters());
   c.Progress().Watch(filter, c.Parameters().Text("method"));
-  filter->Update();
+  try
+  {
+    filter->Update();
+  }
+  catch (const Error & e)
+  {
+    // The filter names its inputs by role; the user knows them as files.
+    if (e.Subject() == "initial labels")
+      throw Error(c.InputName("initial"), e.Problem());
+    throw;
+  }
   c.SetOutput("output", filter->GetOutput());
   std::ostringstream s;
   s << std::setprecision(10) << "initial energy: " << filter->GetInitialEnergy() << "\n"
