@@ -146,6 +146,12 @@ RegionGrow(StageContext & c)
       }
       index[d] = static_cast<itk::IndexValueType>(point[d]);
     }
+    if (!image->GetLargestPossibleRegion().IsInside(index))
+    {
+      std::ostringstream size;
+      size << image->GetLargestPossibleRegion().GetSize();
+      throw Error("seed-index", "'" + text + "' lies outside the image of " + size.str() + " voxels");
+    }
     filter->AddSeed(index, static_cast<LabelPixel>(label));
   }
   for (const auto & text : seedPoints)
