@@ -95,6 +95,11 @@ ReadTransformFile(const std::string & path)
   {
     throw Error(path, "cannot be read as a transform: " + FirstLine(e.GetDescription()));
   }
+  catch (const std::exception &)
+  {
+    // ITK's text transform reader fails on damaged files with bare std::string errors.
+    throw Error(path, "cannot be read as a transform (damaged, or not an ITK transform file)");
+  }
   auto composite = itk::CompositeTransform<double, D>::New();
   const auto * list = reader->GetTransformList();
   if (list->empty())
