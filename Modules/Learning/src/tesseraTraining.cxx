@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <unistd.h>
 
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
@@ -320,6 +321,30 @@ struct OutputFiles
   {}
   std::string best, last, csv, curves;
 };
+
+// Nothing a run writes may be one of its inputs, e.g. the config kept as config.json in its own
+// folder. (A resumed run reads last.pt and writes it again, by design.)
+void
+CheckOutputsAreNotInputs(const TrainingRequest & request, const TrainingConfig & c, const OutputFiles & files)
+{
+  std::vector<std::string> inputs{ request.config, c.labelTablePath };
+  for (const auto * set : { &c.train, &c.val })
+  {
+    inputs.insert(inputs.end(), set->images.begin(), set->images.end());
+    inputs.insert(inputs.end(), set->labels.begin(), set->labels.end());
+  }
+  const std::string config = (fs::path(c.output) / "config.json").string();
+  for (const auto & output : { files.best, files.last, files.csv, files.curves, config })
+  {
+    for (const auto & input : inputs)
+    {
+      std::error_code ec;
+      if (!input.empty() && fs::equivalent(input, output, ec))
+        throw Error(input, "is an input of the run and would be overwritten by its " +
+                             fs::path(output).filename().string() + " (choose another output folder)");
+    }
+  }
+}
 
 /** The data sets, normalised, and how training crops are drawn from them. */
 struct TrainingData
@@ -726,6 +751,7 @@ Train(const TrainingRequest & request, TrainingConfig c)
   if (c.output.empty())
     throw Error(request.config, "output: no output folder (set \"output\" or --output)");
   const OutputFiles files(c.output);
+  CheckOutputsAreNotInputs(request, c, files);
   auto              loss = CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
   loss.SetIgnoreIndex(-1);
   const LoadedModel  resumed = request.resume ? LoadResumeCheckpoint(files.last) : LoadedModel{};
@@ -816,6 +842,22 @@ RunTraining(const TrainingRequest & request)
     c.output = request.output;
   // Check the loss spec before reading any data.
   CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
+  // A batch the machine cannot hold would fail deep inside LibTorch after minutes (or swap for
+  // hours): refuse it up front. The estimate is a lower bound: the batch plus 8 full-resolution
+  // feature maps of the first level per crop (forward and backward keep several more).
+  double voxels = 1.0;
+  for (const auto s : c.cropSize)
+    voxels *= static_cast<double>(s);
+  const double bytes = c.batchSize * voxels * (std::max(c.network.inChannels, 1) + 8.0 * c.network.baseWidth) * 4.0;
+  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (bytes > memory)
+  {
+    std::ostringstream m;
+    m << std::setprecision(3) << "crop_size: a batch of " << c.batchSize << " crops of " << voxels
+      << " voxels needs at least " << bytes / (1 << 30) << " GiB for the network's features; this machine has "
+      << memory / (1 << 30) << " GiB";
+    throw Error(request.config, m.str());
+  }
   if (c.network.dimension == 2)
     Train<2>(request, c);
   else
