@@ -1,5 +1,6 @@
 // tessera pipeline: runs a pipeline file (Modules/Pipeline/include/tesseraPipeline.h), for one
 // input or for every image of a folder.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -32,7 +33,15 @@ RunPipelineCommand(const PipelineOptions & o)
     IntegerParameter("threads", "0", "count", "").AtLeast(0).AtMost(1024),
     IntegerParameter("seed", "0", "count", "").AtLeast(0).AtMost(4294967295.0),
   };
-  const auto values = ParameterValues::FromText(common, { { "threads", { o.threads } }, { "seed", { o.seed } } });
+  ParameterValues values;
+  try
+  {
+    values = ParameterValues::FromText(common, { { "threads", { o.threads } }, { "seed", { o.seed } } });
+  }
+  catch (const Error & e)
+  {
+    throw Error("--" + e.Subject(), e.Problem());
+  }
   RunOptions options;
   options.quiet = o.quiet || o.dryRun;
   options.threads = values.Count("threads");
@@ -52,6 +61,15 @@ RunPipelineCommand(const PipelineOptions & o)
       throw Error("--set", "'" + s + "' is not name=value");
     }
     variables[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  // A misspelt name would otherwise be ignored and the file's default used.
+  const auto used = Pipeline::Variables(o.spec);
+  for (const auto & [name, value] : variables)
+  {
+    if (std::find(used.begin(), used.end(), name) == used.end())
+    {
+      throw Error("--set", o.spec + " has no $" + name + " variable");
+    }
   }
   std::vector<std::pair<std::string, std::string>> jobs; // (input, output)
   std::error_code                                  ec;

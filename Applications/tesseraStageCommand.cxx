@@ -249,7 +249,8 @@ RunRecord(const StageDescription & stage, const PortFiles & ports, const Paramet
   const nlohmann::ordered_json options = common.ToJson(); // items() refers to it: keep it alive
   for (const auto & [name, value] : options.items())
   {
-    if (common.Given(name) && name != "quiet")
+    // bids and extension only name a folder run's outputs; the record holds the names they gave.
+    if (common.Given(name) && name != "quiet" && name != "bids" && name != "extension")
     {
       given[name] = value;
     }
@@ -310,6 +311,10 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
       throw Error(folder, "the folder holds no image files");
     }
   }
+  if (batch.empty() && (common.Boolean("bids") || common.Has("extension")))
+  {
+    throw Error(common.Boolean("bids") ? "bids" : "extension", "applies only to a folder input");
+  }
   const std::vector<std::string> jobs = batch.empty() ? std::vector<std::string>{ "" } : batch;
 
   std::vector<std::unique_ptr<StageContext>>    contexts;
@@ -340,7 +345,9 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
       std::string path = ports.at(port.name).front();
       if (!job.empty())
       {
-        if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+        // A missing folder is made, unless its name looks like a file's (a slip, not a folder wanted).
+        if ((fs::exists(path, ec) && !fs::is_directory(path, ec)) ||
+            (!fs::exists(path, ec) && !fs::path(path).extension().empty()))
         {
           throw Error(OptionName(stage, port.name), path + " must be a folder when the input is a folder");
         }
