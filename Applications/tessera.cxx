@@ -1,6 +1,9 @@
 // The `tessera` launcher: git-style subcommands, one per registered stage (tesseraStages.h), plus
 // `pipeline` (run a pipeline file) and `stages` (list the stages, print their option tables).
+#include <algorithm>
 #include <iostream>
+#include <numeric>
+#include <vector>
 
 #include "itkMacro.h"
 #include "tesseraStageCommand.h"
@@ -38,6 +41,49 @@ AddStagesCommand(CLI::App & app)
     }
   });
 }
+bool
+KnownApplication(CLI::App & app, const std::string & name)
+{
+  const auto all = app.get_subcommands([](CLI::App *) { return true; });
+  return std::any_of(all.begin(), all.end(), [&](const CLI::App * a) { return a->get_name() == name; });
+}
+
+// Levenshtein distance, for "did you mean" on a mistyped application name.
+size_t
+EditDistance(const std::string & a, const std::string & b)
+{
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{ 0 });
+  for (size_t i = 1; i <= a.size(); ++i)
+  {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+    {
+      const size_t up = row[j];
+      row[j] = std::min({ row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1]) });
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string
+Suggestion(CLI::App & app, const std::string & name)
+{
+  std::string best;
+  size_t      bestDistance = 3; // suggest only names within two edits
+  for (const auto * a : app.get_subcommands([](CLI::App *) { return true; }))
+  {
+    const size_t d = EditDistance(name, a->get_name());
+    if (d < bestDistance)
+    {
+      best = a->get_name();
+      bestDistance = d;
+    }
+  }
+  return best.empty() ? "" : " (did you mean " + best + "?)";
+}
 } // namespace
 
 int
@@ -64,6 +110,11 @@ main(int argc, char ** argv)
     tessera::AddPipelineCommand(app);
     tessera::AddRerunCommand(app);
     AddStagesCommand(app);
+    if (argc > 1 && argv[1][0] != '-' && !KnownApplication(app, argv[1]))
+    {
+      which = "tessera";
+      throw tessera::Error(argv[1], "no such application" + Suggestion(app, argv[1]) + "; tessera --help lists them");
+    }
     app.parse(argc, argv);
   }
   catch (const CLI::ParseError & e)
