@@ -15,7 +15,7 @@ packages=(
   libinsighttoolkit5-dev libfftw3-dev libgdcm-tools
   libopencv-dev libopencv-contrib-dev libboost-graph-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev libtorch-dev python3-torch
-  insighttoolkit5-examples python3-skimage python3-sklearn python3-nibabel python3-numpy
+  insighttoolkit5-examples python3-skimage python3-sklearn python3-nibabel python3-numpy python3-pil
   elastix python3-matplotlib time
 )
 installed=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null | grep -c '^ii' || true)
