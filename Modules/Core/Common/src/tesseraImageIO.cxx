@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cerrno>
+#include <csetjmp>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <jpeglib.h>
 #include <png.h>
 #include <sstream>
 #include <random>
@@ -224,6 +226,76 @@ CheckPngHeader(const std::string & path)
   }
 }
 
+/** libjpeg's error manager for CheckJpegHeader, with where to jump back and the message. */
+struct JpegErrors
+{
+  jpeg_error_mgr manager;
+  std::jmp_buf   jump;
+  char           message[JMSG_LENGTH_MAX];
+};
+
+[[noreturn]] void
+OnJpegError(j_common_ptr jpeg)
+{
+  auto * errors = reinterpret_cast<JpegErrors *>(jpeg->err);
+  (*jpeg->err->format_message)(jpeg, errors->message);
+  std::longjmp(errors->jump, 1);
+}
+
+/** Throws Error(path, ...) for a JPEG (a file that starts with its marker) whose header, or with
+ * `scanlines` whose compressed data, libjpeg refuses. ITK 5.2's JPEGImageIO crashes (SIGSEGV)
+ * after such errors: in CanReadFile, which ITK calls before choosing a reader for a .jpg or .jpeg
+ * file, on a corrupt header, and in Read on corrupt data. The same is read here first, the
+ * decompressor made before setjmp, only plain data in between, the row in libjpeg's own pool. */
+void
+CheckJpeg(const std::string & path, bool scanlines)
+{
+  FILE * file = std::fopen(path.c_str(), "rb");
+  if (!file)
+  {
+    throw Error(path, "cannot be opened");
+  }
+  unsigned char marker[2] = {};
+  if (std::fread(marker, 1, 2, file) != 2 || marker[0] != 0xFF || marker[1] != 0xD8)
+  {
+    std::fclose(file); // not a JPEG: ITK tries the other formats
+    return;
+  }
+  std::rewind(file);
+  jpeg_decompress_struct jpeg;
+  JpegErrors             errors;
+  jpeg.err = jpeg_std_error(&errors.manager);
+  errors.manager.error_exit = OnJpegError;
+  errors.manager.output_message = [](j_common_ptr) {}; // warnings: what ITK reads decides
+  errors.message[0] = '\0';
+  jpeg_create_decompress(&jpeg);
+  volatile bool corrupt = true;
+  if (setjmp(errors.jump) == 0)
+  {
+    jpeg_stdio_src(&jpeg, file);
+    jpeg_read_header(&jpeg, TRUE);
+    jpeg_calc_output_dimensions(&jpeg);
+    if (scanlines)
+    {
+      jpeg_start_decompress(&jpeg);
+      const JSAMPARRAY row = (*jpeg.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&jpeg), JPOOL_IMAGE,
+                                                       jpeg.output_width * jpeg.output_components, 1);
+      while (jpeg.output_scanline < jpeg.output_height)
+      {
+        jpeg_read_scanlines(&jpeg, row, 1);
+      }
+      jpeg_finish_decompress(&jpeg);
+    }
+    corrupt = false;
+  }
+  jpeg_destroy_decompress(&jpeg);
+  std::fclose(file);
+  if (corrupt)
+  {
+    throw Error(path, std::string("is a corrupt JPEG: ") + errors.message);
+  }
+}
+
 template <typename T>
 void
 RestoreNonFinite(const std::string & path, T * buffer, std::uint64_t voxels, unsigned int components)
@@ -323,6 +395,11 @@ detail::RestoreNiftiNonFinite(const std::string & path, double * buffer, std::ui
 void
 detail::UpdateReader(itk::ProcessObject * reader, const std::string & path)
 {
+  const std::string extension = LowerCaseExtension(path);
+  if (extension == ".jpg" || extension == ".jpeg")
+  {
+    CheckJpeg(path, true);
+  }
   std::string messages;
   {
     CapturedErrorStream captured;
@@ -378,6 +455,11 @@ ReadImageInfo(const std::string & path)
   if (!fs::is_regular_file(path, ec))
   {
     throw Error(path, "is not a regular file (a pipe or device would block the reader)");
+  }
+  const std::string extension = LowerCaseExtension(path);
+  if (extension == ".jpg" || extension == ".jpeg")
+  {
+    CheckJpeg(path, false);
   }
   auto io = CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   if (!io)
