@@ -230,8 +230,16 @@ KNNClassifier::Load(const std::string & path)
     throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 1)");
   }
   const int k = static_cast<int>(fs["k"]);
-  cv::Mat   samples;
-  fs["samples"] >> samples;
+  // OpenCV allocates the rows x cols a matrix header states before it reads the data: a damaged
+  // header (a few bytes) would ask for any amount of memory.
+  const cv::FileNode stored = fs["samples"];
+  if (static_cast<double>(static_cast<int>(stored["rows"])) * static_cast<int>(stored["cols"]) !=
+      static_cast<double>(stored["data"].size()))
+  {
+    throw Error(path, "is a damaged Tessera kNN model (the samples' rows x cols differ from their values)");
+  }
+  cv::Mat samples;
+  stored >> samples;
   std::vector<int> labels;
   fs["labels"] >> labels;
   if (k < 1 || static_cast<size_t>(k) > labels.size())
