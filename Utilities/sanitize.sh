@@ -3,8 +3,9 @@
 # (one build, about 40 minutes on 2 cores, serves both jobs), after Utilities/setup.sh has installed
 # the Debian packages, and runs one job:
 #   Utilities/sanitize.sh test          the whole test suite, sanitized (Documentation/Sanitizers.md)
-#   Utilities/sanitize.sh fuzz SECONDS  every fuzz target of Testing/Fuzzing for SECONDS, two at a
-#                                       time, then writes Documentation/Benchmarks/Fuzzing.md
+#   Utilities/sanitize.sh fuzz SECONDS [THING...]
+#                                       every fuzz target of Testing/Fuzzing (or those named) for
+#                                       SECONDS, two at a time, then writes Documentation/Benchmarks/Fuzzing.md
 # Environment: JOBS (default 2, at nice 10). Fuzz runs keep their corpora, logs and crash inputs in
 # build-sanitize/fuzzing/; a crash input becomes Testing/Fuzzing/regressions/<Thing>/ by hand,
 # with the fix.
@@ -13,13 +14,14 @@ mode=${1:-}
 seconds=${2:-}
 case "$mode" in
   test) ;;
-  fuzz) [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: $0 fuzz SECONDS" >&2; exit 2; } ;;
-  *) echo "usage: $0 test | fuzz SECONDS" >&2; exit 2 ;;
+  fuzz) [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: $0 fuzz SECONDS [THING...]" >&2; exit 2; } ;;
+  *) echo "usage: $0 test | fuzz SECONDS [THING...]" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-sanitize
 jobs=${JOBS:-2}
 things=(ImageReader LabelTable KNNModel TrainingConfig Pipeline)
+[ "$mode" = fuzz ] && [ $# -gt 2 ] && things=("${@:3}")
 
 if ! dpkg-query -W -f='${db:Status-Abbrev}\n' clang-14 libclang-rt-14-dev 2>/dev/null | grep -c '^ii' | grep -qx 2; then
   echo "== installing clang 14 and its sanitizer and libFuzzer runtimes"
@@ -62,6 +64,7 @@ out=$build/fuzzing
 mkdir -p "$out"
 fuzz() {
   local thing=$1 regressions=$root/Testing/Fuzzing/regressions/$1
+  rm -rf "$out/crashes/$thing"
   mkdir -p "$out/corpus/$thing" "$out/crashes/$thing"
   # New inputs go to the first folder (build-sanitize/), the seeds stay as committed.
   local folders=("$out/corpus/$thing" "$root/Testing/Fuzzing/corpus/$thing")
@@ -71,6 +74,7 @@ fuzz() {
      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/$thing/" "${folders[@]}" \
      < /dev/null > "$out/$thing.log" 2>&1) || status=$?
   echo "$status" > "$out/$thing.status"
+  echo "$seconds" > "$out/$thing.seconds"
   echo "$thing: exit $status"
 }
 for thing in "${things[@]}"; do
@@ -79,9 +83,13 @@ for thing in "${things[@]}"; do
 done
 wait
 
-python3 - "$out" "$seconds" "$root/Documentation/Benchmarks/Fuzzing.md" "${things[@]}" <<'EOF'
+# The page lists every target run so far in this build folder, each with its own run's figures.
+python3 - "$out" "$root/Documentation/Benchmarks/Fuzzing.md" ImageReader LabelTable KNNModel TrainingConfig Pipeline <<'EOF'
 import pathlib, re, subprocess, sys
-out, seconds, page, things = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3]), sys.argv[4:]
+out, page, known = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
+things = [t for t in known if (out / f"{t}.status").exists()]
+seconds = sorted({(out / f"{t}.seconds").read_text().strip() for t in things})
+seconds = seconds[0] if len(seconds) == 1 else " or ".join(seconds)
 rows = []
 for thing in things:
     log = (out / f"{thing}.log").read_text(errors="replace")
@@ -90,7 +98,7 @@ for thing in things:
     field = lambda name: (re.search(rf"\b{name}: (\S+)", last[0]) or [None, "-"])[1]
     crashes = sorted(p.name for p in (out / "crashes" / thing).iterdir())
     status = (out / f"{thing}.status").read_text().strip()
-    rows.append(f"| {thing} | {seconds} | {stat.get('number_of_executed_units', '-')} | "
+    rows.append(f"| {thing} | {(out / f'{thing}.seconds').read_text().strip()} | {stat.get('number_of_executed_units', '-')} | "
                 f"{stat.get('average_exec_per_sec', '-')} | {field('cov')} | {field('ft')} | "
                 f"{len(list((out / 'corpus' / thing).iterdir()))} | {stat.get('peak_rss_mb', '-')} | "
                 f"{len(crashes)}{' (' + ', '.join(crashes) + ')' if crashes else ''} | {status} |")

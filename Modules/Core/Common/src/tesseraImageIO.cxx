@@ -108,8 +108,11 @@ ReadNiftiLayout(gzFile file)
     };
     if (got >= 348 && read(0, std::int32_t{}) == 348) // NIfTI-1: datatype at 70, vox_offset (float) at 108
     {
-      const float offset = read(108, float{});
-      layout = { offset > 0 ? static_cast<std::uint64_t>(offset) : 352u, read(70, std::int16_t{}), swap };
+      // A float: one beyond any file (or infinite) reads as 2^60 bytes, so that the file is refused
+      // as truncated; converting it to an integer would be undefined.
+      const float         offset = read(108, float{});
+      const std::uint64_t bytes = !(offset > 0) ? 352u : offset < 1e18f ? static_cast<std::uint64_t>(offset) : 1ull << 60;
+      layout = { bytes, read(70, std::int16_t{}), swap };
     }
     else if (got >= 540 && read(0, std::int32_t{}) == 540) // NIfTI-2: datatype at 12, vox_offset (int64) at 168
     {
