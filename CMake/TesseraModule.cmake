@@ -29,6 +29,7 @@ function(tessera_module name)
         TESSERA_DATA_DIR="${TESSERA_DATA_DIR}"
         TESSERA_ITK_EXAMPLES_DIR="${TESSERA_ITK_EXAMPLES_DIR}"
         TESSERA_SKIMAGE_DATA_DIR="${TESSERA_SKIMAGE_DATA_DIR}"
+        TESSERA_STARS_DATA_DIR="${TESSERA_STARS_DATA_DIR}"
         # Scripts beside the tests (__FILE__ is relative under ccache's base_dir).
         TESSERA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/test")
       gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)

@@ -24,13 +24,22 @@ struct ImageInfo
   std::vector<double>          spacing;       ///< mm per axis
   std::vector<double>          origin;        ///< mm
   std::vector<std::vector<double>> direction;  ///< direction cosines, one row per axis
+  std::string                  crs;           ///< WKT of a georeferenced raster's CRS ("" for others)
 };
 
-/** The ITK ImageIO that reads (or writes) `path`, or null when no format fits. ITK's light formats
- * (NIfTI, NRRD, MetaImage, PNG, JPEG, TIFF, BMP, VTK, GIPL, ...) are registered on the first call;
- * when none of them fits, RegisterExtraIOFactories adds DICOM, HDF5 and MINC and the lookup is
- * repeated. Every image read and write of Tessera goes through here. */
-itk::ImageIOBase::Pointer CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode);
+/** Metadata key of the coordinate reference system (WKT) of a georeferenced raster: read from
+ * GeoTIFF and GDAL's other formats, passed from a stage's primary input to its outputs, written back. */
+inline constexpr const char * GeoCrsKey = "tessera:crs";
+
+/** The ITK ImageIO that reads (or writes) `path`, or null when no format fits. Single-raster TIFF
+ * and VRT files are read through GDAL (module TesseraGDALIO: all bands, georeference and CRS), as
+ * are 2D TIFF outputs (`dimension` 2: tiled, compressed GeoTIFF); multi-page TIFFs and 3D TIFF
+ * outputs stay with ITK. ITK's light formats (NIfTI, NRRD, MetaImage, PNG, JPEG, TIFF, BMP, VTK,
+ * GIPL, ...) are registered on the first call; when none of them fits, RegisterExtraIOFactories
+ * adds DICOM, HDF5 and MINC and the lookup is repeated. Every image read and write of Tessera goes
+ * through here. \throws Error when a module cannot be loaded. */
+itk::ImageIOBase::Pointer CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode,
+                                        unsigned int dimension = 0);
 
 /** Registers ITK's heavy IO, once: DICOM (GDCM), HDF5 and MINC images and HDF5 transforms, from
  * module TesseraExtraIO (tesseraModuleLoader.h), so that commands on other formats do not load

@@ -36,6 +36,7 @@ ReadImageFile(const std::string & path)
     throw Error(path, "has " + std::to_string(info.components) + " components per pixel; a scalar image expected");
   }
   auto reader = itk::ImageFileReader<TImage>::New();
+  reader->SetImageIO(CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::ReadMode));
   reader->SetFileName(path);
   detail::UpdateReader(reader, path);
   typename TImage::Pointer image = reader->GetOutput();
@@ -63,13 +64,16 @@ template <typename TImage>
 void
 WriteImageFile(const TImage * image, AtomicOutput & out)
 {
-  // Labels that fit in 8 bits go into PNG as 8-bit grey: 16-bit PNGs look black in most viewers.
+  // Labels that fit in 8 bits go into PNG as 8-bit grey (16-bit PNGs look black in most viewers),
+  // and into 2D TIFF as 8-bit (GIS palettes of 256 colours instead of 65536).
   if constexpr (std::is_same_v<typename TImage::PixelType, LabelPixel> && !detail::IsVectorImage<TImage>::value)
   {
     const std::string ext = LowerCaseExtension(out.FinalPath());
     const size_t        n = image->GetBufferedRegion().GetNumberOfPixels();
     const LabelPixel *  p = image->GetBufferPointer();
-    if (ext == ".png" && std::all_of(p, p + n, [](LabelPixel l) { return l <= 255; }))
+    const bool          eightBitFormat =
+      ext == ".png" || (TImage::ImageDimension == 2 && (ext == ".tif" || ext == ".tiff"));
+    if (eightBitFormat && std::all_of(p, p + n, [](LabelPixel l) { return l <= 255; }))
     {
       using ByteImage = itk::Image<std::uint8_t, TImage::ImageDimension>;
       auto bytes = ByteImage::New();
@@ -83,7 +87,8 @@ WriteImageFile(const TImage * image, AtomicOutput & out)
     }
   }
   auto writer = itk::ImageFileWriter<TImage>::New();
-  writer->SetImageIO(CreateImageIO(out.FinalPath(), itk::ImageIOFactory::IOFileModeEnum::WriteMode));
+  writer->SetImageIO(
+    CreateImageIO(out.FinalPath(), itk::ImageIOFactory::IOFileModeEnum::WriteMode, TImage::ImageDimension));
   writer->SetInput(image);
   writer->SetFileName(out.TemporaryPath());
   writer->SetUseCompression(true);

@@ -8,6 +8,7 @@
 
 #include "itkComposeImageFilter.h"
 #include "itkImageRegionConstIterator.h"
+#include "itkMetaDataObject.h"
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
 #include "tesseraImageTypes.h"
@@ -33,8 +34,19 @@ DispatchDimension(const std::string & path, F && f)
   throw Error(path, "is a " + std::to_string(d) + "D image; Tessera handles 2D and 3D");
 }
 
+/** The name of a coordinate reference system, e.g. "WGS 84 / UTM zone 11N": the first quoted
+ * text of its WKT (the whole WKT when it has none). */
+inline std::string
+CrsName(const std::string & wkt)
+{
+  const auto open = wkt.find('"');
+  const auto close = open == std::string::npos ? open : wkt.find('"', open + 1);
+  return close == std::string::npos ? wkt : wkt.substr(open + 1, close - open - 1);
+}
+
 /** Throws Error(bName, ...) unless b has a's size, spacing, origin and direction (to 1e-6
- * relative tolerance): masks, labels and probabilities must lie on the image's grid. */
+ * relative tolerance) and, when both are georeferenced, its CRS: masks, labels and
+ * probabilities must lie on the image's grid. */
 template <typename TA, typename TB>
 void
 CheckSameGrid(const TA * a, const std::string & aName, const TB * b, const std::string & bName)
@@ -74,6 +86,13 @@ CheckSameGrid(const TA * a, const std::string & aName, const TB * b, const std::
         throw Error(bName, "direction differs from " + aName + "'s");
       }
     }
+  }
+  // Rasters in different coordinate reference systems cannot share a grid, whatever their numbers.
+  std::string crsA, crsB;
+  if (itk::ExposeMetaData<std::string>(a->GetMetaDataDictionary(), GeoCrsKey, crsA) &&
+      itk::ExposeMetaData<std::string>(b->GetMetaDataDictionary(), GeoCrsKey, crsB) && CrsName(crsA) != CrsName(crsB))
+  {
+    throw Error(bName, "CRS " + CrsName(crsB) + " differs from " + aName + "'s " + CrsName(crsA));
   }
 }
 

@@ -10,6 +10,9 @@
 
 #include "itkImageIOFactory.h"
 #include "tesseraContactSheet.h"
+#include "tesseraImageUtilities.h"
+#include "tesseraLabelFiles.h"
+#include "tesseraModuleLoader.h"
 #include "tesseraPlot.h"
 #include "itkRelabelComponentImageFilter.h"
 #include "itkScalarConnectedComponentImageFilter.h"
@@ -164,7 +167,10 @@ Info(StageContext & c)
     size += (d ? " x " : "") + std::to_string(info.size[d]);
   }
   std::cout << "file: " << path << "\n"
-            << "coordinates: ITK physical space in mm, LPS (+x left, +y posterior, +z superior); RAS is (-x, -y, z)\n"
+            << (info.crs.empty() ? "coordinates: ITK physical space in mm, LPS (+x left, +y posterior, +z superior); "
+                                   "RAS is (-x, -y, z)\n"
+                                 : "coordinates: map coordinates of the CRS " + CrsName(info.crs) +
+                                     ", in its units (below as mm)\n")
             << "dimension: " << info.dimension << "\n"
             << "size: " << size << " voxels\n"
             << "spacing: " << Join4(info.spacing, " x ") << " mm\n"
@@ -310,6 +316,41 @@ Remap(StageContext & c)
     SetLabelTable(out, m.table);
   }
   c.SetOutput("output", out);
+}
+
+void
+Polygonize(StageContext & c)
+{
+  if (c.Dimension() != 2)
+  {
+    throw Error(c.InputName("input"), "polygons need a 2D label image");
+  }
+  const auto labels = c.Input<LabelImage<2>>("input");
+  LabelTable given = c.InputLabelTable("labels");
+  if (given.Empty())
+  {
+    given = GetLabelTable(labels, c.InputName("input"));
+  }
+  // Every label of the image gets a name and a colour: the table's, else its number and palette colour.
+  LabelTable table;
+  for (const auto & [label, extent] : LabelExtents<2>(labels))
+  {
+    table.Add(label, { given.Name(label), given.Color(label), false });
+  }
+  const int connectivity = c.Parameters().Integer("connectivity") == 2 ? 8 : 4;
+  const int background = static_cast<int>(c.Parameters().Integer("background"));
+  c.SetWriter("output", [labels, table, connectivity, background, output = c.OutputPath("output")](
+                          const std::string & path) {
+    try
+    {
+      ModuleFunction<void(const LabelImage<2> *, const LabelTable *, int, int, const char *)>(
+        "TesseraGDALIO", "tesseraPolygonize")(labels, &table, connectivity, background, path.c_str());
+    }
+    catch (const Error & e)
+    {
+      throw Error(output, e.Problem()); // the file the user named, not its temporary
+    }
+  });
 }
 
 template <unsigned int D>
@@ -503,6 +544,29 @@ RegisterCommonStages(StageRegistry & registry)
         .AtMost(1e12),
     };
     s.run = RunByDimension<ConnectedComponents<2>, ConnectedComponents<3>>;
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "polygonize";
+    s.summary = "Label regions as polygons in a GeoPackage, GeoJSON or Shapefile (label, name and colour), in the "
+                "image's CRS, for QGIS and other GIS";
+    s.source = "GDAL GDALPolygonize";
+    s.inputs = { InputPort("input", PortKind::Labels, "2D label image (e.g. a GeoTIFF from segment)").Alias("i"),
+                 InputPort("labels", PortKind::LabelTable,
+                           "Label table for the polygons' names and colours (default: the table the image carries)")
+                   .Optional() };
+    s.outputs = { OutputPort("output", PortKind::File, "Polygons, one feature per connected region: layer "
+                                                        "\"regions\", fields label, name, colour (#rrggbb)")
+                    .Alias("o")
+                    .Extensions({ ".gpkg", ".geojson", ".shp" }) };
+    s.parameters = {
+      IntegerParameter("connectivity", "1", "neighbourhood", "1 = 4-connected regions; 2 = 8-connected")
+        .AtLeast(1)
+        .AtMost(2),
+      IntegerParameter("background", "0", "label", "Label whose regions get no polygon").AtLeast(0).AtMost(65535),
+    };
+    s.run = Polygonize;
     registry.Add(s);
   }
 }

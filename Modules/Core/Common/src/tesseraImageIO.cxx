@@ -431,8 +431,20 @@ RegisterExtraIOFactories()
 }
 
 itk::ImageIOBase::Pointer
-CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode)
+CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode, unsigned int dimension)
 {
+  const std::string extension = LowerCaseExtension(path);
+  const bool        reading = mode == itk::ImageIOFactory::IOFileModeEnum::ReadMode;
+  if (((extension == ".tif" || extension == ".tiff") && (reading || dimension == 2)) ||
+      (extension == ".vrt" && reading))
+  {
+    itk::ImageIOBase::Pointer io;
+    ModuleFunction<void(itk::ImageIOBase::Pointer *)>("TesseraGDALIO", "tesseraCreateGDALImageIO")(&io);
+    if (!reading || io->CanReadFile(path.c_str()))
+    {
+      return io;
+    }
+  }
   RegisterLightIOFactories();
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), mode);
   if (!io)
@@ -514,6 +526,7 @@ ReadImageInfo(const std::string & path)
     info.origin.pop_back();
     info.direction.pop_back();
   }
+  itk::ExposeMetaData<std::string>(io->GetMetaDataDictionary(), GeoCrsKey, info.crs);
   return info;
 }
 

@@ -1,0 +1,132 @@
+// Georeferenced rasters through the applications: a 6-band Landsat-7 GeoTIFF (Debian's
+// r-cran-stars) keeps its geotransform and CRS through a stage, a pipeline chained in memory and
+// the GeoTIFF writer; a mask in another CRS or a model of other bands is refused.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "itkMetaDataObject.h"
+#include "tesseraCommandLine.h"
+#include "tesseraEndToEndChecks.h"
+#include "tesseraImageIO.h"
+#include "tesseraImageUtilities.h"
+
+using namespace tessera;
+using namespace tessera::testing;
+namespace fs = std::filesystem;
+
+namespace
+{
+const std::string Landsat = std::string(TESSERA_STARS_DATA_DIR) + "/L7_ETMs.tif";
+
+std::string
+Crs(const itk::DataObject * image)
+{
+  std::string wkt;
+  itk::ExposeMetaData<std::string>(image->GetMetaDataDictionary(), GeoCrsKey, wkt);
+  return wkt;
+}
+
+/** The output lies on the input's grid (CheckSameGrid) and carries its CRS. */
+template <typename TImage>
+void
+ExpectGeoreferenceOf(const std::string & input, const std::string & output)
+{
+  const auto in = ReadImageFile<VectorImage<2>>(input);
+  const auto out = ReadImageFile<TImage>(output);
+  EXPECT_NO_THROW(CheckSameGrid(in.GetPointer(), input, out.GetPointer(), output));
+  EXPECT_FALSE(Crs(out).empty()) << output;
+  EXPECT_EQ(CrsName(Crs(out)), CrsName(Crs(in)));
+}
+
+class Geospatial : public ::testing::Test
+{
+protected:
+  void SetUp() override { m_Dir = ScratchDir(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
+  void TearDown() override { fs::remove_all(m_Dir); }
+  std::string Path(const std::string & name) const { return (m_Dir / name).string(); }
+  fs::path m_Dir;
+};
+} // namespace
+
+TEST_F(Geospatial, SegmentKeepsTheGeotransformAndCrsOfALandsatScene)
+{
+  const auto r = Tessera("segment -q -i " + Landsat + " -k 4 -o " + Path("classes.tif") + " --probabilities " +
+                         Path("probabilities.tif"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("classes.tif"));
+  ExpectGeoreferenceOf<VectorImage<2>>(Landsat, Path("probabilities.tif"));
+  EXPECT_EQ(ReadImageFile<VectorImage<2>>(Path("probabilities.tif"))->GetNumberOfComponentsPerPixel(), 4u);
+  // info names the CRS instead of calling map coordinates LPS.
+  const auto info = Tessera("info -i " + Path("classes.tif"));
+  EXPECT_NE(info.out.find("map coordinates of the CRS SIRGAS 2000 / UTM zone 25S"), std::string::npos) << info.out;
+}
+
+TEST_F(Geospatial, APipelineInMemoryKeepsTheCrs)
+{
+  const auto r = Tessera("pipeline " + std::string(TESSERA_SOURCE_DIR) + "/Documentation/Pipelines/dubai-superpixels-rag.json -i " +
+                         Landsat + " -o " + Path("regions.tif"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("regions.tif"));
+}
+
+TEST_F(Geospatial, AMaskInAnotherCrsIsRefused)
+{
+  ASSERT_EQ(Tessera("segment -q -i " + Landsat + " -k 2 -o " + Path("mask.tif")).exitCode, 0);
+  const std::string reprojected = "gdal_translate -q -a_srs EPSG:32611 " + Path("mask.tif") + " " +
+                                  Path("mask-utm11.tif") + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(reprojected.c_str()), 0) << reprojected;
+  ExpectRejected("segment -i " + Landsat + " --mask " + Path("mask-utm11.tif") + " -o " + Path("out.tif"),
+                 "mask-utm11.tif", "CRS WGS 84 / UTM zone 11N differs", { Path("out.tif") });
+}
+
+TEST_F(Geospatial, AModelOfOtherBandsIsRefused)
+{
+  const auto grey = ItkExample("BrainProtonDensitySlice.png");
+  ASSERT_EQ(Tessera("kmeans -q -i " + grey + " -k 3 -o " + Path("classes.png")).exitCode, 0);
+  ASSERT_EQ(Tessera("knn train -q -i " + grey + " -l " + Path("classes.png") + " -m " + Path("grey.yml")).exitCode, 0);
+  ExpectRejected("knn apply -i " + Landsat + " -m " + Path("grey.yml") + " -o " + Path("out.tif"), "L7_ETMs.tif",
+                 "6", { Path("out.tif") });
+}
+
+TEST_F(Geospatial, PolygonsCoverEachClassWithItsAreaInTheCrs)
+{
+  ASSERT_EQ(Tessera("segment -q -i " + Landsat + " -k 3 -o " + Path("classes.tif")).exitCode, 0);
+  const auto r = Tessera("polygonize -q -i " + Path("classes.tif") + " -o " + Path("classes.gpkg"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // Per label, the polygons' area (GeoPackage geometry, SQLite dialect of ogrinfo) must be its
+  // pixel count times the pixel area: regions cover the class exactly, in map units.
+  const std::string query = "ogrinfo -q " + Path("classes.gpkg") + " -dialect SQLite -sql \"SELECT label, name, " +
+                            "SUM(ST_Area(geom)) AS area FROM regions GROUP BY label ORDER BY label\" > " +
+                            Path("areas.txt");
+  ASSERT_EQ(std::system(query.c_str()), 0) << query;
+  std::ifstream      areas(Path("areas.txt"));
+  std::map<int, double> area;
+  int                label = -1;
+  for (std::string line; std::getline(areas, line);)
+  {
+    if (const auto at = line.find("label (Integer) = "); at != std::string::npos)
+      label = std::stoi(line.substr(at + 18));
+    if (const auto at = line.find("area (Real) = "); at != std::string::npos)
+      area[label] = std::stod(line.substr(at + 14));
+  }
+  const auto   classes = ReadImageFile<LabelImage<2>>(Path("classes.tif"));
+  const double pixel = classes->GetSpacing()[0] * classes->GetSpacing()[1];
+  std::map<int, double> expected;
+  for (size_t i = 0; i < classes->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+    expected[classes->GetBufferPointer()[i]] += pixel;
+  ASSERT_EQ(area.size(), 3u);
+  for (const auto & [l, a] : expected)
+    EXPECT_NEAR(area[l], a, 1e-6 * a) << "label " << l;
+  // The layer keeps the scene's CRS and the table's names and colours.
+  const std::string info = "ogrinfo -so " + Path("classes.gpkg") + " regions > " + Path("layer.txt");
+  ASSERT_EQ(std::system(info.c_str()), 0);
+  std::stringstream layer;
+  layer << std::ifstream(Path("layer.txt")).rdbuf();
+  EXPECT_NE(layer.str().find("UTM zone 25S"), std::string::npos) << layer.str();
+  EXPECT_NE(layer.str().find("colour: String"), std::string::npos) << layer.str();
+}
