@@ -16,7 +16,7 @@ packages=(
   libopencv-dev libopencv-contrib-dev libboost-graph-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev libtorch-dev python3-torch
   insighttoolkit5-examples python3-skimage python3-sklearn python3-nibabel python3-numpy python3-pil
-  elastix python3-matplotlib time
+  elastix python3-matplotlib time libgdal-dev gdal-bin r-cran-stars snakemake
 )
 installed=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null | grep -c '^ii' || true)
 if [ "$installed" -ne "${#packages[@]}" ]; then
