@@ -1,6 +1,8 @@
 // The `tessera` launcher: git-style subcommands, one per registered stage (tesseraStages.h), plus
 // `pipeline` (run a pipeline file) and `stages` (list the stages, print their option tables).
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <iostream>
 #include <numeric>
 #include <vector>
@@ -8,6 +10,44 @@
 #include "itkMacro.h"
 #include "tesseraStageCommand.h"
 #include "tesseraStages.h"
+
+// The launcher's allocations: as the standard library's, but a failure records its size first
+// (FailedAllocationBytes), so that out-of-memory errors say how much was asked.
+void *
+operator new(std::size_t bytes)
+{
+  if (void * p = std::malloc(bytes ? bytes : 1))
+  {
+    return p;
+  }
+  tessera::FailedAllocationBytes() = bytes;
+  throw std::bad_alloc();
+}
+void *
+operator new[](std::size_t bytes)
+{
+  return ::operator new(bytes);
+}
+void
+operator delete(void * p) noexcept
+{
+  std::free(p);
+}
+void
+operator delete[](void * p) noexcept
+{
+  std::free(p);
+}
+void
+operator delete(void * p, std::size_t) noexcept
+{
+  std::free(p);
+}
+void
+operator delete[](void * p, std::size_t) noexcept
+{
+  std::free(p);
+}
 
 namespace
 {
@@ -138,7 +178,7 @@ main(int argc, char ** argv)
   }
   catch (const std::bad_alloc &)
   {
-    std::cerr << which << ": error: out of memory" << std::endl;
+    std::cerr << which << ": error: " << tessera::OutOfMemoryMessage() << std::endl;
     return 1;
   }
   catch (const std::exception & e)

@@ -1,6 +1,7 @@
 #ifndef tesseraStage_h
 #define tesseraStage_h
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -194,6 +195,13 @@ private:
 
 /** The first line of a (library's) message, for one-line errors. */
 std::string FirstLine(const std::string & text);
+
+/** Bytes of the last allocation that failed, 0 when unknown: the launcher's operator new records
+ * it, so that "ran out of memory" can say how much was asked. */
+std::atomic<std::size_t> & FailedAllocationBytes();
+
+/** "ran out of memory" with the size of the failed allocation (when known) and the machine's memory. */
+std::string OutOfMemoryMessage();
 
 /** A stage's run function from its 2D and 3D instantiations, chosen by the dimension of the
  * primary input: `s.run = RunByDimension<Run<2>, Run<3>>;` keeps one template for 2D and 3D. */

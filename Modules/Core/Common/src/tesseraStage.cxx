@@ -2,9 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
+#include <unistd.h>
 
 #include "itkImageIOFactory.h"
+#include "itkMetaDataObject.h"
+#include "tesseraImageIO.h"
 
 namespace fs = std::filesystem;
 
@@ -315,6 +320,15 @@ StageContext::SetOutput(const std::string & port, itk::DataObject * data)
   {
     throw Error(m_Stage.name, "has no output named " + port);
   }
+  // The CRS of a georeferenced input goes with every output (origin, spacing and direction do already).
+  const auto * primary = m_Stage.PrimaryInput() ? FindInputSlot(m_Stage.PrimaryInput()->name) : nullptr;
+  std::string  crs;
+  if (data && primary && primary->data &&
+      itk::ExposeMetaData<std::string>(primary->data->GetMetaDataDictionary(), GeoCrsKey, crs) &&
+      !data->GetMetaDataDictionary().HasKey(GeoCrsKey))
+  {
+    itk::EncapsulateMetaData<std::string>(data->GetMetaDataDictionary(), GeoCrsKey, crs);
+  }
   m_OutputData[port] = data;
 }
 
@@ -383,13 +397,36 @@ StageContext::Run()
   }
   catch (const std::bad_alloc &)
   {
-    throw Error(m_Stage.name, "ran out of memory");
+    throw Error(m_Stage.name, OutOfMemoryMessage());
   }
   if (m_Progress)
   {
     m_Progress->Done();
     m_Progress.reset();
   }
+}
+
+std::atomic<std::size_t> &
+FailedAllocationBytes()
+{
+  static std::atomic<std::size_t> bytes{ 0 };
+  return bytes;
+}
+
+std::string
+OutOfMemoryMessage()
+{
+  constexpr double   GiB = 1 << 30;
+  const double       memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  const std::size_t  asked = FailedAllocationBytes().exchange(0);
+  std::ostringstream s;
+  s << std::setprecision(3) << "ran out of memory (";
+  if (asked)
+  {
+    s << "an allocation of " << static_cast<double>(asked) / GiB << " GiB failed; ";
+  }
+  s << "this machine has " << memory / GiB << " GiB)";
+  return s.str();
 }
 
 void
