@@ -423,7 +423,9 @@ OutOfMemoryMessage()
   s << std::setprecision(3) << "ran out of memory (";
   if (asked)
   {
-    s << "an allocation of " << static_cast<double>(asked) / GiB << " GiB failed; ";
+    const double bytes = static_cast<double>(asked);
+    s << "an allocation of " << (bytes < GiB ? bytes / (1 << 20) : bytes / GiB) << (bytes < GiB ? " MiB" : " GiB")
+      << " failed; ";
   }
   s << "this machine has " << memory / GiB << " GiB)";
   return s.str();
