@@ -155,6 +155,14 @@ main(int argc, char ** argv)
       which = "tessera";
       throw tessera::Error(argv[1], "no such application" + Suggestion(app, argv[1]) + "; tessera --help lists them");
     }
+    // Groups (knn, atlas): a mistyped member is named too, instead of "A subcommand is required".
+    if (CLI::App * group = argc > 2 && argv[2][0] != '-' ? app.get_subcommand(argv[1]) : nullptr;
+        group && !group->get_subcommands([](CLI::App *) { return true; }).empty() && !KnownApplication(*group, argv[2]))
+    {
+      which = std::string("tessera ") + argv[1];
+      throw tessera::Error(argv[2], "no such application" + Suggestion(*group, argv[2]) + "; tessera " + argv[1] +
+                                      " --help lists them");
+    }
     app.parse(argc, argv);
   }
   catch (const CLI::ParseError & e)

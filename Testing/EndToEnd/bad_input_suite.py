@@ -306,9 +306,13 @@ def check(executable, case, fx, scratch):
     if len(errors) != 1:
         failures.append(f"{len(errors)} error lines")
     last = lines[-1] if lines else ""
-    # The launcher's own errors (an unknown application) start `tessera: error: `.
-    application = " ".join(a for a in arguments[:2] if not a.startswith("-")) if arguments[0] in ("knn", "atlas") \
-        else "" if case["name"].startswith("launcher-") else arguments[0]
+    # The launcher's own errors (an unknown application) start `tessera: error: `, or
+    # `tessera knn: error: ` for an unknown member of a group.
+    group = arguments[0] in ("knn", "atlas")
+    if case["name"].startswith("launcher-"):
+        application = arguments[0] if group else ""
+    else:
+        application = " ".join(a for a in arguments[:2] if not a.startswith("-")) if group else arguments[0]
     prefix = " ".join(filter(None, ["tessera", application])) + ": error: "
     if not last.startswith(prefix):
         failures.append(f"last line is not `{prefix}...`")
