@@ -299,6 +299,30 @@ CheckJpeg(const std::string & path, bool scanlines)
   }
 }
 
+/** Throws Error(path, ...) for a MetaImage header with a key of 255 characters or more: ITK 5.2's
+ * MetaIO copies each key into a 255-byte field name with strcpy (MET_InitReadField), so a longer
+ * one overflows it (glibc's fortify aborts the process). A key ends at '=', ':' or the end of its
+ * line; the header ends at ElementDataFile. */
+void
+CheckMetaImageKeys(const std::string & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::string   line;
+  while (std::getline(in, line))
+  {
+    const std::string key = line.substr(0, line.find_first_of("=:\r"));
+    if (key.size() >= 255)
+    {
+      throw Error(path, "has a MetaImage header key of " + std::to_string(key.size()) +
+                          " characters (ITK's reader takes at most 254)");
+    }
+    if (key.find("ElementDataFile") != std::string::npos)
+    {
+      return;
+    }
+  }
+}
+
 template <typename T>
 void
 RestoreNonFinite(const std::string & path, T * buffer, std::uint64_t voxels, unsigned int components)
@@ -485,6 +509,10 @@ ReadImageInfo(const std::string & path)
   if (std::string(io->GetNameOfClass()) == "PNGImageIO")
   {
     CheckPngHeader(path);
+  }
+  else if (std::string(io->GetNameOfClass()) == "MetaImageIO")
+  {
+    CheckMetaImageKeys(path);
   }
   try
   {
