@@ -12,7 +12,10 @@
 #include "tesseraStages.h"
 
 // The launcher's allocations: as the standard library's, but a failure records its size first
-// (FailedAllocationBytes), so that out-of-memory errors say how much was asked.
+// (FailedAllocationBytes), so that out-of-memory errors say how much was asked. GCC 12 takes the
+// free() in the matching operator delete for a mismatch; it is the replacement the standard describes.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void *
 operator new(std::size_t bytes)
 {
@@ -48,6 +51,7 @@ operator delete[](void * p, std::size_t) noexcept
 {
   std::free(p);
 }
+#pragma GCC diagnostic pop
 
 namespace
 {
