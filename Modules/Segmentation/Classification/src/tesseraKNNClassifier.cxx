@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <cstring>
+#include <zlib.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/flann.hpp>
@@ -206,9 +208,36 @@ KNNClassifier::Save(const std::string & path) const
   out.Commit();
 }
 
+namespace
+{
+/** Throws Error(path, ...) for a YAML model whose second line is not "---". OpenCV 4.6's YAML
+ * parser never returns on some files whose document start carries text ("---YAML:1.0", then a
+ * "---" inside a later line; found by tesseraKNNModelFuzzer); OpenCV writes "%YAML:1.0", then
+ * "---" alone. Read through zlib, which reads .yml.gz and plain files alike. */
+void
+CheckYamlStart(const std::string & path)
+{
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file)
+  {
+    return; // FileStorage says why
+  }
+  char       first[64] = {}, second[64] = {};
+  const bool yaml = gzgets(file, first, sizeof first) && std::strncmp(first, "%YAML", 5) == 0;
+  const bool plain = yaml && gzgets(file, second, sizeof second) &&
+                     (std::strcmp(second, "---\n") == 0 || std::strcmp(second, "---\r\n") == 0);
+  gzclose(file);
+  if (yaml && !plain)
+  {
+    throw Error(path, "is not a Tessera kNN model (its YAML does not begin with a line '---')");
+  }
+}
+} // namespace
+
 KNNClassifier
 KNNClassifier::Load(const std::string & path)
 {
+  CheckYamlStart(path);
   cv::FileStorage fs;
   try
   {
