@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "cpl_conv.h"
 #include "cpl_error.h"
@@ -62,52 +63,34 @@ OpenRaster(const std::string & path)
   return Dataset(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
 }
 
+// GDAL's pixel types and ITK's, one to one.
+constexpr std::pair<GDALDataType, itk::IOComponentEnum> PixelTypes[] = {
+  { GDT_Byte, itk::IOComponentEnum::UCHAR },   { GDT_UInt16, itk::IOComponentEnum::USHORT },
+  { GDT_Int16, itk::IOComponentEnum::SHORT },  { GDT_UInt32, itk::IOComponentEnum::UINT },
+  { GDT_Int32, itk::IOComponentEnum::INT },    { GDT_Float32, itk::IOComponentEnum::FLOAT },
+  { GDT_Float64, itk::IOComponentEnum::DOUBLE },
+};
+
 itk::IOComponentEnum
 ComponentOf(GDALDataType type)
 {
-  switch (type)
+  for (const auto & [gdal, itk] : PixelTypes)
   {
-    case GDT_Byte:
-      return itk::IOComponentEnum::UCHAR;
-    case GDT_UInt16:
-      return itk::IOComponentEnum::USHORT;
-    case GDT_Int16:
-      return itk::IOComponentEnum::SHORT;
-    case GDT_UInt32:
-      return itk::IOComponentEnum::UINT;
-    case GDT_Int32:
-      return itk::IOComponentEnum::INT;
-    case GDT_Float32:
-      return itk::IOComponentEnum::FLOAT;
-    case GDT_Float64:
-      return itk::IOComponentEnum::DOUBLE;
-    default:
-      return itk::IOComponentEnum::UNKNOWNCOMPONENTTYPE;
+    if (gdal == type)
+      return itk;
   }
+  return itk::IOComponentEnum::UNKNOWNCOMPONENTTYPE;
 }
 
 GDALDataType
 GDALTypeOf(itk::IOComponentEnum type)
 {
-  switch (type)
+  for (const auto & [gdal, itk] : PixelTypes)
   {
-    case itk::IOComponentEnum::UCHAR:
-      return GDT_Byte;
-    case itk::IOComponentEnum::USHORT:
-      return GDT_UInt16;
-    case itk::IOComponentEnum::SHORT:
-      return GDT_Int16;
-    case itk::IOComponentEnum::UINT:
-      return GDT_UInt32;
-    case itk::IOComponentEnum::INT:
-      return GDT_Int32;
-    case itk::IOComponentEnum::FLOAT:
-      return GDT_Float32;
-    case itk::IOComponentEnum::DOUBLE:
-      return GDT_Float64;
-    default:
-      return GDT_Unknown;
+    if (itk == type)
+      return gdal;
   }
+  return GDT_Unknown;
 }
 
 /** GDAL's geotransform of an ITK grid: origin (centre of the first pixel), spacing, and the
