@@ -56,7 +56,11 @@ case "$mode" in
       "$tessera" segment -i "$dubai" --classes 5 -o "$out/dubai_tile1_001_labels.png" \
         --overlay "$out/dubai_tile1_001_overlay.png"
     fi
-    echo "Results (label images and PNG overlays) are in $out"
+    landsat=/usr/lib/R/site-library/stars/tif/L7_ETMs.tif
+    echo "== tessera segment: Landsat-7 scene (6-band GeoTIFF, UTM), classes as a GeoTIFF and GeoPackage polygons"
+    "$tessera" segment -i "$landsat" --classes 4 -o "$out/landsat_classes.tif" --overlay "$out/landsat_overlay.png"
+    "$tessera" polygonize -i "$out/landsat_classes.tif" -o "$out/landsat_polygons.gpkg"
+    echo "Results (label images, PNG overlays, a GeoTIFF and its polygons for QGIS) are in $out"
     ;;
   test)
     cd "$build"
