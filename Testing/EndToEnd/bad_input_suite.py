@@ -109,6 +109,10 @@ def make_fixtures(executable, fx):
     inf[4, 4, 4] = np.inf
     write_nifti(j("inf.nii.gz"), inf)
     write_nifti(j("complex.nii.gz"), (volume + 1j * volume).astype(np.complex64))
+    # A GeoTIFF cut short (Debian's r-cran-stars ships the Landsat scene), and text named .tif.
+    data = open("/usr/lib/R/site-library/stars/tif/L7_ETMs.tif", "rb").read()
+    open(j("truncated.tif"), "wb").write(data[: len(data) // 2])
+    open(j("text.tif"), "w").write("this is not a raster\n")
     open(j("empty.nii.gz"), "wb").close()
     open(j("empty.png"), "wb").close()
     open(j("text.png"), "w").write("this is not an image\n")

@@ -80,6 +80,18 @@ FirstLineOf(const std::string & text)
   return line;
 }
 
+/** An ITK exception's message on one line, without its "ITK ERROR: MetaImageIO(0x55...): " prefix. */
+std::string
+ReasonOf(const itk::ExceptionObject & e)
+{
+  std::string reason = FirstLineOf(e.GetDescription());
+  if (const auto at = reason.find("): "); reason.rfind("ITK ERROR: ", 0) == 0 && at != std::string::npos)
+  {
+    reason = reason.substr(at + 3);
+  }
+  return reason;
+}
+
 /** Where a NIfTI-1/-2 file's voxels start, their NIfTI datatype code and byte order, from the
  * header read through zlib (which reads .nii and .nii.gz alike). offset 0: not a NIfTI header. */
 struct NiftiLayout
@@ -436,7 +448,7 @@ detail::UpdateReader(itk::ProcessObject * reader, const std::string & path)
     }
     catch (const itk::ExceptionObject & e)
     {
-      throw Error(path, "cannot be read: " + FirstLineOf(e.GetDescription()));
+      throw Error(path, "cannot be read: " + ReasonOf(e));
     }
     messages = captured.Text();
   }
@@ -521,12 +533,7 @@ ReadImageInfo(const std::string & path)
   }
   catch (const itk::ExceptionObject & e)
   {
-    std::string reason = FirstLineOf(e.GetDescription());
-    if (const auto at = reason.find("): "); reason.rfind("ITK ERROR: ", 0) == 0 && at != std::string::npos)
-    {
-      reason = reason.substr(at + 3); // "ITK ERROR: MetaImageIO(0x55...): File cannot be read" -> the message
-    }
-    throw Error(path, "has an unreadable header: " + reason);
+    throw Error(path, "has an unreadable header: " + ReasonOf(e));
   }
   if (detail::IsNiftiPath(path))
   {
