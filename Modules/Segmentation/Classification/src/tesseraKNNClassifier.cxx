@@ -210,12 +210,14 @@ KNNClassifier::Save(const std::string & path) const
 
 namespace
 {
-/** Throws Error(path, ...) for a YAML model whose second line is not "---". OpenCV 4.6's YAML
- * parser never returns on some files whose document start carries text ("---YAML:1.0", then a
- * "---" inside a later line; found by tesseraKNNModelFuzzer); OpenCV writes "%YAML:1.0", then
- * "---" alone. Read through zlib, which reads .yml.gz and plain files alike. */
+/** Throws Error(path, ...) for text OpenCV 4.6's parsers fail on without returning an error
+ * (found by tesseraKNNModelFuzzer): a YAML model whose second line is not "---" (its parser never
+ * returns on some files whose document start carries text, "---YAML:1.0" then a "---" inside a
+ * later line; OpenCV writes "%YAML:1.0", then "---" alone), and a NUL byte, which no YAML, XML or
+ * JSON model holds (its XML parser reads address 0 on "<?xml version=" then NULs). Read through
+ * zlib, which reads .yml.gz and plain files alike. */
 void
-CheckYamlStart(const std::string & path)
+CheckModelText(const std::string & path)
 {
   gzFile file = gzopen(path.c_str(), "rb");
   if (!file)
@@ -226,10 +228,21 @@ CheckYamlStart(const std::string & path)
   const bool yaml = gzgets(file, first, sizeof first) && std::strncmp(first, "%YAML", 5) == 0;
   const bool plain = yaml && gzgets(file, second, sizeof second) &&
                      (std::strcmp(second, "---\n") == 0 || std::strcmp(second, "---\r\n") == 0);
+  gzrewind(file);
+  bool nul = false;
+  char buffer[65536];
+  for (int n = 0; !nul && (n = gzread(file, buffer, sizeof buffer)) > 0;)
+  {
+    nul = std::memchr(buffer, '\0', static_cast<size_t>(n)) != nullptr;
+  }
   gzclose(file);
   if (yaml && !plain)
   {
     throw Error(path, "is not a Tessera kNN model (its YAML does not begin with a line '---')");
+  }
+  if (nul)
+  {
+    throw Error(path, "is not a Tessera kNN model (a NUL byte in its text)");
   }
 }
 } // namespace
@@ -237,7 +250,7 @@ CheckYamlStart(const std::string & path)
 KNNClassifier
 KNNClassifier::Load(const std::string & path)
 {
-  CheckYamlStart(path);
+  CheckModelText(path);
   cv::FileStorage fs;
   try
   {
