@@ -99,6 +99,7 @@ struct NiftiLayout
   std::uint64_t offset = 0;
   int           datatype = 0;
   bool          swap = false;
+  bool          finite = true; ///< NIfTI-1: pixdim, quaternion, offsets and srow all finite
 };
 
 NiftiLayout
@@ -125,6 +126,13 @@ ReadNiftiLayout(gzFile file)
       const float         offset = read(108, float{});
       const std::uint64_t bytes = !(offset > 0) ? 352u : offset < 1e18f ? static_cast<std::uint64_t>(offset) : 1ull << 60;
       layout = { bytes, read(70, std::int16_t{}), swap };
+      for (const auto [first, last] : { std::pair{ 76, 108 }, std::pair{ 256, 328 } })
+      {
+        for (int at = first; at < last; at += 4)
+        {
+          layout.finite = layout.finite && std::isfinite(read(at, float{}));
+        }
+      }
     }
     else if (got >= 540 && read(0, std::int32_t{}) == 540) // NIfTI-2: datatype at 12, vox_offset (int64) at 168
     {
@@ -518,6 +526,20 @@ ReadImageInfo(const std::string & path)
     throw Error(path, "is not an image format ITK can read (corrupt, or unknown extension)");
   }
   io->SetFileName(path);
+  if (detail::IsNiftiPath(path))
+  {
+    // ITK 5.2 takes the SVD of the orientation, and VNL aborts on a value that is not finite.
+    gzFile     file = gzopen(path.c_str(), "rb");
+    const bool finite = !file || ReadNiftiLayout(file).finite;
+    if (file)
+    {
+      gzclose(file);
+    }
+    if (!finite)
+    {
+      throw Error(path, "has an unreadable header: spacing or orientation values that are not finite");
+    }
+  }
   if (std::string(io->GetNameOfClass()) == "PNGImageIO")
   {
     CheckPngHeader(path);
