@@ -211,11 +211,11 @@ KNNClassifier::Save(const std::string & path) const
 namespace
 {
 /** Throws Error(path, ...) for text OpenCV 4.6's parsers fail on without returning an error
- * (found by tesseraKNNModelFuzzer): a YAML model whose second line is not "---" (its parser never
- * returns on some files whose document start carries text, "---YAML:1.0" then a "---" inside a
- * later line; OpenCV writes "%YAML:1.0", then "---" alone), and a NUL byte, which no YAML, XML or
- * JSON model holds (its XML parser reads address 0 on "<?xml version=" then NULs). Read through
- * zlib, which reads .yml.gz and plain files alike. */
+ * (found by tesseraKNNModelFuzzer): a YAML model that does not begin with "%YAML" and a line
+ * "---" alone, as OpenCV writes it, or that holds a second document start ("%YAML" or a line
+ * "---" further down), on some of which its YAML parser never returns; and a NUL byte, which no
+ * YAML, XML or JSON model holds (its XML parser reads address 0 on "<?xml version=" then NULs).
+ * Read through zlib, which reads .yml.gz and plain files alike. */
 void
 CheckModelText(const std::string & path)
 {
@@ -224,25 +224,27 @@ CheckModelText(const std::string & path)
   {
     return; // FileStorage says why
   }
-  char       first[64] = {}, second[64] = {};
-  const bool yaml = gzgets(file, first, sizeof first) && std::strncmp(first, "%YAML", 5) == 0;
-  const bool plain = yaml && gzgets(file, second, sizeof second) &&
-                     (std::strcmp(second, "---\n") == 0 || std::strcmp(second, "---\r\n") == 0);
-  gzrewind(file);
-  bool nul = false;
-  char buffer[65536];
-  for (int n = 0; !nul && (n = gzread(file, buffer, sizeof buffer)) > 0;)
+  std::string text;
+  char        buffer[65536];
+  for (int n = 0; (n = gzread(file, buffer, sizeof buffer)) > 0;)
   {
-    nul = std::memchr(buffer, '\0', static_cast<size_t>(n)) != nullptr;
+    text.append(buffer, static_cast<size_t>(n));
   }
   gzclose(file);
-  if (yaml && !plain)
-  {
-    throw Error(path, "is not a Tessera kNN model (its YAML does not begin with a line '---')");
-  }
-  if (nul)
+  if (text.find('\0') != std::string::npos)
   {
     throw Error(path, "is not a Tessera kNN model (a NUL byte in its text)");
+  }
+  if (text.rfind("%YAML", 0) != 0)
+  {
+    return;
+  }
+  const size_t body = text.find('\n') + 1;
+  const bool   start = text.compare(body, 4, "---\n") == 0 || text.compare(body, 5, "---\r\n") == 0;
+  const bool   another = text.find("%YAML", 1) != std::string::npos || text.find("\n---", body + 3) != std::string::npos;
+  if (!start || another)
+  {
+    throw Error(path, "is not a Tessera kNN model (its YAML is not one document beginning with a line '---')");
   }
 }
 } // namespace
