@@ -212,10 +212,10 @@ namespace
 {
 /** Throws Error(path, ...) for text OpenCV 4.6's parsers fail on without returning an error
  * (found by tesseraKNNModelFuzzer): a YAML model that does not begin with "%YAML" and a line
- * "---" alone, as OpenCV writes it, or that holds a second document start ("%YAML" or a line
- * "---" further down), on some of which its YAML parser never returns; and a NUL byte, which no
- * YAML, XML or JSON model holds (its XML parser reads address 0 on "<?xml version=" then NULs).
- * Read through zlib, which reads .yml.gz and plain files alike. */
+ * "---" alone, as OpenCV writes it, or that holds "%YAML" or "---" further down (even inside a
+ * line), on some of which its YAML parser never returns; and a NUL byte, which no YAML, XML or
+ * JSON model holds (its XML parser reads address 0 on "<?xml version=" then NULs). Read
+ * through zlib, which reads .yml.gz and plain files alike. */
 void
 CheckModelText(const std::string & path)
 {
@@ -241,7 +241,7 @@ CheckModelText(const std::string & path)
   }
   const size_t body = text.find('\n') + 1;
   const bool   start = text.compare(body, 4, "---\n") == 0 || text.compare(body, 5, "---\r\n") == 0;
-  const bool   another = text.find("%YAML", 1) != std::string::npos || text.find("\n---", body + 3) != std::string::npos;
+  const bool   another = text.find("%YAML", 1) != std::string::npos || text.find("---", body + 3) != std::string::npos;
   if (!start || another)
   {
     throw Error(path, "is not a Tessera kNN model (its YAML is not one document beginning with a line '---')");
