@@ -126,7 +126,7 @@ ReadNiftiLayout(gzFile file)
       const float         offset = read(108, float{});
       const std::uint64_t bytes = !(offset > 0) ? 352u : offset < 1e18f ? static_cast<std::uint64_t>(offset) : 1ull << 60;
       layout = { bytes, read(70, std::int16_t{}), swap };
-      for (const auto [first, last] : { std::pair{ 76, 108 }, std::pair{ 256, 328 } })
+      for (const auto & [first, last] : { std::pair{ 76, 108 }, std::pair{ 256, 328 } })
       {
         for (int at = first; at < last; at += 4)
         {
@@ -316,6 +316,28 @@ CheckJpeg(const std::string & path, bool scanlines)
   if (corrupt)
   {
     throw Error(path, std::string("is a corrupt JPEG: ") + errors.message);
+  }
+}
+
+/** Throws Error(path, ...) for a BMP whose run-length encoding does not fit its bit depth (RLE8
+ * needs 8 bits per pixel, RLE4 4): ITK 5.2's BMPImageIO decodes it all the same and writes past
+ * its buffer (a 24-bit "RLE8" BMP of 104 bytes, tesseraImageReaderFuzzer). */
+void
+CheckBmpCompression(const std::string & path)
+{
+  unsigned char header[34] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char *>(header), sizeof header);
+  if (in.gcount() < static_cast<std::streamsize>(sizeof header) || header[0] != 'B' || header[1] != 'M')
+  {
+    return; // ITK's reader refuses these itself
+  }
+  const unsigned bits = header[28] | (header[29] << 8);
+  const unsigned compression = header[30] | (header[31] << 8) | (header[32] << 16) | (unsigned{ header[33] } << 24);
+  if ((compression == 1 && bits != 8) || (compression == 2 && bits != 4))
+  {
+    throw Error(path, "is a damaged BMP: run-length encoding " + std::string(compression == 1 ? "RLE8" : "RLE4") +
+                        " with " + std::to_string(bits) + " bits per pixel");
   }
 }
 
@@ -547,6 +569,10 @@ ReadImageInfo(const std::string & path)
   else if (std::string(io->GetNameOfClass()) == "MetaImageIO")
   {
     CheckMetaImageKeys(path);
+  }
+  else if (std::string(io->GetNameOfClass()) == "BMPImageIO")
+  {
+    CheckBmpCompression(path);
   }
   try
   {
