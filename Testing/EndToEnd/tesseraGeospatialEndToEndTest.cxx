@@ -64,6 +64,9 @@ TEST_F(Geospatial, SegmentKeepsTheGeotransformAndCrsOfALandsatScene)
   // info names the CRS instead of calling map coordinates LPS.
   const auto info = Tessera("info -i " + Path("classes.tif"));
   EXPECT_NE(info.out.find("map coordinates of the CRS SIRGAS 2000 / UTM zone 25S"), std::string::npos) << info.out;
+  // Each band's statistics (gdalinfo -stats L7_ETMs.tif: band 6 minimum 1, maximum 255, mean 59.975).
+  const auto bands = Tessera("info -i " + Landsat);
+  EXPECT_NE(bands.out.find("component 6: min 1, max 255, mean 59.975"), std::string::npos) << bands.out;
 }
 
 TEST_F(Geospatial, APipelineInMemoryKeepsTheCrs)

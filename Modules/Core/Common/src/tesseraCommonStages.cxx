@@ -156,6 +156,42 @@ PrintValues(const std::string & path, const ImageInfo & info, const LabelTable &
   }
 }
 
+/** Minimum, maximum and mean of each component (band, colour channel) over the finite voxels; reading
+ * them all also refuses a file whose data end early. */
+template <unsigned int D>
+void
+PrintComponentValues(const std::string & path, const ImageInfo & info)
+{
+  const bool integral = info.componentType.find("float") == std::string::npos &&
+                        info.componentType.find("double") == std::string::npos;
+  auto       value = [&](float v) { return integral ? std::to_string(static_cast<long long>(v)) : Fixed4(v); };
+  const auto         image = ReadImageFile<VectorImage<D>>(path);
+  const unsigned int nc = image->GetNumberOfComponentsPerPixel();
+  const size_t       n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const float *      data = image->GetBufferPointer();
+  for (unsigned int k = 0; k < nc; ++k)
+  {
+    double sum = 0.0;
+    size_t finite = 0;
+    float  lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+    for (size_t i = 0; i < n; ++i)
+    {
+      const float v = data[i * nc + k];
+      if (std::isfinite(v))
+      {
+        sum += v;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        ++finite;
+      }
+    }
+    std::cout << "component " << k + 1 << ": "
+              << (finite ? "min " + value(lo) + ", max " + value(hi) + ", mean " + Fixed4(sum / finite)
+                         : std::string("no finite voxel"))
+              << (finite && finite < n ? " (" + std::to_string(n - finite) + " NaN or infinite)" : "") << "\n";
+  }
+}
+
 void
 Info(StageContext & c)
 {
@@ -206,6 +242,14 @@ Info(StageContext & c)
   else if (info.components == 1 && info.dimension == 3)
   {
     PrintValues<3>(path, info, table);
+  }
+  else if (info.pixelType != "complex" && info.dimension == 2)
+  {
+    PrintComponentValues<2>(path, info);
+  }
+  else if (info.pixelType != "complex" && info.dimension == 3)
+  {
+    PrintComponentValues<3>(path, info);
   }
 }
 
