@@ -93,7 +93,7 @@ TEST_F(Geospatial, AModelOfOtherBandsIsRefused)
   ASSERT_EQ(Tessera("kmeans -q -i " + grey + " -k 3 -o " + Path("classes.png")).exitCode, 0);
   ASSERT_EQ(Tessera("knn train -q -i " + grey + " -l " + Path("classes.png") + " -m " + Path("grey.yml")).exitCode, 0);
   ExpectRejected("knn apply -i " + Landsat + " -m " + Path("grey.yml") + " -o " + Path("out.tif"), "L7_ETMs.tif",
-                 "6", { Path("out.tif") });
+                 "has 6 channel(s) but the model", { Path("out.tif") });
 }
 
 TEST_F(Geospatial, PolygonsCoverEachClassWithItsAreaInTheCrs)

@@ -102,45 +102,63 @@ Join4(const std::vector<double> & values, const char * sep)
   return s;
 }
 
+/** Integer pixel types print values as integers; everything else with 4 decimals. */
+bool
+IsIntegral(const ImageInfo & info)
+{
+  return info.componentType.find("float") == std::string::npos && info.componentType.find("double") == std::string::npos;
+}
+
+/** "min a, max b, mean c" of the finite values data[0], data[stride], ... (n of them), with the
+ * count of the others; "no finite voxel (...)" when there is none. */
+std::string
+FiniteValueSummary(const float * data, size_t n, unsigned int stride, bool integral)
+{
+  double sum = 0.0;
+  size_t finite = 0;
+  float  lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+  for (size_t i = 0; i < n; ++i)
+  {
+    const float v = data[i * stride];
+    if (std::isfinite(v))
+    {
+      sum += v;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      ++finite;
+    }
+  }
+  if (finite == 0)
+  {
+    return "no finite voxel (" + std::to_string(n) + " NaN or infinite)";
+  }
+  auto value = [&](float v) { return integral ? std::to_string(static_cast<long long>(v)) : Fixed4(v); };
+  return "min " + value(lo) + ", max " + value(hi) + ", mean " + Fixed4(sum / static_cast<double>(finite)) +
+         (finite < n ? " (of the finite voxels; " + std::to_string(n - finite) + " NaN or infinite)" : "");
+}
+
 template <unsigned int D>
 void
 PrintValues(const std::string & path, const ImageInfo & info, const LabelTable & table)
 {
-  const bool integral = info.componentType.find("float") == std::string::npos &&
-                        info.componentType.find("double") == std::string::npos;
+  const bool    integral = IsIntegral(info);
   const auto    image = ReadImageFile<ScalarImage<D>>(path);
   const float * data = image->GetBufferPointer();
   const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
-  std::map<float, size_t> histogram;
-  double                  sum = 0.0;
-  float                   lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
-  size_t                  nonFinite = 0;
-  for (size_t i = 0; i < n; ++i)
+  std::cout << "intensity: " << FiniteValueSummary(data, n, 1, integral) << "\n";
+  if (!integral)
   {
-    if (!std::isfinite(data[i]))
-    {
-      ++nonFinite; // statistics of the finite voxels; the others are counted
-      continue;
-    }
-    sum += data[i];
-    lo = std::min(lo, data[i]);
-    hi = std::max(hi, data[i]);
-    if (integral && histogram.size() <= 256)
+    return;
+  }
+  std::map<float, size_t> histogram;
+  for (size_t i = 0; i < n && histogram.size() <= 256; ++i)
+  {
+    if (std::isfinite(data[i]))
     {
       ++histogram[data[i]];
     }
   }
-  // Integer pixel types print their extremes as integers; everything else with 4 decimals.
-  auto value = [&](float v) { return integral ? std::to_string(static_cast<long long>(v)) : Fixed4(v); };
-  if (nonFinite == n)
-  {
-    std::cout << "intensity: no finite voxel (" << n << " NaN or infinite)\n";
-    return;
-  }
-  std::cout << "intensity: min " << value(lo) << ", max " << value(hi) << ", mean "
-            << Fixed4(sum / static_cast<double>(n - nonFinite))
-            << (nonFinite ? " (of the finite voxels; " + std::to_string(nonFinite) + " NaN or infinite)" : "") << "\n";
-  if (!integral || histogram.size() > 256)
+  if (histogram.empty() || histogram.size() > 256) // no finite voxel, or not labels
   {
     return;
   }
@@ -156,39 +174,19 @@ PrintValues(const std::string & path, const ImageInfo & info, const LabelTable &
   }
 }
 
-/** Minimum, maximum and mean of each component (band, colour channel) over the finite voxels; reading
- * them all also refuses a file whose data end early. */
+/** The same summary for each component (band, colour channel); reading them all also refuses a
+ * file whose data end early. */
 template <unsigned int D>
 void
 PrintComponentValues(const std::string & path, const ImageInfo & info)
 {
-  const bool integral = info.componentType.find("float") == std::string::npos &&
-                        info.componentType.find("double") == std::string::npos;
-  auto       value = [&](float v) { return integral ? std::to_string(static_cast<long long>(v)) : Fixed4(v); };
   const auto         image = ReadImageFile<VectorImage<D>>(path);
   const unsigned int nc = image->GetNumberOfComponentsPerPixel();
   const size_t       n = image->GetLargestPossibleRegion().GetNumberOfPixels();
-  const float *      data = image->GetBufferPointer();
   for (unsigned int k = 0; k < nc; ++k)
   {
-    double sum = 0.0;
-    size_t finite = 0;
-    float  lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
-    for (size_t i = 0; i < n; ++i)
-    {
-      const float v = data[i * nc + k];
-      if (std::isfinite(v))
-      {
-        sum += v;
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-        ++finite;
-      }
-    }
     std::cout << "component " << k + 1 << ": "
-              << (finite ? "min " + value(lo) + ", max " + value(hi) + ", mean " + Fixed4(sum / finite)
-                         : std::string("no finite voxel"))
-              << (finite && finite < n ? " (" + std::to_string(n - finite) + " NaN or infinite)" : "") << "\n";
+              << FiniteValueSummary(image->GetBufferPointer() + k, n, nc, IsIntegral(info)) << "\n";
   }
 }
 
