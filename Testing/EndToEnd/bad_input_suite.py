@@ -154,20 +154,22 @@ def make_fixtures(executable, fx):
     os.mkdir(j("made"))
     run("gmm", "-q", "-i", j("t1.nii.gz"), "-k", "3", "-o", j("made/gmm.nii.gz"), "--probabilities", j("probs.nii.gz"))
     run("gmm", "-q", "-i", j("grey.png"), "-k", "3", "-o", j("made/gmm2d.png"), "--probabilities", j("probs2d.nii.gz"))
-    run("knn", "train", "-q", "-i", j("grey.png"), "-l", j("labels2d.png"), "-m", j("knn.yml"))
+    run("knn", "train", "-q", "-i", j("grey.png"), "-l", j("labels2d.png"), "-m", j("knn.json"))
     shutil.rmtree(j("made"))
-    model = open(j("knn.yml")).read()
-    for name, old, new in [("knn-classes1.yml", "classes: 3", "classes: 1"),
-                           ("knn-version99.yml", "version: 1", "version: 99"),
-                           ("knn-scale0.yml", "scale: [ ", "scale: [ 0.0 ]\n#"),
-                           ("knn-k0.yml", "k: 5", "k: 0"),
-                           ("knn-label-negative.yml", "labels: [ 1,", "labels: [ -1,"),
-                           ("knn-label-60000.yml", "labels: [ 1,", "labels: [ 60000,"),
-                           ("knn-other-model.yml", "model: tessera-knn", "model: something-else")]:
+    model = open(j("knn.json")).read()
+    for name, old, new in [("knn-classes1.json", '"classes":3', '"classes":1'),
+                           ("knn-version99.json", '"version":2', '"version":99'),
+                           ("knn-scale0.json", '"scale":[', '"scale":[0.0],"was":['),
+                           ("knn-k0.json", '"k":5', '"k":0'),
+                           ("knn-label-negative.json", '"labels":[1,', '"labels":[-1,'),
+                           ("knn-label-60000.json", '"labels":[1,', '"labels":[60000,'),
+                           ("knn-sample-text.json", '"samples":[[', '"samples":[["a",'),
+                           ("knn-other-model.json", '"model":"tessera-knn"', '"model":"something-else"')]:
         assert old in model, (old, model[:400])
         open(j(name), "w").write(model.replace(old, new))
-    open(j("knn-truncated.yml"), "w").write(model[: len(model) // 2])
-    open(j("knn-text.yml"), "w").write("hello: [\n")
+    open(j("knn-truncated.json"), "w").write(model[: len(model) // 2])
+    open(j("knn-text.json"), "w").write("hello: [\n")
+    open(j("knn-opencv.yml"), "w").write("%YAML:1.0\n---\nmodel: tessera-knn\nversion: 1\n")
 
     # Lists, transforms, pipelines, configs, mappings.
     open(j("atlases.csv"), "w").write(f"{j('t1.nii.gz')},{j('labels3d.nii.gz')}\n{j('t1.nii.gz')},{j('labels3d.nii.gz')}\n")

@@ -91,8 +91,8 @@ TEST_F(Geospatial, AModelOfOtherBandsIsRefused)
 {
   const auto grey = ItkExample("BrainProtonDensitySlice.png");
   ASSERT_EQ(Tessera("kmeans -q -i " + grey + " -k 3 -o " + Path("classes.png")).exitCode, 0);
-  ASSERT_EQ(Tessera("knn train -q -i " + grey + " -l " + Path("classes.png") + " -m " + Path("grey.yml")).exitCode, 0);
-  ExpectRejected("knn apply -i " + Landsat + " -m " + Path("grey.yml") + " -o " + Path("out.tif"), "L7_ETMs.tif",
+  ASSERT_EQ(Tessera("knn train -q -i " + grey + " -l " + Path("classes.png") + " -m " + Path("grey.json")).exitCode, 0);
+  ExpectRejected("knn apply -i " + Landsat + " -m " + Path("grey.json") + " -o " + Path("out.tif"), "L7_ETMs.tif",
                  "has 6 channel(s) but the model", { Path("out.tif") });
 }
 

@@ -123,7 +123,7 @@ TEST(SegmentEndToEnd, KNNTrainedOnOneMembraneImageLabelsAnother)
 {
   // ISBI 2012: train on image 0's labels, apply to image 1, score against its labels.
   const auto dir = ScratchDir("knn");
-  const auto model = (dir / "knn.yml.gz").string();
+  const auto model = (dir / "knn.json.gz").string();
   auto       r = Tessera("knn train -q -i " + SharedData("isbi2012-membrane/image/0.png") + " -l " +
                    SharedData("isbi2012-membrane/label/0.png") + " -m " + model + " --neighbours 15 --local-mean-radius 2");
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -163,7 +163,7 @@ TEST(SegmentEndToEnd, KNNTrainedOnOneMembraneImageLabelsAnother)
   ASSERT_FALSE(dice.empty());
   EXPECT_GE(dice.cols, 600);
   // One bar per class: rows of the chart that hold each class colour form one band.
-  for (const cv::Vec3b colour : { cv::Vec3b(30, 30, 200), cv::Vec3b(200, 30, 30) })
+  for (const cv::Vec3b & colour : { cv::Vec3b(30, 30, 200), cv::Vec3b(200, 30, 30) })
   {
     int bands = 0;
     bool inside = false;

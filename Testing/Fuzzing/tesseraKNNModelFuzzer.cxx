@@ -1,5 +1,5 @@
-// Fuzz target of kNN model files: the first byte picks the extension (YAML, XML, JSON or gzipped
-// YAML, as OpenCV's FileStorage reads them), the rest is the file given to KNNClassifier::Load.
+// Fuzz target of kNN model files: the first byte picks the extension (JSON or gzipped JSON), the
+// rest is the file given to KNNClassifier::Load.
 // A model it accepts classifies three pixels, so that what Load checked is what Predict relies
 // on. tessera::Error, or any std::exception (OpenCV's included), is a clean refusal.
 #include <array>
@@ -12,7 +12,7 @@
 
 namespace
 {
-const std::array<const char *, 4> Extensions{ ".yml", ".xml", ".json", ".yml.gz" };
+const std::array<const char *, 2> Extensions{ ".json", ".json.gz" };
 }
 
 extern "C" int

@@ -60,9 +60,13 @@ public:
   unsigned int Channels() const { return m_Channels; }
   const Parameters & GetParameters() const { return m_Parameters; }
 
-  /** Saves parameters and the standardised training set (OpenCV FileStorage, e.g. .yml.gz). */
+  /** Saves parameters and the standardised training set as JSON ("model": "tessera-knn",
+   * "version": 2; "samples" [n, dimension], "labels" [n]), gzip-compressed when the path ends in
+   * .gz (.json.gz). \throws Error naming the file when it cannot be written. */
   void Save(const std::string & path) const;
-  /** \throws Error naming the file when it is missing or not a Tessera kNN model. */
+  /** Reads what Save wrote, every field checked (types, sizes, ranges, finite values, the class
+   * count against the labels). \throws Error naming the file when it is missing, damaged or not a
+   * Tessera kNN model. */
   static KNNClassifier Load(const std::string & path);
 
 private:

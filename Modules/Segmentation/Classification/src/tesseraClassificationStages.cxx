@@ -318,9 +318,9 @@ RegisterClassificationStages(StageRegistry & registry)
         .Alias("l")
         .Multiple(),
     };
-    s.outputs = { OutputPort("model", PortKind::File, "kNN model to write (OpenCV FileStorage)")
+    s.outputs = { OutputPort("model", PortKind::File, "kNN model to write (JSON; .json.gz compresses it)")
                     .Alias("m")
-                    .Extensions({ ".yml", ".yml.gz", ".yaml", ".xml", ".xml.gz", ".json" }) };
+                    .Extensions({ ".json", ".json.gz" }) };
     s.parameters = {
       IntegerParameter("neighbours", "5", "count", "Neighbours that vote (k)").AtLeast(1).AtMost(1000),
       IntegerParameter("local-mean-radius", "0", "voxels",

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <zlib.h>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/flann.hpp>
 
@@ -181,154 +182,191 @@ KNNClassifier::Predict(const FeatureSamples & samples, unsigned int threads) con
   return votes;
 }
 
+namespace
+{
+/** JSON whose numbers are floats, as the model's are: written in the shortest form that reads
+ * back as the same float (half the text of doubles), keys in the order written. */
+using ModelJson = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool, std::int64_t,
+                                       std::uint64_t, float>;
+} // namespace
+
 void
 KNNClassifier::Save(const std::string & path) const
 {
-  AtomicOutput out(path);
-  try
+  ModelJson samples = ModelJson::array();
+  for (size_t i = 0; i < m_Labels.size(); ++i)
   {
-    cv::FileStorage fs(out.TemporaryPath(), cv::FileStorage::WRITE);
-    fs << "model" << "tessera-knn" << "version" << 1;
-    fs << "k" << static_cast<int>(m_Parameters.k) << "localMeanRadius"
-       << static_cast<int>(m_Parameters.features.localMeanRadius) << "position"
-       << static_cast<int>(m_Parameters.features.position) << "positionWeight" << m_Parameters.features.positionWeight;
-    fs << "dimension" << static_cast<int>(m_Dimension) << "channels" << static_cast<int>(m_Channels) << "classes"
-       << static_cast<int>(m_Classes);
-    fs << "mean" << m_Mean << "scale" << m_Scale;
-    fs << "samples" << cv::Mat(static_cast<int>(m_Labels.size()), static_cast<int>(m_Dimension), CV_32F,
-                                const_cast<float *>(m_Samples.data()));
-    std::vector<int> labels(m_Labels.begin(), m_Labels.end());
-    fs << "labels" << labels;
-    fs.release();
+    samples.push_back(std::vector<float>(m_Samples.begin() + i * m_Dimension, m_Samples.begin() + (i + 1) * m_Dimension));
   }
-  catch (const cv::Exception & e)
+  const ModelJson doc{ { "model", "tessera-knn" },
+                       { "version", 2 },
+                       { "k", m_Parameters.k },
+                       { "localMeanRadius", m_Parameters.features.localMeanRadius },
+                       { "position", m_Parameters.features.position },
+                       { "positionWeight", m_Parameters.features.positionWeight },
+                       { "dimension", m_Dimension },
+                       { "channels", m_Channels },
+                       { "classes", m_Classes },
+                       { "mean", m_Mean },
+                       { "scale", m_Scale },
+                       { "labels", m_Labels },
+                       { "samples", samples } };
+  const std::string text = doc.dump();
+  AtomicOutput      out(path);
+  const bool        compressed = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  gzFile            file = gzopen(out.TemporaryPath().c_str(), compressed ? "wb" : "wbT");
+  const bool written = file && gzwrite(file, text.data(), static_cast<unsigned int>(text.size())) ==
+                                 static_cast<int>(text.size());
+  if (!file || (gzclose(file) != Z_OK) || !written)
   {
-    throw Error(path, std::string("cannot be written: ") + e.what());
+    throw Error(path, "cannot be written");
   }
   out.Commit();
 }
 
 namespace
 {
-/** Throws Error(path, ...) for text OpenCV 4.6's parsers fail on without returning an error
- * (found by tesseraKNNModelFuzzer): a YAML model that does not begin with "%YAML" and a line
- * "---" alone, as OpenCV writes it, or that holds "%YAML" or "---" further down (even inside a
- * line), on some of which its YAML parser never returns; and a NUL byte, which no YAML, XML or
- * JSON model holds (its XML parser reads address 0 on "<?xml version=" then NULs). Read
- * through zlib, which reads .yml.gz and plain files alike. */
-void
-CheckModelText(const std::string & path)
+/** The whole text of a model file, plain or gzip-compressed (zlib reads both). */
+std::string
+ReadModelText(const std::string & path)
 {
   gzFile file = gzopen(path.c_str(), "rb");
   if (!file)
   {
-    return; // FileStorage says why
+    throw Error(path, "no such kNN model");
   }
   std::string text;
   char        buffer[65536];
-  for (int n = 0; (n = gzread(file, buffer, sizeof buffer)) > 0;)
+  int         n = 0;
+  while ((n = gzread(file, buffer, sizeof buffer)) > 0)
   {
     text.append(buffer, static_cast<size_t>(n));
   }
+  const bool damaged = n < 0;
   gzclose(file);
-  if (text.find('\0') != std::string::npos)
+  if (damaged)
   {
-    throw Error(path, "is not a Tessera kNN model (a NUL byte in its text)");
+    throw Error(path, "is a damaged gzip file");
   }
-  if (text.rfind("%YAML", 0) != 0)
+  return text;
+}
+
+/** Field `name` of a model, which must be present and satisfy `valid`; else Error(path, ...)
+ * saying which field is wrong. */
+template <typename T>
+T
+Field(const ModelJson & doc, const char * name, const std::string & path, bool (ModelJson::*valid)() const noexcept)
+{
+  const auto it = doc.find(name);
+  if (it == doc.end() || !((*it).*valid)())
   {
-    return;
+    throw Error(path, std::string("is a damaged Tessera kNN model (field \"") + name + "\" missing or of the wrong type)");
   }
-  const size_t body = text.find('\n') + 1;
-  const bool   start = text.compare(body, 4, "---\n") == 0 || text.compare(body, 5, "---\r\n") == 0;
-  const bool   another = text.find("%YAML", 1) != std::string::npos || text.find("---", body + 3) != std::string::npos;
-  if (!start || another)
-  {
-    throw Error(path, "is not a Tessera kNN model (its YAML is not one document beginning with a line '---')");
-  }
+  return it->get<T>();
 }
 } // namespace
 
 KNNClassifier
 KNNClassifier::Load(const std::string & path)
 {
-  CheckModelText(path);
-  cv::FileStorage fs;
+  const std::string text = ReadModelText(path);
+  if (text.rfind("%YAML", 0) == 0)
+  {
+    throw Error(path, "is a kNN model in OpenCV's YAML, which Tessera no longer reads: train it again "
+                      "(models are JSON now)");
+  }
+  ModelJson doc;
   try
   {
-    if (!fs.open(path, cv::FileStorage::READ))
-    {
-      throw Error(path, "no such kNN model");
-    }
+    doc = ModelJson::parse(text);
   }
-  catch (const cv::Exception &)
+  catch (const nlohmann::json::exception &)
   {
-    throw Error(path, "is not a Tessera kNN model (unreadable)");
+    throw Error(path, "is not a Tessera kNN model (not JSON)");
   }
-  if (static_cast<std::string>(fs["model"]) != "tessera-knn")
+  using json = ModelJson;
+  if (!doc.is_object() || doc.value("model", json()) != "tessera-knn")
   {
     throw Error(path, "is not a Tessera kNN model");
   }
-  if (static_cast<int>(fs["version"]) != 1)
+  if (doc.value("version", json()) != 2)
   {
-    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 1)");
+    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 2)");
   }
-  const int k = static_cast<int>(fs["k"]);
-  // OpenCV allocates the rows x cols a matrix header states before it reads the data: a damaged
-  // header (a few bytes) would ask for any amount of memory.
-  const cv::FileNode stored = fs["samples"];
-  if (static_cast<double>(static_cast<int>(stored["rows"])) * static_cast<int>(stored["cols"]) !=
-      static_cast<double>(stored["data"].size()))
+  try
   {
-    throw Error(path, "is a damaged Tessera kNN model (the samples' rows x cols differ from their values)");
-  }
-  cv::Mat samples;
-  stored >> samples;
-  std::vector<int> labels;
-  fs["labels"] >> labels;
-  if (k < 1 || static_cast<size_t>(k) > labels.size())
-  {
-    throw Error(path, "is a damaged Tessera kNN model (k = " + std::to_string(k) + " for " +
-                        std::to_string(labels.size()) + " samples)");
-  }
-  Parameters p;
-  p.k = static_cast<unsigned int>(k);
-  p.features.localMeanRadius = static_cast<int>(fs["localMeanRadius"]);
-  p.features.position = static_cast<int>(fs["position"]) != 0;
-  p.features.positionWeight = static_cast<double>(fs["positionWeight"]);
-  KNNClassifier model(p);
-  model.m_Dimension = static_cast<int>(fs["dimension"]);
-  model.m_Channels = static_cast<int>(fs["channels"]);
-  fs["mean"] >> model.m_Mean;
-  fs["scale"] >> model.m_Scale;
-  if (samples.empty() || samples.type() != CV_32F || samples.cols != static_cast<int>(model.m_Dimension) ||
-      static_cast<size_t>(samples.rows) != labels.size() || model.m_Mean.size() != model.m_Dimension ||
-      model.m_Scale.size() != model.m_Dimension || model.m_Channels < 1 || model.m_Channels > model.m_Dimension)
-  {
-    throw Error(path, "is a damaged Tessera kNN model (inconsistent sizes)");
-  }
-  for (size_t a = 0; a < model.m_Dimension; ++a)
-  {
-    if (!std::isfinite(model.m_Mean[a]) || !(model.m_Scale[a] > 0.0f) || !std::isfinite(model.m_Scale[a]))
+    const auto count = [&](const char * name) { return Field<long long>(doc, name, path, &json::is_number_integer); };
+    const long long k = count("k");
+    const long long radius = count("localMeanRadius");
+    const long long dimension = count("dimension");
+    const long long channels = count("channels");
+    const long long classes = count("classes");
+    const auto      labels = Field<std::vector<long long>>(doc, "labels", path, &json::is_array);
+    const auto      samples = Field<std::vector<std::vector<float>>>(doc, "samples", path, &json::is_array);
+    Parameters      p;
+    if (k < 1 || static_cast<size_t>(k) > labels.size())
     {
-      throw Error(path, "is a damaged Tessera kNN model (feature mean or scale not finite and positive)");
+      throw Error(path, "is a damaged Tessera kNN model (k = " + std::to_string(k) + " for " +
+                          std::to_string(labels.size()) + " samples)");
     }
-  }
-  for (const int l : labels)
-  {
-    if (l < 0 || l > 65535)
+    if (radius < 0 || radius > 1000 || dimension < 1 || dimension > 1000 || channels < 1 || channels > dimension)
     {
-      throw Error(path, "is a damaged Tessera kNN model (label " + std::to_string(l) + " outside 0-65535)");
+      throw Error(path, "is a damaged Tessera kNN model (local mean radius, dimension or channels out of range)");
     }
+    p.k = static_cast<unsigned int>(k);
+    p.features.localMeanRadius = static_cast<unsigned int>(radius);
+    p.features.position = Field<bool>(doc, "position", path, &json::is_boolean);
+    p.features.positionWeight = Field<float>(doc, "positionWeight", path, &json::is_number);
+    if (!(p.features.positionWeight >= 0.0) || !std::isfinite(p.features.positionWeight))
+    {
+      throw Error(path, "is a damaged Tessera kNN model (position weight not finite and non-negative)");
+    }
+    KNNClassifier model(p);
+    model.m_Dimension = static_cast<unsigned int>(dimension);
+    model.m_Channels = static_cast<unsigned int>(channels);
+    model.m_Mean = Field<std::vector<float>>(doc, "mean", path, &json::is_array);
+    model.m_Scale = Field<std::vector<float>>(doc, "scale", path, &json::is_array);
+    if (samples.size() != labels.size() || model.m_Mean.size() != model.m_Dimension ||
+        model.m_Scale.size() != model.m_Dimension)
+    {
+      throw Error(path, "is a damaged Tessera kNN model (inconsistent sizes)");
+    }
+    for (size_t a = 0; a < model.m_Dimension; ++a)
+    {
+      if (!std::isfinite(model.m_Mean[a]) || !(model.m_Scale[a] > 0.0f) || !std::isfinite(model.m_Scale[a]))
+      {
+        throw Error(path, "is a damaged Tessera kNN model (feature mean or scale not finite and positive)");
+      }
+    }
+    model.m_Samples.reserve(samples.size() * model.m_Dimension);
+    for (const auto & row : samples)
+    {
+      if (row.size() != model.m_Dimension || !std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); }))
+      {
+        throw Error(path, "is a damaged Tessera kNN model (a sample of the wrong length or not finite)");
+      }
+      model.m_Samples.insert(model.m_Samples.end(), row.begin(), row.end());
+    }
+    for (const long long l : labels)
+    {
+      if (l < 0 || l > 65535)
+      {
+        throw Error(path, "is a damaged Tessera kNN model (label " + std::to_string(l) + " outside 0-65535)");
+      }
+    }
+    model.m_Labels.assign(labels.begin(), labels.end());
+    model.BuildIndex();
+    if (classes != static_cast<long long>(model.m_Classes))
+    {
+      throw Error(path, "is a damaged Tessera kNN model (it says " + std::to_string(classes) +
+                          " classes but its samples carry " + std::to_string(model.m_Classes) + " labels)");
+    }
+    return model;
   }
-  model.m_Samples.assign(samples.ptr<float>(), samples.ptr<float>() + samples.total());
-  model.m_Labels.assign(labels.begin(), labels.end());
-  model.BuildIndex();
-  if (static_cast<int>(fs["classes"]) != static_cast<int>(model.m_Classes))
+  catch (const nlohmann::json::exception &)
   {
-    throw Error(path, "is a damaged Tessera kNN model (it says " + std::to_string(static_cast<int>(fs["classes"])) +
-                        " classes but its samples carry " + std::to_string(model.m_Classes) + " labels)");
+    // An element of an array of the wrong type (a string among the samples, say).
+    throw Error(path, "is a damaged Tessera kNN model (an array holds values of the wrong type)");
   }
-  return model;
 }
 } // namespace tessera

@@ -69,26 +69,29 @@ TEST(KNNClassifier, ThreadCountDoesNotChangeTheVotes)
 TEST(KNNClassifier, SaveLoadPredictsTheSame)
 {
   const auto  c = TrainLine(5);
-  const auto  path = (std::filesystem::temp_directory_path() / "tessera-knn-test.yml.gz").string();
+  const auto  path = (std::filesystem::temp_directory_path() / "tessera-knn-test.json.gz").string();
   c.Save(path);
   const auto  back = KNNClassifier::Load(path);
   const float probe[] = { -3.0f, 8.5f, 14.0f, 16.0f, 40.0f };
   const auto  s = FeatureSamples::FromPixels(probe, 5, 1, nullptr);
   EXPECT_EQ(c.Predict(s), back.Predict(s));
   EXPECT_EQ(back.GetParameters().k, 5u);
-  EXPECT_THROW(KNNClassifier::Load("/nonexistent/model.yml.gz"), Error);
+  EXPECT_THROW(KNNClassifier::Load("/nonexistent/model.json.gz"), Error);
 }
 
 TEST(KNNClassifier, RejectsModelsWhoseFieldsDisagree)
 {
-  const auto path = (std::filesystem::temp_directory_path() / "tessera-knn-damaged.yml").string();
+  const auto path = (std::filesystem::temp_directory_path() / "tessera-knn-damaged.json").string();
   TrainLine(5).Save(path);
   std::stringstream text;
   text << std::ifstream(path).rdbuf();
   const std::string good = text.str();
   // The class count, k, a label and the version, each edited alone.
   const std::pair<std::string, std::string> edits[] = {
-    { "classes: 3", "classes: 1" }, { "k: 5", "k: 0" }, { "labels: [ 1,", "labels: [ 60000," }, { "version: 1", "version: 99" }
+    { "\"classes\":3", "\"classes\":1" },     { "\"k\":5", "\"k\":0" },
+    { "\"labels\":[1,", "\"labels\":[60000," }, { "\"version\":2", "\"version\":99" },
+    { "\"k\":5", "\"k\":5.5" },              { "\"samples\":[[", "\"samples\":[[\"a\"," },
+    { "\"scale\":[", "\"scale\":[0," }
   };
   for (const auto & [from, to] : edits)
   {
