@@ -14,6 +14,13 @@
 // The launcher's allocations: as the standard library's, but a failure records its size first
 // (FailedAllocationBytes), so that out-of-memory errors say how much was asked. GCC 12 takes the
 // free() in the matching operator delete for a mismatch; it is the replacement the standard describes.
+// Not under AddressSanitizer, whose own operator new is the one that runs (its free() would not match).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TESSERA_ADDRESS_SANITIZER
+#endif
+#endif
+#if !defined(TESSERA_ADDRESS_SANITIZER) && !defined(__SANITIZE_ADDRESS__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void *
@@ -52,6 +59,7 @@ operator delete[](void * p, std::size_t) noexcept
   std::free(p);
 }
 #pragma GCC diagnostic pop
+#endif
 
 namespace
 {

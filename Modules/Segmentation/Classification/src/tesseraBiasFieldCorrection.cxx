@@ -62,11 +62,12 @@ CorrectBiasField(const ScalarImage<D> * image, const MaskImage<D> * mask, const 
   n4->SetConvergenceThreshold(s.convergence);
   if (progress)
   {
-    // N4 sends one iteration event per iteration of each level.
-    unsigned int done = 0;
-    const double total = double(s.levels) * s.iterations;
+    // N4 sends one iteration event per iteration of each level. The count lives in the observer,
+    // which outlives this block (ASan's stack-use-after-scope when it was a local here).
     n4->AddObserver(itk::IterationEvent(),
-                    [&](const itk::EventObject &) { progress(std::min(0.95, ++done / total)); });
+                    [&progress, done = 0u, total = double(s.levels) * s.iterations](const itk::EventObject &) mutable {
+                      progress(std::min(0.95, ++done / total));
+                    });
   }
   n4->Update();
 
