@@ -12,6 +12,7 @@
 #include "itkMultiThreaderBase.h"
 #include "tesseraRunRecord.h"
 #include "tesseraStages.h"
+#include "tesseraTiledRun.h"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +33,15 @@ CommonParameters(const StageDescription & stage)
     common.push_back(IntegerParameter("seed", "0", "count", "Random seed: the same seed gives the same result")
                        .AtLeast(0)
                        .AtMost(4294967295.0));
+  }
+  if (stage.tiling.halo)
+  {
+    common.push_back(IntegerParameter("ram", "", "MB",
+                                      "Memory budget: a 2D raster whose run would need more is processed tile by tile "
+                                      "(halo included; outputs GeoTIFF, written tile by tile)")
+                       .AtLeast(64)
+                       .AtMost(1e7)
+                       .WhenAbsent("no limit: the image is processed whole"));
   }
   if (std::any_of(stage.outputs.begin(), stage.outputs.end(), [](const auto & p) { return p.kind == PortKind::Overlay; }))
   {
@@ -379,8 +389,11 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
     const std::string started = UtcNow();
     const auto        start = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<AtomicOutput>> pending;
-    contexts[j]->Run();
-    contexts[j]->WriteOutputs(pending);
+    if (!common.Has("ram") || !RunTiled(stage, jobFiles[j], parameters, options, static_cast<double>(common.Integer("ram")), pending))
+    {
+      contexts[j]->Run();
+      contexts[j]->WriteOutputs(pending);
+    }
     if (!records[j].empty())
     {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -571,7 +584,7 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       const bool isOption = stage.FindParameter(e.Subject()) || stage.FindInput(e.Subject()) ||
                             stage.FindOutput(e.Subject()) || e.Subject() == "threads" || e.Subject() == "seed" ||
                             e.Subject() == "extension" || e.Subject().rfind("overlay-", 0) == 0 ||
-                            e.Subject() == "label-colours" || e.Subject() == "bids";
+                            e.Subject() == "label-colours" || e.Subject() == "bids" || e.Subject() == "ram";
       if (isOption)
       {
         throw Error(OptionName(stage, e.Subject()), e.Problem());

@@ -133,3 +133,67 @@ TEST_F(Geospatial, PolygonsCoverEachClassWithItsAreaInTheCrs)
   EXPECT_NE(layer.str().find("UTM zone 25S"), std::string::npos) << layer.str();
   EXPECT_NE(layer.str().find("colour: String"), std::string::npos) << layer.str();
 }
+
+namespace
+{
+/** Fraction of the pixels of two label images (same grid) that differ. */
+double
+DifferingFraction(const std::string & a, const std::string & b)
+{
+  const auto   x = ReadImageFile<LabelImage<2>>(a);
+  const auto   y = ReadImageFile<LabelImage<2>>(b);
+  const size_t n = x->GetLargestPossibleRegion().GetNumberOfPixels();
+  EXPECT_EQ(n, y->GetLargestPossibleRegion().GetNumberOfPixels());
+  size_t differ = 0;
+  for (size_t i = 0; i < n; ++i)
+    differ += x->GetBufferPointer()[i] != y->GetBufferPointer()[i];
+  return static_cast<double>(differ) / static_cast<double>(n);
+}
+} // namespace
+
+// --ram 70 leaves 6 MB of tile memory (70 MB less the process's 64): the 349 x 352 six-band scene
+// runs as 4 to 36 tiles (64 to 192 pixels a side, halos around them).
+TEST_F(Geospatial, TiledRunsUnderARamBudgetGiveTheWholeRunsLabels)
+{
+  // Pixelwise with the same model: identical. The mixture is fitted on a sample of every pixel
+  // (the scene is below 2^20 pixels), so it is the whole run's.
+  ASSERT_EQ(Tessera("gmm -q -i " + Landsat + " -k 4 -o " + Path("gmm.tif")).exitCode, 0);
+  auto r = Tessera("gmm -i " + Landsat + " -k 4 -o " + Path("gmm-tiled.tif") + " --ram 70");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("4 tiles of 192 x 192 pixels (halo 0) under 70 MB, the model fitted on a sample"),
+            std::string::npos) << r.out;
+  ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("gmm-tiled.tif"));
+  EXPECT_EQ(DifferingFraction(Path("gmm.tif"), Path("gmm-tiled.tif")), 0.0);
+
+  // kNN with local means (a 5 x 5 window): the halo covers it, so every pixel is the whole run's.
+  ASSERT_EQ(Tessera("knn train -q -i " + Landsat + " -l " + Path("gmm.tif") + " -m " + Path("knn.json") +
+                    " --local-mean-radius 2 --max-samples 5000").exitCode, 0);
+  ASSERT_EQ(Tessera("knn apply -q -i " + Landsat + " -m " + Path("knn.json") + " -o " + Path("knn.tif")).exitCode, 0);
+  r = Tessera("knn apply -i " + Landsat + " -m " + Path("knn.json") + " -o " + Path("knn-tiled.tif") + " --ram 70");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("36 tiles of 64 x 64 pixels (halo 50)"), std::string::npos) << r.out;
+  EXPECT_EQ(DifferingFraction(Path("knn.tif"), Path("knn-tiled.tif")), 0.0);
+
+  // The Potts MRF reaches past any halo: nearly the whole run's labels (64-pixel halos around 64-pixel tiles).
+  ASSERT_EQ(Tessera("segment -q -i " + Landsat + " -k 4 -o " + Path("segment.tif")).exitCode, 0);
+  r = Tessera("segment -q -i " + Landsat + " -k 4 -o " + Path("segment-tiled.tif") + " --ram 70");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("segment-tiled.tif"));
+  EXPECT_LT(DifferingFraction(Path("segment.tif"), Path("segment-tiled.tif")), 0.01);
+}
+
+TEST_F(Geospatial, ATiledRunRefusesWhatItCannotDoBeforeWriting)
+{
+  ExpectRejected("segment -i " + Landsat + " -o " + Path("out.tif") + " --ram 64", "--ram",
+                 "is below one tile: a 64 x 64 tile with its halo of 64 pixels needs about", { Path("out.tif") });
+  ExpectRejected("gmm -i " + Landsat + " -o " + Path("out.png") + " --ram 70", "--output", "writes GeoTIFF",
+                 { Path("out.png") });
+  ExpectRejected("gmm -i " + Landsat + " -o " + Path("out.tif") + " --overlay " + Path("o.png") + " --ram 70",
+                 "--overlay", "not written by a tiled run", { Path("out.tif"), Path("o.png") });
+  ExpectRejected("segment -i " + Landsat + " --model hmrf -o " + Path("out.tif") + " --ram 70", "--ram",
+                 "cannot fit --model hmrf", { Path("out.tif") });
+  // A volume that does not fit is not tiled.
+  ExpectRejected("segment -i " + SharedData("miccai2012-multiatlas/1000_SS.nii.gz") + " -o " +
+                   Path("out.nii.gz") + " --ram 100",
+                 "--ram", "tiled runs take 2D rasters, and it is 3D", { Path("out.nii.gz") });
+}

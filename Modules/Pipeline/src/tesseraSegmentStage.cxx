@@ -95,6 +95,10 @@ Segment(StageContext & c)
     gmm->SetSeed(c.Options().seed);
     gmm->SetMaximumNumberOfIterations(options.maximumIterations);
     gmm->SetTolerance(options.tolerance);
+    if (const auto * fixed = c.FixedModel<GaussianMixtureModel>())
+    {
+      gmm->SetFixedModel(*fixed);
+    }
     c.Progress().Watch(gmm, "k-means + EM");
     gmm->Update();
     posteriors = gmm->GetOutput();
@@ -109,6 +113,7 @@ Segment(StageContext & c)
   mrf->Update();
   c.SetOutput("output", mrf->GetOutput());
   c.SetOutput("probabilities", posteriors);
+  c.SetFittedModel(m);
 
   std::ostringstream s;
   s << DescribeHiddenMarkovFit(m, chain, model == "hmrf");
@@ -163,6 +168,24 @@ RegisterSegmentStage(StageRegistry & registry)
   {
     s.parameters.push_back(d);
   }
+  // Tiled (--ram): the mixture is fitted on a sample of the whole image, then each tile gets its posteriors and
+  // its Potts labels with a halo of 64 pixels (Documentation/Benchmarks/LargeImages.md measures the difference).
+  s.tiling.halo = [](const ParameterValues &) { return 64u; };
+  s.tiling.bytesPerPixel = [](const ParameterValues & p, unsigned int components) {
+    return 60.0 + 8.0 * components + 12.0 * p.Count("classes");
+  };
+  s.tiling.refusal = [](const ParameterValues & p, const std::map<std::string, std::vector<std::string>> & files) {
+    if (p.Text("model") != "gmm")
+    {
+      return "fit --model " + p.Text("model") + " (its prior spans the whole image); --model gmm can";
+    }
+    if (p.Boolean("bias-correction"))
+    {
+      return std::string("correct the bias field (N4 fits one field to the whole image)");
+    }
+    return std::string(files.count("atlas") ? "register an atlas onto the image" : "");
+  };
+  s.tiling.fitsModel = true;
   s.run = RunByDimension<Segment<2>, Segment<3>>;
   registry.Add(s);
 }

@@ -71,10 +71,14 @@ void RestoreNiftiNonFinite(const std::string & path, double * buffer, std::uint6
  * Rejects files whose dimension differs from TImage's and, for scalar TImage, files with more
  * than one component; for itk::VectorImage any number of components is accepted. Photographic
  * formats (PNG, JPEG, BMP) are read with 1 mm pixels and origin 0 (detail::IsPhotographicPath).
- * \throws Error naming the file and the problem (missing, corrupt, wrong dimension, ...). */
+ * With `region` (voxels of the file's grid), only that region is read where the format streams
+ * (GDAL rasters, MetaImage; others are read whole and cropped), and the image returned is the
+ * region alone: index 0, origin at the region's first voxel (a tile for TiledRun).
+ * \throws Error naming the file and the problem (missing, corrupt, wrong dimension, a region
+ * outside the image, a NIfTI region, ...). */
 template <typename TImage>
 typename TImage::Pointer
-ReadImageFile(const std::string & path);
+ReadImageFile(const std::string & path, const typename TImage::RegionType * region = nullptr);
 
 /** Writes an image in the format its extension names, atomically: the data go to a temporary
  * folder beside the output and are renamed into place only when complete, so a failed write

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "itkImageAlgorithm.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
 #include "itkMetaDataObject.h"
 #include "itkVectorImage.h"
+#include "tesseraLabelTable.h"
 
 namespace tessera
 {
@@ -23,7 +25,7 @@ struct IsVectorImage<itk::VectorImage<P, D>> : std::true_type
 
 template <typename TImage>
 typename TImage::Pointer
-ReadImageFile(const std::string & path)
+ReadImageFile(const std::string & path, const typename TImage::RegionType * region)
 {
   const ImageInfo info = ReadImageInfo(path);
   if (info.dimension != TImage::ImageDimension)
@@ -35,9 +37,18 @@ ReadImageFile(const std::string & path)
   {
     throw Error(path, "has " + std::to_string(info.components) + " components per pixel; a scalar image expected");
   }
+  if (region && detail::IsNiftiPath(path))
+  {
+    // ITK's NIfTI reader turns NaN into 0, and the voxels put back (RestoreNiftiNonFinite) are the whole file's.
+    throw Error(path, "NIfTI files are read whole; for tiles, convert it to MetaImage (.mha) or GeoTIFF (.tif)");
+  }
   auto reader = itk::ImageFileReader<TImage>::New();
   reader->SetImageIO(CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::ReadMode));
   reader->SetFileName(path);
+  if (region)
+  {
+    reader->GetOutput()->SetRequestedRegion(*region);
+  }
   detail::UpdateReader(reader, path);
   typename TImage::Pointer image = reader->GetOutput();
   image->DisconnectPipeline();
@@ -47,6 +58,25 @@ ReadImageFile(const std::string & path)
     spacing.Fill(1.0);
     image->SetSpacing(spacing);
     image->SetOrigin(typename TImage::PointType());
+  }
+  if (region)
+  {
+    // Readers that cannot stream fill a larger buffer: keep the region only.
+    if (image->GetBufferedRegion() != *region)
+    {
+      auto cropped = TImage::New();
+      cropped->CopyInformation(image);
+      cropped->SetRegions(*region);
+      cropped->SetNumberOfComponentsPerPixel(image->GetNumberOfComponentsPerPixel());
+      cropped->SetMetaDataDictionary(image->GetMetaDataDictionary());
+      cropped->Allocate();
+      itk::ImageAlgorithm::Copy(image.GetPointer(), cropped.GetPointer(), *region, *region);
+      image = cropped;
+    }
+    typename TImage::PointType origin;
+    image->TransformIndexToPhysicalPoint(region->GetIndex(), origin);
+    image->SetOrigin(origin);
+    image->SetRegions(typename TImage::RegionType(region->GetSize()));
   }
   using Value = typename itk::NumericTraits<typename TImage::PixelType>::ValueType;
   if constexpr (std::is_same_v<Value, float> || std::is_same_v<Value, double>)
@@ -73,12 +103,20 @@ WriteImageFile(const TImage * image, AtomicOutput & out)
     const LabelPixel *  p = image->GetBufferPointer();
     const bool          eightBitFormat =
       ext == ".png" || (TImage::ImageDimension == 2 && (ext == ".tif" || ext == ".tiff"));
-    if (eightBitFormat && std::all_of(p, p + n, [](LabelPixel l) { return l <= 255; }))
+    // A tile pasted into a file decides by the label table all tiles carry, so that every tile
+    // takes the pixel type of the first.
+    std::string table;
+    const bool  tile = image->GetBufferedRegion() != image->GetLargestPossibleRegion() &&
+                      itk::ExposeMetaData<std::string>(image->GetMetaDataDictionary(), LabelTableKey, table);
+    const auto  labels = tile ? LabelTable::FromJson(table, out.FinalPath()).Labels() : std::vector<LabelPixel>();
+    if (eightBitFormat && (tile ? std::all_of(labels.begin(), labels.end(), [](LabelPixel l) { return l <= 255; })
+                                : std::all_of(p, p + n, [](LabelPixel l) { return l <= 255; })))
     {
       using ByteImage = itk::Image<std::uint8_t, TImage::ImageDimension>;
       auto bytes = ByteImage::New();
       bytes->CopyInformation(image);
-      bytes->SetRegions(image->GetBufferedRegion());
+      bytes->SetBufferedRegion(image->GetBufferedRegion());
+      bytes->SetRequestedRegion(image->GetBufferedRegion());
       bytes->SetMetaDataDictionary(image->GetMetaDataDictionary());
       bytes->Allocate();
       std::copy(p, p + n, bytes->GetBufferPointer());
@@ -92,6 +130,18 @@ WriteImageFile(const TImage * image, AtomicOutput & out)
   writer->SetInput(image);
   writer->SetFileName(out.TemporaryPath());
   writer->SetUseCompression(true);
+  if (image->GetBufferedRegion() != image->GetLargestPossibleRegion())
+  {
+    // A tile (TiledRun): pasted into the file, which the first tile creates (GDAL rasters).
+    const auto &      tile = image->GetBufferedRegion();
+    itk::ImageIORegion region(TImage::ImageDimension);
+    for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
+    {
+      region.SetIndex(d, tile.GetIndex(d) - image->GetLargestPossibleRegion().GetIndex(d));
+      region.SetSize(d, tile.GetSize(d));
+    }
+    writer->SetIORegion(region);
+  }
   try
   {
     writer->Update();

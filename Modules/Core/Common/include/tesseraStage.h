@@ -1,6 +1,7 @@
 #ifndef tesseraStage_h
 #define tesseraStage_h
 
+#include <any>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -67,6 +68,27 @@ PortDescription OverlayPort(const std::string & name, const std::string & of, co
 
 class StageContext;
 
+/** How a stage runs on a 2D raster too large for memory, tile by tile (`--ram`, TiledRun.h): each
+ * tile is read with a halo around it, run as a whole image, and only its centre is written. */
+struct TilingDescription
+{
+  /** Halo in pixels around each tile for these parameters (filter support, feature window, MRF
+   * reach); null: the stage does not run tiled. */
+  std::function<unsigned int(const ParameterValues &)> halo;
+  /** Peak bytes per pixel (of `components`-channel input) of one run, for sizing tiles under the budget. */
+  std::function<double(const ParameterValues &, unsigned int components)> bytesPerPixel;
+  /** Empty when these parameters and inputs (files by port) allow a tiled run, else what a tiled
+   * run cannot do, e.g. "fit --model hmrf (its prior spans the whole image)". */
+  std::function<std::string(const ParameterValues &, const std::map<std::string, std::vector<std::string>> &)> refusal;
+  /** The stage fits class parameters (k-means, a mixture): they are fitted once on a sample spread over
+   * the whole image, then every tile applies them (StageContext::FixedModel), so classes do not change
+   * from tile to tile. */
+  bool fitsModel = false;
+  /** True when a tiled run gives exactly the untiled result (pixelwise with a halo that covers the
+   * features' reach); false when only nearly (an MRF's reach is not bounded). */
+  bool exact = false;
+};
+
 /** A method, described once. */
 struct StageDescription
 {
@@ -78,6 +100,7 @@ struct StageDescription
   std::vector<ParameterDescription> parameters;
   bool                              seeded = false;   ///< takes a random seed
   bool                              perImage = true;  ///< a folder of inputs may be processed in turn
+  TilingDescription                 tiling;           ///< tiled runs (--ram); none unless tiling.halo is set
   std::function<void(StageContext &)> run;
 
   const PortDescription *      FindInput(const std::string & port) const;
@@ -170,6 +193,17 @@ public:
   ProgressReporter & Progress();
   /** Prints a result line on stdout unless quiet. */
   void Report(const std::string & line) const;
+  /** Tiled runs (TilingDescription::fitsModel): the model fitted on the sample, which the stage
+   * applies instead of fitting (null when the stage fits its own). */
+  template <typename T>
+  const T * FixedModel() const
+  {
+    return std::any_cast<T>(&m_FixedModel);
+  }
+  void SetFixedModel(std::any model) { m_FixedModel = std::move(model); }
+  /** What the stage fitted (its run function hands it over), for a tiled run to fix on the tiles. */
+  void SetFittedModel(std::any model) { m_FittedModel = std::move(model); }
+  const std::any & FittedModel() const { return m_FittedModel; }
 
 private:
   struct Slot;
@@ -191,6 +225,7 @@ private:
   std::map<std::string, std::string>             m_OutputText;
   std::map<std::string, std::function<void(const std::string &)>> m_OutputWriters;
   std::unique_ptr<ProgressReporter>              m_Progress;
+  std::any                                       m_FixedModel, m_FittedModel;
 };
 
 /** The first line of a (library's) message, for one-line errors. */

@@ -123,6 +123,11 @@ public:
   }
 
   bool CanStreamRead() override { return true; }
+  /** Exactly the region asked for (ImageIOBase's default reads the whole raster). */
+  itk::ImageIORegion GenerateStreamableReadRegionFromRequestedRegion(const itk::ImageIORegion & requested) const override
+  {
+    return requested;
+  }
 
   void ReadImageInformation() override
   {
@@ -198,8 +203,13 @@ public:
 
   void WriteImageInformation() override {}
 
+  /** Writes stream: a region other than the whole raster is pasted into the file, which the
+   * first such write creates (TiledRun writes a large output tile by tile). */
+  bool CanStreamWrite() override { return true; }
+
   /** A tiled, DEFLATE-compressed GeoTIFF (BigTIFF when needed) with the geotransform from
-   * origin, spacing and direction, and the CRS from the metadata when the image carries one. */
+   * origin, spacing and direction, and the CRS from the metadata when the image carries one;
+   * or, for a region of it, those pixels written into the file. */
   void Write(const void * buffer) override
   {
     InitialiseGDAL();
@@ -212,9 +222,45 @@ public:
     {
       itkExceptionMacro(<< "GeoTIFF cannot hold pixels of type " << GetComponentTypeAsString(GetComponentType()));
     }
+    const auto & region = GetIORegion();
+    const bool   whole = region.GetSize(0) == GetDimensions(0) && region.GetSize(1) == GetDimensions(1);
+    Dataset      d(whole || !CPLCheckForFile(const_cast<char *>(m_FileName.c_str()), nullptr)
+                     ? Create(type)
+                     : Dataset(GDALDataset::Open(m_FileName.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE)));
+    if (!d)
+    {
+      itkExceptionMacro(<< LastGDALError());
+    }
+    const int bands = static_cast<int>(GetNumberOfComponents());
+    if (d->GetRasterCount() != bands || d->GetRasterBand(1)->GetRasterDataType() != type)
+    {
+      itkExceptionMacro(<< "a region of " << bands << " band(s) of " << GDALGetDataTypeName(type)
+                        << " cannot be pasted into this raster");
+    }
+    const int bytes = GDALGetDataTypeSizeBytes(type);
+    const auto x = static_cast<int>(region.GetIndex(0)), y = static_cast<int>(region.GetIndex(1));
+    const auto w = static_cast<int>(region.GetSize(0)), h = static_cast<int>(region.GetSize(1));
+    if (d->RasterIO(GF_Write, x, y, w, h, const_cast<void *>(buffer), w, h, type, bands, nullptr,
+                    static_cast<GSpacing>(bytes) * bands, static_cast<GSpacing>(bytes) * bands * w, bytes,
+                    nullptr) != CE_None)
+    {
+      itkExceptionMacro(<< LastGDALError());
+    }
+    CPLErrorReset();
+    d.reset(); // flushes the blocks: a full disk shows here
+    if (CPLGetLastErrorType() == CE_Failure)
+    {
+      itkExceptionMacro(<< LastGDALError());
+    }
+  }
+
+protected:
+  /** The whole raster, empty, with its georeference, CRS and label colours. */
+  Dataset Create(GDALDataType type)
+  {
     const int w = static_cast<int>(GetDimensions(0)), h = static_cast<int>(GetDimensions(1));
     const int bands = static_cast<int>(GetNumberOfComponents());
-    char ** options = nullptr;
+    char **   options = nullptr;
     options = CSLSetNameValue(options, "TILED", "YES");
     options = CSLSetNameValue(options, "COMPRESS", "DEFLATE");
     options = CSLSetNameValue(options, "BIGTIFF", "IF_SAFER");
@@ -227,7 +273,7 @@ public:
     CSLDestroy(options);
     if (!d)
     {
-      itkExceptionMacro(<< LastGDALError());
+      return d;
     }
     const bool georeferenced = GetOrigin(0) != 0.0 || GetOrigin(1) != 0.0 || GetSpacing(0) != 1.0 ||
                                GetSpacing(1) != 1.0 || GetDirection(0)[1] != 0.0 || GetDirection(1)[0] != 0.0 ||
@@ -244,16 +290,9 @@ public:
       d->SetProjection(wkt.c_str());
     }
     SetLabelColours(*d, type);
-    const int bytes = GDALGetDataTypeSizeBytes(type);
-    if (d->RasterIO(GF_Write, 0, 0, w, h, const_cast<void *>(buffer), w, h, type, bands, nullptr,
-                    static_cast<GSpacing>(bytes) * bands, static_cast<GSpacing>(bytes) * bands * w, bytes,
-                    nullptr) != CE_None)
-    {
-      itkExceptionMacro(<< LastGDALError());
-    }
+    return d;
   }
 
-protected:
   /** A label raster (one 8- or 16-bit band carrying a label table) gets the table's colours as
    * its colour table, which QGIS and other GIS show as classes. */
   void SetLabelColours(GDALDataset & d, GDALDataType type)

@@ -1,6 +1,7 @@
 #ifndef tesseraGaussianMixtureImageFilter_h
 #define tesseraGaussianMixtureImageFilter_h
 
+#include "tesseraError.h"
 #include "tesseraGaussianMixture.h"
 #include "tesseraKMeansImageFilter.h"
 
@@ -28,6 +29,10 @@ public:
   void SetRestarts(unsigned int r) { m_KMeans.restarts = r; this->Modified(); }
   void SetMaximumNumberOfIterations(unsigned int i) { m_EM.maximumIterations = i; this->Modified(); }
   void SetTolerance(double t) { m_EM.tolerance = t; this->Modified(); }
+  /** Applies this mixture instead of fitting one (k-means and EM skipped), e.g. a model fitted on a
+   * sample of an image too large to fit on, for each of its tiles. \throws Error when its dimension
+   * differs from the input's features. */
+  void SetFixedModel(const GaussianMixtureModel & model) { m_Fixed = model; m_HasFixed = true; this->Modified(); }
   const GaussianMixtureModel & GetModel() const { return m_Model; }
   const KMeansResult & GetKMeansResult() const { return m_Initial; }
 
@@ -44,6 +49,16 @@ protected:
   LabelTable ClassTable() const override { return UnsupervisedClassTable(m_KMeans.classes); }
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override
   {
+    if (m_HasFixed)
+    {
+      if (m_Fixed.dimension != samples.dimension)
+      {
+        throw Error("model", "a mixture of " + std::to_string(m_Fixed.dimension) + " channel(s) for an image of " +
+                               std::to_string(samples.dimension));
+      }
+      m_Model = m_Fixed;
+      return m_Model.Posteriors(samples, this->GetNumberOfWorkUnits());
+    }
     m_KMeans.threads = this->GetNumberOfWorkUnits();
     m_Initial = KMeans(samples, m_KMeans);
     this->UpdateProgress(0.4f);
@@ -57,6 +72,8 @@ private:
   GaussianMixtureOptions m_EM;
   KMeansResult           m_Initial;
   GaussianMixtureModel   m_Model;
+  GaussianMixtureModel   m_Fixed;
+  bool                   m_HasFixed = false;
 };
 } // namespace tessera
 

@@ -174,7 +174,12 @@ RunGMM(StageContext & c)
   filter->SetSeed(c.Options().seed);
   filter->SetMaximumNumberOfIterations(p.Count("iterations"));
   filter->SetTolerance(p.Real("tolerance"));
+  if (const auto * fixed = c.FixedModel<GaussianMixtureModel>())
+  {
+    filter->SetFixedModel(*fixed);
+  }
   RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
+  c.SetFittedModel(filter->GetModel());
   c.Report(DescribeMixture(filter->GetModel()));
 }
 
@@ -283,6 +288,13 @@ RegisterClassificationStages(StageRegistry & registry)
         .Above(0)
         .AtMost(1),
     };
+    // Tiled (--ram): the mixture fitted on a sample of the whole image, applied pixel by pixel on each tile.
+    s.tiling.halo = [](const ParameterValues &) { return 0u; };
+    s.tiling.bytesPerPixel = [](const ParameterValues & p, unsigned int components) {
+      return 24.0 + 8.0 * components + 8.0 * p.Count("classes");
+    };
+    s.tiling.fitsModel = true;
+    s.tiling.exact = true;
     s.run = RunByDimension<RunGMM<2>, RunGMM<3>>;
     registry.Add(s);
   }
@@ -365,6 +377,10 @@ RegisterClassificationStages(StageRegistry & registry)
     AddClassifierPorts(s, "Image to label, with the channels the model was trained on");
     s.inputs.insert(s.inputs.begin() + 1,
                     InputPort("model", PortKind::File, "kNN model written by `tessera knn train`").Alias("m"));
+    // Tiled (--ram): pixelwise, so exact with a halo as wide as the largest local-mean radius a model can have.
+    s.tiling.halo = [](const ParameterValues &) { return 50u; };
+    s.tiling.bytesPerPixel = [](const ParameterValues &, unsigned int components) { return 64.0 + 16.0 * components; };
+    s.tiling.exact = true;
     s.run = RunByDimension<ApplyKNN<2>, ApplyKNN<3>>;
     registry.Add(s);
   }

@@ -1,0 +1,348 @@
+#include "tesseraTiledRun.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include "itkImageAlgorithm.h"
+#include "tesseraImageUtilities.h"
+#include "tesseraLabelFiles.h"
+
+namespace tessera
+{
+namespace
+{
+// GeoTIFF's block: tiles of whole blocks write each block once; smaller budgets get tiles of 64-pixel steps
+// (blocks they share are rewritten, which only costs file space).
+constexpr unsigned int Block = 256, SmallestTile = 64;
+constexpr double       BaselineBytes = 64 << 20; // the process before any image (libraries, GDAL's cache)
+constexpr double       SamplePixels = 1 << 20;   // most pixels of the sample a model is fitted on
+
+std::string
+MiB(double bytes)
+{
+  std::ostringstream s;
+  s << std::ceil(bytes / (1 << 20)) << " MB";
+  return s.str();
+}
+
+/** Intensities of a tile, as ReadIntensityImage gives them but decided for the whole file: RGBA
+ * drops alpha; RGB keeps its three channels (the grey-as-RGB check would differ from tile to tile). */
+VectorImage<2>::Pointer
+ReadIntensityTile(const std::string & path, const ImageInfo & info, const itk::ImageRegion<2> & region)
+{
+  auto image = ReadImageFile<VectorImage<2>>(path, &region);
+  CheckFinite<2>(image.GetPointer(), path);
+  if (info.pixelType != "rgba" || image->GetNumberOfComponentsPerPixel() < 4)
+  {
+    return image;
+  }
+  auto out = VectorImage<2>::New();
+  out->CopyInformation(image);
+  out->SetRegions(image->GetLargestPossibleRegion());
+  out->SetNumberOfComponentsPerPixel(3);
+  out->Allocate();
+  const size_t  n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const float * p = image->GetBufferPointer();
+  for (size_t i = 0; i < n; ++i)
+  {
+    std::copy(p + i * 4, p + i * 4 + 3, out->GetBufferPointer() + i * 3);
+  }
+  return out;
+}
+
+/** A mask tile (non-zero = inside), and whether any pixel is inside. */
+std::pair<MaskImage<2>::Pointer, bool>
+ReadMaskTile(const std::string & path, const itk::ImageRegion<2> & region)
+{
+  const auto raw = ReadImageFile<ScalarImage<2>>(path, &region);
+  auto       mask = MaskImage<2>::New();
+  mask->CopyInformation(raw);
+  mask->SetRegions(raw->GetLargestPossibleRegion());
+  mask->Allocate();
+  const size_t n = raw->GetLargestPossibleRegion().GetNumberOfPixels();
+  bool         any = false;
+  for (size_t i = 0; i < n; ++i)
+  {
+    mask->GetBufferPointer()[i] = raw->GetBufferPointer()[i] > 0.0f;
+    any = any || mask->GetBufferPointer()[i];
+  }
+  return { mask, any };
+}
+
+/** Every `stride`-th pixel of every `stride`-th row of an image read tile by tile. */
+template <typename TImage, typename TRead>
+typename TImage::Pointer
+Subsample(const TilePlan & plan, const itk::Size<2> & size, unsigned int stride, TRead read)
+{
+  typename TImage::Pointer sample;
+  for (const auto & tile : plan.tiles)
+  {
+    const typename TImage::Pointer part = read(tile);
+    const unsigned int            nc = part->GetNumberOfComponentsPerPixel();
+    if (!sample)
+    {
+      sample = TImage::New();
+      sample->CopyInformation(part);
+      auto spacing = part->GetSpacing();
+      spacing[0] *= stride;
+      spacing[1] *= stride;
+      sample->SetSpacing(spacing);
+      sample->SetRegions(itk::Size<2>{ { (size[0] + stride - 1) / stride, (size[1] + stride - 1) / stride } });
+      sample->SetNumberOfComponentsPerPixel(nc);
+      sample->Allocate(true);
+      sample->SetMetaDataDictionary(part->GetMetaDataDictionary());
+    }
+    for (itk::IndexValueType y = tile.GetIndex(1); y < tile.GetUpperIndex()[1] + 1; ++y)
+    {
+      if (y % stride)
+      {
+        continue;
+      }
+      for (itk::IndexValueType x = tile.GetIndex(0) + (stride - tile.GetIndex(0) % stride) % stride;
+           x <= tile.GetUpperIndex()[0]; x += stride)
+      {
+        const auto from = part->GetBufferPointer() + ((y - tile.GetIndex(1)) * tile.GetSize(0) + (x - tile.GetIndex(0))) * nc;
+        std::copy(from, from + nc, sample->GetBufferPointer() + ((y / stride) * sample->GetLargestPossibleRegion().GetSize(0) + x / stride) * nc);
+      }
+    }
+  }
+  // The sample's origin is the image's: its first pixel is the image's first.
+  return sample;
+}
+
+/** The centre `tile` of a tile's output `data` (which covers `read`), placed on the whole image's grid
+ * (`grid`: index 0, the image's origin) for pasting. */
+template <typename TImage>
+typename TImage::Pointer
+TileCentre(const TImage * data, const itk::ImageRegion<2> & read, const itk::ImageRegion<2> & tile,
+           const itk::ImageBase<2> * grid, bool zero)
+{
+  auto out = TImage::New();
+  out->CopyInformation(grid);
+  out->SetNumberOfComponentsPerPixel(data->GetNumberOfComponentsPerPixel());
+  out->SetBufferedRegion(tile);
+  out->SetRequestedRegion(tile);
+  out->Allocate(true);
+  out->SetMetaDataDictionary(data->GetMetaDataDictionary());
+  if (!zero)
+  {
+    itk::ImageRegion<2> from(tile.GetSize());
+    from.SetIndex(0, tile.GetIndex(0) - read.GetIndex(0));
+    from.SetIndex(1, tile.GetIndex(1) - read.GetIndex(1));
+    itk::ImageAlgorithm::Copy(data, out.GetPointer(), from, tile);
+  }
+  return out;
+}
+} // namespace
+
+TilePlan
+PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes)
+{
+  TilePlan plan;
+  plan.halo = halo;
+  plan.bytesPerPixel = bytesPerPixel;
+  const double side = std::floor(std::sqrt(std::max(0.0, budgetBytes - BaselineBytes) / bytesPerPixel));
+  const double inner = side - 2.0 * halo;
+  const unsigned int step = inner >= Block ? Block : SmallestTile;
+  plan.tileSize = inner >= step ? static_cast<unsigned int>(inner / step) * step : 0;
+  if (plan.tileSize == 0)
+  {
+    const double smallest = SmallestTile + 2.0 * halo;
+    throw Error("ram", MiB(budgetBytes) + " is below one tile: a " + std::to_string(SmallestTile) + " x " +
+                         std::to_string(SmallestTile) + " tile with its halo of " + std::to_string(halo) +
+                         " pixels needs about " + MiB(BaselineBytes + smallest * smallest * bytesPerPixel));
+  }
+  for (itk::SizeValueType y = 0; y < size[1]; y += plan.tileSize)
+  {
+    for (itk::SizeValueType x = 0; x < size[0]; x += plan.tileSize)
+    {
+      itk::ImageRegion<2> tile;
+      tile.SetIndex({ { static_cast<itk::IndexValueType>(x), static_cast<itk::IndexValueType>(y) } });
+      tile.SetSize({ { std::min<itk::SizeValueType>(plan.tileSize, size[0] - x),
+                       std::min<itk::SizeValueType>(plan.tileSize, size[1] - y) } });
+      plan.tiles.push_back(tile);
+    }
+  }
+  return plan;
+}
+
+bool
+RunTiled(const StageDescription & stage, const std::map<std::string, std::vector<std::string>> & files,
+         const ParameterValues & parameters, const RunOptions & options, double budgetMiB,
+         std::vector<std::unique_ptr<AtomicOutput>> & pending)
+{
+  const TilingDescription & tiling = stage.tiling;
+  const PortDescription *   primary = stage.PrimaryInput();
+  const std::string         path = files.at(primary->name).at(0);
+  const ImageInfo           info = ReadImageInfo(path);
+  double                    pixels = 1.0;
+  for (const auto s : info.size)
+  {
+    pixels *= static_cast<double>(s);
+  }
+  const double budget = budgetMiB * (1 << 20);
+  const double bytesPerPixel = tiling.bytesPerPixel(parameters, info.components);
+  if (BaselineBytes + pixels * bytesPerPixel <= budget)
+  {
+    return false;
+  }
+  if (info.dimension != 2)
+  {
+    throw Error("ram", path + " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
+                         "; tiled runs take 2D rasters, and it is " + std::to_string(info.dimension) + "D");
+  }
+  if (const std::string why = tiling.refusal ? tiling.refusal(parameters, files) : ""; !why.empty())
+  {
+    throw Error("ram", path + " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
+                         ", and a tiled run cannot " + why);
+  }
+  for (const auto & port : stage.outputs)
+  {
+    if (!files.count(port.name))
+    {
+      continue;
+    }
+    if (port.kind != PortKind::Labels && port.kind != PortKind::Probabilities && port.kind != PortKind::Image)
+    {
+      throw Error(port.name, "is not written by a tiled run (--ram): only images are, tile by tile");
+    }
+    const std::string extension = LowerCaseExtension(files.at(port.name).at(0));
+    if (extension != ".tif" && extension != ".tiff")
+    {
+      throw Error(port.name, files.at(port.name).at(0) + ": a tiled run (--ram) writes GeoTIFF (.tif), tile by tile");
+    }
+  }
+  for (const auto & port : stage.inputs)
+  {
+    if (files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
+    {
+      throw Error(port.name, "a tiled run (--ram) reads the input and the mask tile by tile; not this image");
+    }
+  }
+  const itk::Size<2> size{ { info.size[0], info.size[1] } };
+  const TilePlan     plan = PlanTiles(size, tiling.halo(parameters), bytesPerPixel, budget);
+  const std::string  maskPath = files.count("mask") ? files.at("mask").at(0) : std::string();
+  if (!maskPath.empty())
+  {
+    const ImageInfo mask = ReadImageInfo(maskPath);
+    if (mask.size != info.size || mask.components != 1)
+    {
+      throw Error("mask", maskPath + " is not a scalar image of the input's size");
+    }
+  }
+
+  // Contexts as the caller would make them, on tiles instead of files; quiet: the tiles report here.
+  RunOptions tileOptions = options;
+  tileOptions.quiet = true;
+  const auto context = [&](VectorImage<2> * image, MaskImage<2> * mask) {
+    auto c = std::make_unique<StageContext>(stage, parameters, tileOptions);
+    for (const auto & port : stage.inputs)
+    {
+      if (files.count(port.name) && !port.IsImage())
+      {
+        c->SetInputFiles(port.name, files.at(port.name));
+      }
+    }
+    c->SetInputData(primary->name, image, path);
+    if (mask)
+    {
+      c->SetInputData("mask", mask, maskPath);
+    }
+    return c;
+  };
+  ProgressReporter progress(stage.name, options.quiet);
+  std::any model;
+  if (tiling.fitsModel)
+  {
+    const auto stride = static_cast<unsigned int>(std::ceil(std::sqrt(pixels / SamplePixels)));
+    progress.SetStage("sampling every " + std::to_string(stride) + "th pixel");
+    const auto sample = Subsample<VectorImage<2>>(plan, size, stride, [&](const itk::ImageRegion<2> & r) {
+      return ReadIntensityTile(path, info, r);
+    });
+    MaskImage<2>::Pointer sampleMask;
+    if (!maskPath.empty())
+    {
+      sampleMask = Subsample<MaskImage<2>>(plan, size, stride, [&](const itk::ImageRegion<2> & r) {
+        return ReadMaskTile(maskPath, r).first;
+      });
+    }
+    progress.SetStage("fitting on " + std::to_string(sample->GetLargestPossibleRegion().GetNumberOfPixels()) +
+                      " pixels");
+    auto fit = context(sample, sampleMask);
+    fit->Run();
+    model = fit->FittedModel();
+  }
+
+  // The whole image's grid, onto which tile centres are pasted.
+  auto grid = itk::ImageBase<2>::New();
+  {
+    const itk::ImageRegion<2> first(itk::Size<2>{ { 1, 1 } });
+    const auto                corner = ReadImageFile<VectorImage<2>>(path, &first);
+    grid->CopyInformation(corner);
+    grid->SetLargestPossibleRegion(itk::ImageRegion<2>(size));
+  }
+  std::map<std::string, AtomicOutput *> outputs;
+  for (const auto & port : stage.outputs)
+  {
+    if (files.count(port.name))
+    {
+      pending.push_back(std::make_unique<AtomicOutput>(files.at(port.name).at(0)));
+      outputs[port.name] = pending.back().get();
+    }
+  }
+  progress.SetStage(std::to_string(plan.tiles.size()) + " tiles");
+  for (size_t t = 0; t < plan.tiles.size(); ++t)
+  {
+    const auto & tile = plan.tiles[t];
+    auto         read = tile;
+    read.PadByRadius(plan.halo);
+    read.Crop(itk::ImageRegion<2>(size));
+    const auto image = ReadIntensityTile(path, info, read);
+    MaskImage<2>::Pointer mask;
+    bool                  inside = true;
+    if (!maskPath.empty())
+    {
+      std::tie(mask, inside) = ReadMaskTile(maskPath, read);
+    }
+    // A tile wholly outside the mask is run without it (a mask must not be empty) and written as 0.
+    auto c = context(image, inside ? mask.GetPointer() : nullptr);
+    if (model.has_value())
+    {
+      c->SetFixedModel(model);
+    }
+    for (const auto & [port, out] : outputs)
+    {
+      c->RequestOutput(port, "");
+    }
+    c->Run();
+    for (const auto & [port, out] : outputs)
+    {
+      itk::DataObject * data = c->OutputData(port);
+      if (auto * labels = dynamic_cast<LabelImage<2> *>(data))
+      {
+        auto centre = TileCentre<LabelImage<2>>(labels, read, tile, grid, !inside);
+        WriteLabelImageForViewers<2>(centre, *out);
+      }
+      else if (auto * vectors = dynamic_cast<VectorImage<2> *>(data))
+      {
+        WriteImageFile(TileCentre<VectorImage<2>>(vectors, read, tile, grid, !inside).GetPointer(), *out);
+      }
+      else
+      {
+        throw Error(port, stage.name + " made no image to write");
+      }
+    }
+    progress.Report(static_cast<double>(t + 1) / static_cast<double>(plan.tiles.size()));
+  }
+  progress.Done();
+  if (!options.quiet)
+  {
+    std::cout << plan.tiles.size() << " tiles of " << plan.tileSize << " x " << plan.tileSize << " pixels (halo "
+              << plan.halo << ") under " << budgetMiB << " MB" << (tiling.fitsModel ? ", the model fitted on a sample" : "")
+              << std::endl;
+  }
+  return true;
+}
+} // namespace tessera
