@@ -140,7 +140,13 @@ KNNClassifier::BuildIndex()
   }
   m_Index = std::make_unique<Index>();
   m_Index->data = cv::Mat(static_cast<int>(m_Labels.size()), static_cast<int>(m_Dimension), CV_32F, m_Samples.data());
+  // The tree's split dimensions are drawn from OpenCV's RNG of this thread: a fixed seed gives every build of a
+  // model the same tree, so that training samples at equal distances from a pixel are chosen the same way each
+  // time (tiles of one image, or its whole, label alike).
+  const cv::RNG drawn = cv::theRNG();
+  cv::theRNG() = cv::RNG(0x5eed);
   m_Index->index.build(m_Index->data, cv::flann::KDTreeIndexParams(1), cvflann::FLANN_DIST_L2);
+  cv::theRNG() = drawn;
 }
 
 std::vector<float>
