@@ -78,7 +78,7 @@ lines = [
     "# Tiled runs under a memory budget", "",
     "`tessera segment --ram 2048` (k-means → GMM-EM → Potts alpha-expansion, 3 classes) on square crops of a",
     "20000 × 20000 RGB GeoTIFF mosaic of the 63 Dubai aerial images (each resized to 2000², cycled;",
-    "`Testing/Benchmarks/make_dubai_mosaic.py`), tiled DEFLATE GeoTIFF in and out. Beside it, OTB 7's",
+    "`Testing/Benchmarks/make_dubai_mosaic.py`), tiled DEFLATE GeoTIFF in and out. Beside it, OTB 8.1's",
     "`otbcli_BandMath` (a threshold of band 1) under the same `-ram 2048` on the same file: OTB's streaming of",
     "reading and writing with almost no work, the floor a tiled method stands on. Peak memory is the whole",
     "process's (GNU time); *seconds per Mpx* is wall time over pixels.", "",
@@ -94,7 +94,7 @@ for r in rows:
     lines.append(f"| {r['side']} | {mpx:g} | {r['contender']} | {float(r['seconds']):.2f} | "
                  f"{float(r['seconds']) / mpx:.3f} | {r['peak_mib']} | {how} |")
 lines += ["", "## Tiled against whole, 4000 × 4000 crop", "",
-          "The crop fits in 2 GB, so it runs whole and also under `--ram 300` (tiles of 1024 or 768 pixels).", "",
+          "The crop fits in 2 GB, so it runs whole and also under `--ram 300` (tiles of 1280 to 1792 pixels a side).", "",
           "| stage | pixels whose label differs | same grid and georeference | why |", "|---|---|---|---|"]
 why = {"segment": "the mixture is fitted on a sample of 2^20 pixels instead of all 16 M, and the Potts MRF "
                   "reaches past its 64-pixel halo",

@@ -112,6 +112,7 @@ def make_fixtures(executable, fx):
     # A GeoTIFF cut short (Debian's r-cran-stars ships the Landsat scene), and text named .tif.
     data = open("/usr/lib/R/site-library/stars/tif/L7_ETMs.tif", "rb").read()
     open(j("truncated.tif"), "wb").write(data[: len(data) // 2])
+    open(j("landsat.tif"), "wb").write(data)
     open(j("text.tif"), "w").write("this is not a raster\n")
     open(j("empty.nii.gz"), "wb").close()
     open(j("empty.png"), "wb").close()

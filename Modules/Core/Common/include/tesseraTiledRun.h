@@ -35,9 +35,10 @@ TilePlan PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPer
  * `files` are the run's files by port (inputs and outputs); outputs go into AtomicOutputs appended
  * to `pending`, for the caller to commit.
  * \returns false, having done nothing, when the whole run fits the budget (run it whole).
- * \throws Error("ram", ...) for a 3D input, parameters the stage cannot run tiled with, or a budget
- * below one tile; Error(<output port>, ...) for an output that is not GeoTIFF or not an image. All
- * checks come before any work. */
+ * \throws Error("ram", ...) for a 3D input, an input (or Error("mask", ...) a mask) in a format that
+ * does not read windows (only GeoTIFF, VRT and MetaImage do), parameters the stage cannot run tiled
+ * with, or a budget below one tile; Error(<output port>, ...) for an output that is not GeoTIFF or
+ * not an image. All checks come before any work. */
 bool RunTiled(const StageDescription & stage, const std::map<std::string, std::vector<std::string>> & files,
               const ParameterValues & parameters, const RunOptions & options, double budgetMiB,
               std::vector<std::unique_ptr<AtomicOutput>> & pending);

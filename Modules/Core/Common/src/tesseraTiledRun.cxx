@@ -198,6 +198,19 @@ RunTiled(const StageDescription & stage, const std::map<std::string, std::vector
     throw Error("ram", path + " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
                          ", and a tiled run cannot " + why);
   }
+  // Formats whose readers take a window: others would be read whole for every tile.
+  for (const auto & [port, name] : { std::pair<std::string, std::string>{ "ram", path },
+                                     { "mask", files.count("mask") ? files.at("mask").at(0) : "" } })
+  {
+    const std::string format = LowerCaseExtension(name);
+    if (!name.empty() && format != ".tif" && format != ".tiff" && format != ".vrt" && format != ".mha" &&
+        format != ".mhd")
+    {
+      throw Error(port, name + ": tiled runs read GeoTIFF, VRT or MetaImage window by window (" + path +
+                          " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
+                          "); convert it first, e.g. gdal_translate -co TILED=YES " + name + " image.tif");
+    }
+  }
   for (const auto & port : stage.outputs)
   {
     if (!files.count(port.name))
