@@ -37,8 +37,14 @@ CommonParameters(const StageDescription & stage)
   if (stage.tiling.halo)
   {
     common.push_back(IntegerParameter("ram", "", "MB",
-                                      "Memory budget: a 2D raster whose run would need more is processed tile by tile "
-                                      "(halo included; outputs GeoTIFF, written tile by tile)")
+                                      std::string("Memory budget: a 2D raster whose run would need more is processed "
+                                                  "tile by tile (halo included; GeoTIFF, VRT or MetaImage in, GeoTIFF "
+                                                  "out, written tile by tile); ") +
+                                        (stage.tiling.fitsModel ? "the model is fitted on a sample of the whole "
+                                                                  "image (at most 2^20 pixels), then "
+                                                                : "") +
+                                        (stage.tiling.exact ? "every pixel is labelled as a whole run with that model would"
+                                                            : "labels are near a whole run's (an MRF reaches past any halo)"))
                        .AtLeast(64)
                        .AtMost(1e7)
                        .WhenAbsent("no limit: the image is processed whole"));

@@ -164,6 +164,9 @@ TEST_F(Geospatial, TiledRunsUnderARamBudgetGiveTheWholeRunsLabels)
             std::string::npos) << r.out;
   ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("gmm-tiled.tif"));
   EXPECT_EQ(DifferingFraction(Path("gmm.tif"), Path("gmm-tiled.tif")), 0.0);
+  ASSERT_EQ(Tessera("kmeans -q -i " + Landsat + " -k 4 -o " + Path("kmeans.tif")).exitCode, 0);
+  ASSERT_EQ(Tessera("kmeans -q -i " + Landsat + " -k 4 -o " + Path("kmeans-tiled.tif") + " --ram 70").exitCode, 0);
+  EXPECT_EQ(DifferingFraction(Path("kmeans.tif"), Path("kmeans-tiled.tif")), 0.0);
 
   // kNN with local means (a 5 x 5 window): the halo covers it, so every pixel is the whole run's.
   ASSERT_EQ(Tessera("knn train -q -i " + Landsat + " -l " + Path("gmm.tif") + " -m " + Path("knn.json") +

@@ -34,6 +34,11 @@ struct KMeansResult
  * \throws Error("classes", ...) when K < 2 or K exceeds the number of distinct samples. */
 KMeansResult KMeans(const FeatureSamples & samples, const KMeansOptions & options);
 
+/** The samples assigned to the nearest of `model`'s centroids (no Lloyd iteration), e.g. centroids fitted on
+ * a sample of an image too large to fit on, applied to each of its tiles. \throws Error("model", ...) when
+ * the dimensions differ. */
+KMeansResult AssignToCentroids(const FeatureSamples & samples, const KMeansResult & model, unsigned int threads);
+
 /** Memberships [n_samples, K]: one-hot (hard), or soft by distance,
  * p_k ∝ exp(−‖x − c_k‖² / (2 s²)) with s² the mean within-cluster squared distance. */
 std::vector<float> KMeansMemberships(const FeatureSamples & samples, const KMeansResult & result, bool soft);

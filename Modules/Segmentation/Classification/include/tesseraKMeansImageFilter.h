@@ -42,6 +42,9 @@ public:
   void SetMaximumNumberOfIterations(unsigned int i) { m_Options.maximumIterations = i; this->Modified(); }
   itkSetMacro(Soft, bool);
   itkGetConstMacro(Soft, bool);
+  /** Assigns pixels to these centroids instead of fitting (k-means++ and Lloyd skipped), e.g. centroids fitted on
+   * a sample of an image too large to fit on, for each of its tiles. */
+  void SetFixedCentroids(const KMeansResult & model) { m_Fixed = model; m_HasFixed = true; this->Modified(); }
   /** Centroids, inertia and iterations of the last run. */
   const KMeansResult & GetResult() const { return m_Result; }
 
@@ -60,13 +63,15 @@ protected:
   std::vector<float> ClassifySamples(const FeatureSamples & samples) override
   {
     m_Options.threads = this->GetNumberOfWorkUnits();
-    m_Result = KMeans(samples, m_Options);
+    m_Result = m_HasFixed ? AssignToCentroids(samples, m_Fixed, m_Options.threads) : KMeans(samples, m_Options);
     return KMeansMemberships(samples, m_Result, m_Soft);
   }
 
 private:
   KMeansOptions m_Options;
   KMeansResult  m_Result;
+  KMeansResult  m_Fixed;
+  bool          m_HasFixed = false;
   bool          m_Soft = false;
 };
 

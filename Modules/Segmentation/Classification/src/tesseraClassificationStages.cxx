@@ -148,8 +148,13 @@ RunKMeans(StageContext & c)
   filter->SetMaximumNumberOfIterations(p.Count("iterations"));
   filter->SetSeed(c.Options().seed);
   filter->SetSoft(p.Boolean("soft"));
+  if (const auto * fixed = c.FixedModel<KMeansResult>())
+  {
+    filter->SetFixedCentroids(*fixed);
+  }
   RunClassifier<D>(c, filter.GetPointer(), c.Input<VectorImage<D>>("input"));
   const auto &       r = filter->GetResult();
+  c.SetFittedModel(KMeansResult{ r.dimension, r.classes, r.centroids, {}, r.inertia, r.iterations }); // no assignment
   std::ostringstream s;
   s << "inertia " << std::setprecision(10) << r.inertia << " after " << r.iterations << " iterations; centroids:";
   for (unsigned int k = 0; k < r.classes; ++k)
@@ -252,6 +257,20 @@ ApplyKNN(StageContext & c)
   RunClassifier<D>(c, filter.GetPointer(), BuildFeatureImage<D>(image.GetPointer(), classifier->GetParameters().features));
 }
 
+/** Tiled runs (--ram) of k-means and the Gaussian mixture: the model fitted on a sample of the whole image, then
+ * applied pixel by pixel to each tile (input, features, probabilities and labels per pixel). */
+TilingDescription
+UnsupervisedTiling()
+{
+  TilingDescription t;
+  t.halo = [](const ParameterValues &) { return 0u; };
+  t.bytesPerPixel = [](const ParameterValues & p, unsigned int components) {
+    return 24.0 + 8.0 * components + 8.0 * p.Count("classes");
+  };
+  t.fitsModel = true;
+  t.exact = true;
+  return t;
+}
 } // namespace
 
 void
@@ -270,6 +289,7 @@ RegisterClassificationStages(StageRegistry & registry)
       IntegerParameter("iterations", "300", "count", "Most Lloyd iterations per start").AtLeast(1).AtMost(100000),
       BooleanParameter("soft", "Soft probabilities by distance instead of one-hot"),
     };
+    s.tiling = UnsupervisedTiling();
     s.run = RunByDimension<RunKMeans<2>, RunKMeans<3>>;
     registry.Add(s);
   }
@@ -288,13 +308,7 @@ RegisterClassificationStages(StageRegistry & registry)
         .Above(0)
         .AtMost(1),
     };
-    // Tiled (--ram): the mixture fitted on a sample of the whole image, applied pixel by pixel on each tile.
-    s.tiling.halo = [](const ParameterValues &) { return 0u; };
-    s.tiling.bytesPerPixel = [](const ParameterValues & p, unsigned int components) {
-      return 24.0 + 8.0 * components + 8.0 * p.Count("classes");
-    };
-    s.tiling.fitsModel = true;
-    s.tiling.exact = true;
+    s.tiling = UnsupervisedTiling();
     s.run = RunByDimension<RunGMM<2>, RunGMM<3>>;
     registry.Add(s);
   }

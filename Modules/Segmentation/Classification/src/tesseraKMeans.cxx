@@ -125,6 +125,23 @@ PlusPlusSeeds(const FeatureSamples & s, unsigned int k, std::mt19937_64 & rng)
   return centroids;
 }
 
+/** One assignment pass over all samples, in fixed blocks on `threads` work units: the LloydSums of the new
+ * assignment. */
+std::vector<double>
+AssignAll(const FeatureSamples & s, const std::vector<double> & centroids, unsigned int k, unsigned int threads,
+          std::vector<uint32_t> & assignment)
+{
+  return BlockSums(s.Size(), LloydSums(k, s.dimension).size, threads,
+                   [&](size_t begin, size_t end, std::vector<double> & t) {
+                     switch (s.dimension)
+                     {
+                       case 1: AssignAndSum<1>(s, centroids, k, begin, end, assignment, t); break;
+                       case 3: AssignAndSum<3>(s, centroids, k, begin, end, assignment, t); break;
+                       default: AssignAndSum<0>(s, centroids, k, begin, end, assignment, t);
+                     }
+                   });
+}
+
 KMeansResult
 Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptions & o)
 {
@@ -137,14 +154,7 @@ Lloyd(const FeatureSamples & s, std::vector<double> centroids, const KMeansOptio
   const LloydSums    at(k, d);
   for (r.iterations = 1; r.iterations <= o.maximumIterations; ++r.iterations)
   {
-    const std::vector<double> sums = BlockSums(n, at.size, o.threads, [&](size_t begin, size_t end, std::vector<double> & t) {
-      switch (d)
-      {
-        case 1: AssignAndSum<1>(s, centroids, k, begin, end, r.assignment, t); break;
-        case 3: AssignAndSum<3>(s, centroids, k, begin, end, r.assignment, t); break;
-        default: AssignAndSum<0>(s, centroids, k, begin, end, r.assignment, t);
-      }
-    });
+    const std::vector<double> sums = AssignAll(s, centroids, k, o.threads, r.assignment);
     r.inertia = sums[at.inertia];
     if (sums[at.changes] == 0)
     {
@@ -232,6 +242,23 @@ KMeans(const FeatureSamples & samples, const KMeansOptions & options)
   }
   OrderByLuminance(best);
   return best;
+}
+
+KMeansResult
+AssignToCentroids(const FeatureSamples & samples, const KMeansResult & model, unsigned int threads)
+{
+  if (model.dimension != samples.dimension)
+  {
+    throw Error("model", "centroids of " + std::to_string(model.dimension) + " channel(s) for an image of " +
+                           std::to_string(samples.dimension));
+  }
+  KMeansResult r;
+  r.dimension = model.dimension;
+  r.classes = model.classes;
+  r.centroids = model.centroids;
+  r.assignment.assign(samples.Size(), UINT32_MAX);
+  r.inertia = AssignAll(samples, r.centroids, r.classes, threads, r.assignment)[LloydSums(r.classes, r.dimension).inertia];
+  return r;
 }
 
 std::vector<float>
