@@ -5,12 +5,7 @@
 # and written as uncompressed MetaImage so that the figures are the method's, not gzip's.
 #   Testing/Benchmarks/run-large-images-benchmark.sh [build-folder]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$root/build}
-data=${TESSERA_DATA_DIR:-$root/../shared/data}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-tessera="$build/Applications/tessera"
+source "$(dirname "$0")/large-images-common.sh"
 
 /usr/bin/python3 - "$data" "$scratch" <<'EOF'
 import sys

@@ -6,12 +6,7 @@
 # Writes Documentation/Benchmarks/TiledImages.{md,csv,png}. Needs about 2 GB of disk in the scratch folder.
 #   Testing/Benchmarks/run-tiled-benchmark.sh [build-folder]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$root/build}
-data=${TESSERA_DATA_DIR:-$root/../shared/data}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-tessera="$build/Applications/tessera"
+source "$(dirname "$0")/large-images-common.sh"
 docs="$root/Documentation/Benchmarks"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
