@@ -119,7 +119,11 @@ ReadNiftiLayout(gzFile file)
       }
       return value;
     };
-    if (got >= 348 && read(0, std::int32_t{}) == 348) // NIfTI-1: datatype at 70, vox_offset (float) at 108
+    // NIfTI-1 by its size field or, as niftilib also accepts, by its magic with dim[0] in 1..7 in this byte order
+    // (found by tesseraImageReaderFuzzer: a header with a wrong size field that ITK still reads).
+    const std::int16_t dim0 = read(40, std::int16_t{});
+    const bool         magic = got >= 348 && (std::memcmp(header + 344, "n+1", 4) == 0 || std::memcmp(header + 344, "ni1", 4) == 0);
+    if (got >= 348 && (read(0, std::int32_t{}) == 348 || (magic && dim0 >= 1 && dim0 <= 7))) // NIfTI-1: datatype at 70, vox_offset (float) at 108
     {
       // A float: one beyond any file (or infinite) reads as 2^60 bytes, so that the file is refused
       // as truncated; converting it to an integer would be undefined.
