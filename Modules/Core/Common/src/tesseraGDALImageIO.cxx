@@ -347,6 +347,17 @@ tesseraCreateGDALImageIO(itk::ImageIOBase::Pointer * io)
   *io = tessera::GDALImageIO::New().GetPointer();
 }
 
+/** Why GDAL cannot open `path` as a raster ("" when it can). CreateImageIO refuses a TIFF that GDAL
+ * cannot open before ITK's TIFF reader sees it: ITK 5.2's libtiff takes 30 s and 8 GB on some
+ * damaged 171-byte headers (found by tesseraImageReaderFuzzer) that GDAL's refuses at once. */
+extern "C" void
+tesseraGDALOpenFailure(const char * path, std::string * reason)
+{
+  tessera::InitialiseGDAL();
+  CPLErrorReset();
+  *reason = tessera::OpenRaster(path) ? "" : tessera::LastGDALError();
+}
+
 /** The module's polygons (stage `polygonize`): every connected region of `labels` whose label is
  * not `background` becomes a polygon feature (GDALPolygonize, 4- or 8-connected) of layer
  * "regions" in the vector file `path` (driver from its extension: .gpkg, .geojson, .shp), with

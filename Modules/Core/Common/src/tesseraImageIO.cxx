@@ -514,6 +514,13 @@ CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode
     {
       return io;
     }
+    // Multi-page TIFFs go on to ITK's reader; TIFFs that GDAL cannot open at all do not (tesseraGDALOpenFailure).
+    std::string reason;
+    ModuleFunction<void(const char *, std::string *)>("TesseraGDALIO", "tesseraGDALOpenFailure")(path.c_str(), &reason);
+    if (!reason.empty())
+    {
+      throw Error(path, "is not a raster GDAL can read: " + reason);
+    }
   }
   RegisterLightIOFactories();
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), mode);
