@@ -119,10 +119,12 @@ ReadNiftiLayout(gzFile file)
       }
       return value;
     };
-    // NIfTI-1 by its size field or, as niftilib also accepts, by its magic with dim[0] in 1..7 in this byte order
-    // (found by tesseraImageReaderFuzzer: a header with a wrong size field that ITK still reads).
+    // NIfTI-1 by its size field or, as niftilib also accepts, by its magic (NIFTI_VERSION: "n+" or "ni", a digit
+    // 1-9, NUL) with dim[0] in 1..7 in this byte order (found by tesseraImageReaderFuzzer: headers with a wrong
+    // size field, magic "n+1" or "n+2", that ITK still reads).
     const std::int16_t dim0 = read(40, std::int16_t{});
-    const bool         magic = got >= 348 && (std::memcmp(header + 344, "n+1", 4) == 0 || std::memcmp(header + 344, "ni1", 4) == 0);
+    const bool         magic = got >= 348 && header[344] == 'n' && (header[345] == '+' || header[345] == 'i') &&
+                       header[346] >= '1' && header[346] <= '9' && header[347] == '\0';
     if (got >= 348 && (read(0, std::int32_t{}) == 348 || (magic && dim0 >= 1 && dim0 <= 7))) // NIfTI-1: datatype at 70, vox_offset (float) at 108
     {
       // A float: one beyond any file (or infinite) reads as 2^60 bytes, so that the file is refused
