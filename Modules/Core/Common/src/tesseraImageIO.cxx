@@ -349,7 +349,7 @@ CheckBmpCompression(const std::string & path)
 
 /** Throws Error(path, ...) for a MetaImage header with a key of 255 characters or more: ITK 5.2's
  * MetaIO copies each key into a 255-byte field name with strcpy (MET_InitReadField), so a longer
- * one overflows it (glibc's fortify aborts the process). A key ends at '=', ':' or the end of its
+ * one overflows it (glibc's fortify aborts the process); or with NDims outside 1-4. A key ends at '=', ':' or the end of its
  * line; the header ends at ElementDataFile. */
 void
 CheckMetaImageKeys(const std::string & path)
@@ -363,6 +363,17 @@ CheckMetaImageKeys(const std::string & path)
     {
       throw Error(path, "has a MetaImage header key of " + std::to_string(key.size()) +
                           " characters (ITK's reader takes at most 254)");
+    }
+    // MetaIO reads NDims values per array field: a negative count makes it read without end (fuzzer finding).
+    if (key.find_first_not_of(' ') != std::string::npos && key.substr(key.find_first_not_of(' '), 5) == "NDims")
+    {
+      const auto at = line.find_first_of("=:");
+      const int  ndims = at == std::string::npos ? 0 : std::atoi(line.c_str() + at + 1);
+      if (ndims < 1 || ndims > 4)
+      {
+        throw Error(path, "has a MetaImage header with NDims " + (at == std::string::npos ? std::string("missing") : line.substr(at + 1)) +
+                            " (1 to 4 expected)");
+      }
     }
     if (key.find("ElementDataFile") != std::string::npos)
     {
