@@ -179,9 +179,6 @@ FolderOutput(const std::string & folder, const std::string & input, const StageD
   return (fs::path(folder) / (stem + ext)).string();
 }
 
-/** The files of an application run, by port name. */
-using PortFiles = std::map<std::string, std::vector<std::string>>;
-
 std::string
 Absolute(const std::string & path)
 {

@@ -177,6 +177,34 @@ TEST_F(Learning, PredictKeepsGridAndWritesOutputValues)
   EXPECT_NEAR(q[0] + q[1], 1.0f, 1e-5f);
 }
 
+// Under --ram the image runs tile by tile, each tile's windows placed on the whole image's grid:
+// labels and probabilities are the whole run's, bit for bit (with TTA and a partial last batch too).
+TEST_F(Learning, TiledPredictUnderARamBudgetIsTheWholeRun)
+{
+  const auto input = (s_Dir / "25.mha").string();
+  WriteImageFile(ReadImageFile<ScalarImage<2>>(Isbi("image", 25)).GetPointer(), input);
+  const auto path = [](const std::string & name) { return (s_Dir / name).string(); };
+  for (const std::string options : { "", " --tta --overlap 0.3 --batch 3" })
+  {
+    const std::string run = "predict -m " + s_Model + " -i " + input + options;
+    auto r = Tessera(run + " -q -o " + path("whole.tif") + " --probabilities " + path("whole-p.tif"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    // 330 MB: the process, LibTorch and a batch of 64² windows leave room for 192² tiles with 64-pixel halos.
+    r = Tessera(run + " -o " + path("tiled.tif") + " --probabilities " + path("tiled-p.tif") + " --ram 330");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("9 tiles of 192 x 192 pixels (halo 64) under 330 MB"), std::string::npos) << r.out;
+    const auto whole = ReadImageFile<LabelImage<2>>(path("whole.tif")), tiled = ReadImageFile<LabelImage<2>>(path("tiled.tif"));
+    EXPECT_TRUE(std::equal(whole->GetBufferPointer(), whole->GetBufferPointer() + 512 * 512, tiled->GetBufferPointer()));
+    const auto p = ReadImageFile<ProbabilityImage<2>>(path("whole-p.tif"));
+    const auto q = ReadImageFile<ProbabilityImage<2>>(path("tiled-p.tif"));
+    EXPECT_TRUE(std::equal(p->GetBufferPointer(), p->GetBufferPointer() + 2 * 512 * 512, q->GetBufferPointer())) << options;
+  }
+  // A network's window wider than the budget's tiles allow, named before anything is written.
+  ExpectRejected(Tessera("predict -m " + s_Model + " -i " + input + " --window 512x512 -o " + path("big.tif") +
+                         " --ram 330"),
+                 "--ram", "below one tile", path("big.tif"));
+}
+
 TEST_F(Learning, PipelineFileAndCppExampleEqualPredictThenMrf)
 {
   // predict --probabilities, then mrf: the two-step chain through files.

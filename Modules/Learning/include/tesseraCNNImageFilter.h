@@ -9,6 +9,7 @@
 #include "itkImageToImageFilter.h"
 #include "tesseraImageTypes.h"
 #include "tesseraLabelTable.h"
+#include "tesseraTilePlacement.h"
 
 /** \file The CNN as an ITK filter (DESIGN.md, "Learned stage"); this header is free of LibTorch
  * headers, so composing a CNN with other filters costs no torch compile time. */
@@ -44,6 +45,19 @@ const std::vector<int64_t> & CNNModelWindow(const CNNModel & model);
 /** The model's classes: distinct output labels, ascending (classes sharing a label are merged). */
 LabelTable CNNModelLabels(const CNNModel & model);
 
+/** What a tiled run (`--ram`) needs to know of one CNNImageFilter run on a 2D tile. */
+struct CNNTiling
+{
+  unsigned int halo = 0;          ///< pixels: the widest window, rounded up to the network's size multiple
+  double       bytesPerPixel = 0; ///< per pixel of a tile read (input, blended probabilities, outputs)
+  double       fixedBytes = 0;    ///< LibTorch, the weights and one batch of windows' activations
+  std::string  refusal;           ///< why the model cannot run tiled ("" when it can)
+};
+/** CNNTiling of `model` for windows of `window` pixels (empty: the model's), `batch` windows per
+ * pass and `channels` input channels (they count in bytesPerPixel only). The activations are estimated from the first layer's width
+ * (8 of its feature maps per window pixel, as a U-Net's skips and decoder keep). */
+CNNTiling CNNModelTiling(const CNNModel & model, const std::vector<int64_t> & window, int batch, unsigned int channels);
+
 /** \class CNNImageFilter
  * \brief Per-class probabilities of a segmentation network: VectorImage<D> (intensities, as many
  * channels as the model takes) → ProbabilityImage<D>, one component per class of the model's
@@ -54,8 +68,9 @@ LabelTable CNNModelLabels(const CNNModel & model);
  * nnU-Net and MONAI do), optionally averaged over test-time augmentation (2D: the 8 rotations and
  * flips; 3D: the 8 axis flips), and resampled back. Output 1 (GetLabelOutput()) is the most
  * probable label. Runs on CUDA when available (device "auto") or as asked.
- * \throws Error when no model is set, the channels or dimension do not match, or options are out
- * of range (window < 8 pixels per axis, overlap outside [0, 0.95], batch < 1).
+ * \throws Error when no model is set, the channels or dimension do not match, options are out
+ * of range (window < 8 pixels per axis, overlap outside [0, 0.95], batch < 1), or a tile is
+ * given (SetPlacement) to a model with an input scale ≠ 1.
  * \sa PottsMRFImageFilter, which takes these probabilities. */
 template <unsigned int VDimension>
 class CNNImageFilter : public itk::ImageToImageFilter<VectorImage<VDimension>, ProbabilityImage<VDimension>>
@@ -84,6 +99,9 @@ public:
   void SetDevice(const std::string & device) { m_Device = device; this->Modified(); }
   /** LibTorch intra-op threads; 0 = all cores (default). */
   itkSetMacro(Threads, unsigned int);
+  /** The input is one tile of a larger image (tiled runs): windows are placed on the whole image's
+   * grid, so the kept part's probabilities are the untiled run's (InferenceOptions::placement). */
+  void SetPlacement(const TilePlacement & placement) { m_Placement = placement; this->Modified(); }
 
   LabelImage<VDimension> * GetLabelOutput();
 
@@ -106,6 +124,7 @@ private:
   int                             m_BatchSize = 4;
   std::string                     m_Device = "auto";
   unsigned int                    m_Threads = 0;
+  TilePlacement                   m_Placement;
 };
 
 extern template class CNNImageFilter<2>;

@@ -115,6 +115,49 @@ CNNModelLabels(const CNNModel & model)
   return table;
 }
 
+CNNTiling
+CNNModelTiling(const CNNModel & model, const std::vector<int64_t> & window, int batch, unsigned int channels)
+{
+  CNNTiling         t;
+  const auto &      w = window.empty() ? model.window : window;
+  const double      classes = static_cast<double>(CNNModelLabels(model).Size());
+  // The input and its normalised and padded copies, the blended probabilities and their merged copies, the
+  // outputs: a whole 4000 x 4000 RGB run of a 5-class U-Net peaks at 106 bytes per pixel above LibTorch.
+  t.bytesPerPixel = 16.0 * channels + 14.0 * classes + 16.0;
+  if (w.empty())
+  {
+    t.refusal = "run a TorchScript module without --window (the whole image would be one window)";
+    return t;
+  }
+  if (model.inputScale != 1.0)
+  {
+    t.refusal = "run a model that resamples its input (input_scale " + std::to_string(model.inputScale) +
+                "): its windows do not fall on the image's grid";
+  }
+  const int64_t m = model.network->SizeMultiple();
+  double        windowPixels = 1.0;
+  for (const auto v : w)
+  {
+    const int64_t rounded = (std::max<int64_t>(v, 1) + m - 1) / m * m;
+    t.halo = std::max(t.halo, static_cast<unsigned int>(rounded));
+    windowPixels *= static_cast<double>(rounded);
+  }
+  double weights = 0.0, width = 64.0;
+  bool   first = true;
+  for (const auto & p : model.network->parameters())
+  {
+    weights += static_cast<double>(p.numel()) * p.element_size();
+    if (first && p.dim() >= 4)
+    {
+      width = static_cast<double>(p.size(0));
+      first = false;
+    }
+  }
+  constexpr double LibTorch = 256.0 * (1 << 20); // the CPU runtime's resident memory once loaded
+  t.fixedBytes = LibTorch + 3.0 * weights + batch * windowPixels * 4.0 * (8.0 * width + 3.0 * classes + 4.0);
+  return t;
+}
+
 template <unsigned int D>
 CNNImageFilter<D>::CNNImageFilter()
 {
@@ -204,6 +247,12 @@ CNNImageFilter<D>::GenerateData()
   options.overlap = m_Overlap;
   options.tta = m_TestTimeAugmentation;
   options.batchSize = m_BatchSize;
+  options.placement = m_Placement;
+  if (m_Placement.Tiled() && model.inputScale != 1.0)
+  {
+    throw Error("model", "resamples its input (input_scale " + std::to_string(model.inputScale) +
+                           "), so its windows do not fall on the image's grid: it does not run tile by tile");
+  }
   if (m_Device == "cpu")
   {
     options.device = torch::kCPU;

@@ -13,15 +13,19 @@ namespace tessera
 {
 namespace
 {
-/** Models by file, so that a folder of inputs loads the model once. */
+/** Models by file, so that a folder of inputs (and a tiled run's plan) loads the model once. */
 std::shared_ptr<const CNNModel>
-CachedModel(StageContext & c, unsigned int dimension)
+CachedModel(const ParameterValues & p, const PortFiles & files, unsigned int dimension)
 {
   static std::mutex                                             mutex;
   static std::map<std::string, std::shared_ptr<const CNNModel>> cache;
-  const auto &                                                  p = c.Parameters();
-  const bool        script = c.HasInput("torchscript");
-  const std::string path = script ? c.InputPaths("torchscript").at(0) : c.InputPaths("model").at(0);
+  const auto        given = [&](const std::string & port) { return files.count(port) && !files.at(port).empty(); };
+  if (given("model") == given("torchscript"))
+  {
+    throw Error("model", "give either a Tessera model (--model) or a TorchScript module (--torchscript)");
+  }
+  const bool        script = given("torchscript");
+  const std::string path = files.at(script ? "torchscript" : "model").at(0);
   const std::string key = path + (script ? "|" + std::to_string(dimension) + "|" + p.ToJson().dump() : "");
   std::lock_guard<std::mutex> lock(mutex);
   auto &                      model = cache[key];
@@ -30,7 +34,7 @@ CachedModel(StageContext & c, unsigned int dimension)
     if (script)
     {
       TorchScriptModelOptions o;
-      o.labels = c.InputLabelTable("labels");
+      o.labels = given("labels") ? LabelTable::Load(files.at("labels").at(0)) : LabelTable();
       o.dimension = dimension;
       o.mean = p.RealList("mean");
       o.std = p.RealList("std");
@@ -80,11 +84,15 @@ void
 Predict(StageContext & c)
 {
   const auto & p = c.Parameters();
-  if (c.HasInput("model") == c.HasInput("torchscript"))
+  PortFiles    files;
+  for (const std::string port : { "model", "torchscript", "labels" })
   {
-    throw Error("model", "give either a Tessera model (--model) or a TorchScript module (--torchscript)");
+    if (c.HasInput(port))
+    {
+      files[port] = c.InputPaths(port);
+    }
   }
-  const auto model = CachedModel(c, D);
+  const auto model = CachedModel(p, files, D);
   if (CNNModelDimension(*model) != D)
   {
     throw Error(c.InputName("input"), "is " + std::to_string(D) + "D but the model is " +
@@ -108,6 +116,7 @@ Predict(StageContext & c)
   filter->SetBatchSize(static_cast<int>(p.Integer("batch")));
   filter->SetDevice(p.Text("device"));
   filter->SetThreads(c.Options().threads);
+  filter->SetPlacement(c.Placement());
   c.Progress().Watch(filter, "");
   filter->Update();
   ProbabilityImage<D> * probabilities = filter->GetOutput();
@@ -144,6 +153,17 @@ extern "C" void
 tesseraRunPredict(tessera::StageContext & c)
 {
   tessera::RunByDimension<tessera::Predict<2>, tessera::Predict<3>>(c);
+}
+
+/** A tiled run's plan of predict (TilingDescription, tesseraLearningStages.cxx): its model's reach and memory. */
+extern "C" void
+tesseraPredictTiling(const tessera::ParameterValues & p, const tessera::PortFiles & files, unsigned int components,
+                     tessera::CNNTiling & tiling)
+{
+  using namespace tessera;
+  const auto model = CachedModel(p, files, 2);
+  tiling = CNNModelTiling(*model, p.Has("window") ? ParseWindow(p.Text("window"), 2) : std::vector<int64_t>{},
+                          static_cast<int>(p.Integer("batch")), components);
 }
 
 extern "C" void

@@ -3,10 +3,25 @@
 // without LibTorch; they run in module TesseraLearning (tesseraLearningStageRuns.cxx).
 #include "tesseraLearningStages.h"
 
+#include "tesseraCNNImageFilter.h"
 #include "tesseraModuleLoader.h"
 
 namespace tessera
 {
+namespace
+{
+/** Tiled runs of predict: the model's window is the halo (windows are placed on the whole image's
+ * grid, so each tile's pixels get the untiled run's probabilities); the model is read in TesseraLearning. */
+CNNTiling
+PredictTiling(const ParameterValues & p, const PortFiles & files, unsigned int components)
+{
+  CNNTiling t;
+  ModuleFunction<void(const ParameterValues &, const PortFiles &, unsigned int, CNNTiling &)>(
+    "TesseraLearning", "tesseraPredictTiling")(p, files, components, t);
+  return t;
+}
+} // namespace
+
 void
 RegisterLearningStages(StageRegistry & registry)
 {
@@ -57,6 +72,17 @@ RegisterLearningStages(StageRegistry & registry)
     };
     s.parameters[6].defaultValue = "0";
     s.parameters[7].defaultValue = "1";
+    s.tiling.halo = [](const ParameterValues & p, const PortFiles & files) { return PredictTiling(p, files, 1).halo; };
+    s.tiling.bytesPerPixel = [](const ParameterValues & p, const PortFiles & files, unsigned int components) {
+      return PredictTiling(p, files, components).bytesPerPixel;
+    };
+    s.tiling.fixedBytes = [](const ParameterValues & p, const PortFiles & files) {
+      return PredictTiling(p, files, 1).fixedBytes;
+    };
+    s.tiling.refusal = [](const ParameterValues & p, const PortFiles & files) {
+      return PredictTiling(p, files, 1).refusal;
+    };
+    s.tiling.exact = true;
     s.run = ModuleRun("TesseraLearning", "tesseraRunPredict");
     registry.Add(s);
   }

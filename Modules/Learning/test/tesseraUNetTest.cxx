@@ -185,6 +185,44 @@ TEST(Inference, TestTimeAugmentationIsRotationAndFlipConsistent)
   EXPECT_TRUE(torch::allclose(PredictProbabilities(*net3, torch::flip(v, { 1 }), o), torch::flip(q, { 1 }), 1e-5, 1e-6));
 }
 
+// Tiles placed on the whole image's grid run the untiled run's windows, so the part each keeps has
+// the untiled probabilities (with and without TTA), whatever the tiles' batches; a halo narrower
+// than the window is refused.
+TEST(Inference, TilesOnTheWholeImageGridGiveTheUntiledProbabilities)
+{
+  torch::manual_seed(6);
+  auto net = MakeNetwork(Small(2, 2));
+  auto x = torch::randn({ 1, 90, 70 });
+  for (const bool tta : { false, true })
+  {
+    InferenceOptions o;
+    o.window = { 32, 24 };
+    o.batchSize = 3;
+    o.tta = tta;
+    const auto    whole = PredictProbabilities(*net, x, o);
+    const int64_t keep = 30, halo = 32;
+    for (int64_t y0 = 0; y0 < 90; y0 += keep)
+      for (int64_t x0 = 0; x0 < 70; x0 += keep)
+      {
+        const int64_t ky = std::min<int64_t>(keep, 90 - y0), kx = std::min<int64_t>(keep, 70 - x0);
+        const int64_t ry = std::max<int64_t>(0, y0 - halo), rx = std::max<int64_t>(0, x0 - halo);
+        const int64_t ey = std::min<int64_t>(90, y0 + ky + halo), ex = std::min<int64_t>(70, x0 + kx + halo);
+        InferenceOptions t = o;
+        t.placement = { { 70, 90 }, { rx, ry }, { x0 - rx, y0 - ry }, { kx, ky } };
+        const auto tile = PredictProbabilities(*net, x.slice(1, ry, ey).slice(2, rx, ex), t);
+        ASSERT_EQ(tile.sizes(), torch::IntArrayRef({ 3, ey - ry, ex - rx }));
+        const auto kept = tile.slice(1, y0 - ry, y0 - ry + ky).slice(2, x0 - rx, x0 - rx + kx);
+        const auto expected = whole.slice(1, y0, y0 + ky).slice(2, x0, x0 + kx);
+        EXPECT_TRUE(torch::equal(kept, expected)) << tta << " " << y0 << " " << x0 << " "
+                                                               << (kept - expected).abs().max().item<float>();
+        EXPECT_TRUE(torch::equal(kept.argmax(0), expected.argmax(0)));
+      }
+    InferenceOptions narrow = o;
+    narrow.placement = { { 70, 90 }, { 20, 20 }, { 10, 10 }, { 10, 10 } };
+    EXPECT_THROW(PredictProbabilities(*net, x.slice(1, 20, 50).slice(2, 20, 50), narrow), Error);
+  }
+}
+
 // save → load → predict gives identical outputs; bad files are reported by name.
 TEST(ModelFile, SaveLoadPredictIsIdentical)
 {

@@ -170,11 +170,11 @@ RegisterSegmentStage(StageRegistry & registry)
   }
   // Tiled (--ram): the mixture is fitted on a sample of the whole image, then each tile gets its posteriors and
   // its Potts labels with a halo of 64 pixels (Documentation/Benchmarks/LargeImages.md measures the difference).
-  s.tiling.halo = [](const ParameterValues &) { return 64u; };
-  s.tiling.bytesPerPixel = [](const ParameterValues & p, unsigned int components) {
+  s.tiling.halo = [](const ParameterValues &, const PortFiles &) { return 64u; };
+  s.tiling.bytesPerPixel = [](const ParameterValues & p, const PortFiles &, unsigned int components) {
     return 60.0 + 8.0 * components + 12.0 * p.Count("classes");
   };
-  s.tiling.refusal = [](const ParameterValues & p, const std::map<std::string, std::vector<std::string>> & files) {
+  s.tiling.refusal = [](const ParameterValues & p, const PortFiles & files) {
     if (p.Text("model") != "gmm")
     {
       return "fit --model " + p.Text("model") + " (its prior spans the whole image); --model gmm can";

@@ -15,6 +15,7 @@
 #include "tesseraParameter.h"
 #include "tesseraProbabilityImage.h"
 #include "tesseraProgress.h"
+#include "tesseraTilePlacement.h"
 
 /** \file Stages (DESIGN.md, "Stages: one description, many uses"). A stage is a method described
  * once: name, summary, inputs and outputs (their kinds), parameters (tesseraParameter.h) and a run
@@ -68,18 +69,24 @@ PortDescription OverlayPort(const std::string & name, const std::string & of, co
 
 class StageContext;
 
+/** A run's files by port name (inputs and outputs). */
+using PortFiles = std::map<std::string, std::vector<std::string>>;
+
 /** How a stage runs on a 2D raster too large for memory, tile by tile (`--ram`, TiledRun.h): each
  * tile is read with a halo around it, run as a whole image, and only its centre is written. */
 struct TilingDescription
 {
-  /** Halo in pixels around each tile for these parameters (filter support, feature window, MRF
-   * reach); null: the stage does not run tiled. */
-  std::function<unsigned int(const ParameterValues &)> halo;
+  /** Halo in pixels around each tile for these parameters and files (filter support, feature
+   * window, MRF reach, a network's window); null: the stage does not run tiled. */
+  std::function<unsigned int(const ParameterValues &, const PortFiles &)> halo;
   /** Peak bytes per pixel (of `components`-channel input) of one run, for sizing tiles under the budget. */
-  std::function<double(const ParameterValues &, unsigned int components)> bytesPerPixel;
+  std::function<double(const ParameterValues &, const PortFiles &, unsigned int components)> bytesPerPixel;
+  /** Bytes one run needs whatever the tile's size (a network's weights and the activations of one
+   * batch of windows); null: none beyond the process's baseline. */
+  std::function<double(const ParameterValues &, const PortFiles &)> fixedBytes;
   /** Empty when these parameters and inputs (files by port) allow a tiled run, else what a tiled
    * run cannot do, e.g. "fit --model hmrf (its prior spans the whole image)". */
-  std::function<std::string(const ParameterValues &, const std::map<std::string, std::vector<std::string>> &)> refusal;
+  std::function<std::string(const ParameterValues &, const PortFiles &)> refusal;
   /** The stage fits class parameters (k-means, a mixture): they are fitted once on a sample spread over
    * the whole image, then every tile applies them (StageContext::FixedModel), so classes do not change
    * from tile to tile. */
@@ -204,6 +211,9 @@ public:
   /** What the stage fitted (its run function hands it over), for a tiled run to fix on the tiles. */
   void SetFittedModel(std::any model) { m_FittedModel = std::move(model); }
   const std::any & FittedModel() const { return m_FittedModel; }
+  /** Tiled runs: where the primary input lies in the whole image (untiled: empty). */
+  const TilePlacement & Placement() const { return m_Placement; }
+  void SetPlacement(TilePlacement placement) { m_Placement = std::move(placement); }
 
 private:
   struct Slot;
@@ -226,6 +236,7 @@ private:
   std::map<std::string, std::function<void(const std::string &)>> m_OutputWriters;
   std::unique_ptr<ProgressReporter>              m_Progress;
   std::any                                       m_FixedModel, m_FittedModel;
+  TilePlacement                                  m_Placement;
 };
 
 /** The first line of a (library's) message, for one-line errors. */

@@ -21,10 +21,12 @@ struct TilePlan
   std::vector<itk::ImageRegion<2>>  tiles;        ///< row by row; the last of a row or column may be smaller
 };
 
-/** Tiles of `size` whose run, halo included, needs at most `budgetBytes` at `bytesPerPixel`.
+/** Tiles of `size` whose run, halo included, needs at most `budgetBytes`: `fixedBytes` (the process
+ * and what a run needs whatever the tile) plus `bytesPerPixel` per pixel read.
  * \throws Error("ram", ...) saying how much one tile needs when the budget is below the smallest
- * (256 × 256 plus the halo). */
-TilePlan PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes);
+ * (64 × 64 plus the halo). */
+TilePlan PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes,
+                   double fixedBytes);
 
 /** Runs `stage` over a 2D raster too large for the memory budget (`--ram`), as OTB's streaming
  * does: the primary input (and the mask) are read tile by tile with a halo
@@ -32,6 +34,8 @@ TilePlan PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPer
  * are pasted into GeoTIFF outputs, which keep the input's georeference and CRS. A stage that fits
  * class parameters (TilingDescription::fitsModel) fits them first on a sample of the whole image
  * (every s-th pixel of every s-th row, at most 2^20 pixels), then applies them on every tile.
+ * Each tile's StageContext::Placement() says where it lies, for stages placing sliding windows on
+ * the whole image's grid.
  * `files` are the run's files by port (inputs and outputs); outputs go into AtomicOutputs appended
  * to `pending`, for the caller to commit.
  * \returns false, having done nothing, when the whole run fits the budget (run it whole).
@@ -39,7 +43,7 @@ TilePlan PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPer
  * does not read windows (only GeoTIFF, VRT and MetaImage do), parameters the stage cannot run tiled
  * with, or a budget below one tile; Error(<output port>, ...) for an output that is not GeoTIFF or
  * not an image. All checks come before any work. */
-bool RunTiled(const StageDescription & stage, const std::map<std::string, std::vector<std::string>> & files,
+bool RunTiled(const StageDescription & stage, const PortFiles & files,
               const ParameterValues & parameters, const RunOptions & options, double budgetMiB,
               std::vector<std::unique_ptr<AtomicOutput>> & pending);
 } // namespace tessera

@@ -138,12 +138,12 @@ TileCentre(const TImage * data, const itk::ImageRegion<2> & read, const itk::Ima
 } // namespace
 
 TilePlan
-PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes)
+PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes, double fixedBytes)
 {
   TilePlan plan;
   plan.halo = halo;
   plan.bytesPerPixel = bytesPerPixel;
-  const double side = std::floor(std::sqrt(std::max(0.0, budgetBytes - BaselineBytes) / bytesPerPixel));
+  const double side = std::floor(std::sqrt(std::max(0.0, budgetBytes - fixedBytes) / bytesPerPixel));
   const double inner = side - 2.0 * halo;
   const unsigned int step = inner >= Block ? Block : SmallestTile;
   plan.tileSize = inner >= step ? static_cast<unsigned int>(inner / step) * step : 0;
@@ -152,7 +152,7 @@ PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, do
     const double smallest = SmallestTile + 2.0 * halo;
     throw Error("ram", MiB(budgetBytes) + " is below one tile: a " + std::to_string(SmallestTile) + " x " +
                          std::to_string(SmallestTile) + " tile with its halo of " + std::to_string(halo) +
-                         " pixels needs about " + MiB(BaselineBytes + smallest * smallest * bytesPerPixel));
+                         " pixels needs about " + MiB(fixedBytes + smallest * smallest * bytesPerPixel));
   }
   for (itk::SizeValueType y = 0; y < size[1]; y += plan.tileSize)
   {
@@ -169,7 +169,7 @@ PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, do
 }
 
 bool
-RunTiled(const StageDescription & stage, const std::map<std::string, std::vector<std::string>> & files,
+RunTiled(const StageDescription & stage, const PortFiles & files,
          const ParameterValues & parameters, const RunOptions & options, double budgetMiB,
          std::vector<std::unique_ptr<AtomicOutput>> & pending)
 {
@@ -183,20 +183,21 @@ RunTiled(const StageDescription & stage, const std::map<std::string, std::vector
     pixels *= static_cast<double>(s);
   }
   const double budget = budgetMiB * (1 << 20);
-  const double bytesPerPixel = tiling.bytesPerPixel(parameters, info.components);
-  if (BaselineBytes + pixels * bytesPerPixel <= budget)
+  const double bytesPerPixel = tiling.bytesPerPixel(parameters, files, info.components);
+  const double fixedBytes = BaselineBytes + (tiling.fixedBytes ? tiling.fixedBytes(parameters, files) : 0.0);
+  const double needed = fixedBytes + pixels * bytesPerPixel;
+  if (needed <= budget)
   {
     return false;
   }
   if (info.dimension != 2)
   {
-    throw Error("ram", path + " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
-                         "; tiled runs take 2D rasters, and it is " + std::to_string(info.dimension) + "D");
+    throw Error("ram", path + " needs about " + MiB(needed) + "; tiled runs take 2D rasters, and it is " +
+                         std::to_string(info.dimension) + "D");
   }
   if (const std::string why = tiling.refusal ? tiling.refusal(parameters, files) : ""; !why.empty())
   {
-    throw Error("ram", path + " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
-                         ", and a tiled run cannot " + why);
+    throw Error("ram", path + " needs about " + MiB(needed) + ", and a tiled run cannot " + why);
   }
   // Formats whose readers take a window: others would be read whole for every tile.
   for (const auto & [port, name] : { std::pair<std::string, std::string>{ "ram", path },
@@ -207,8 +208,7 @@ RunTiled(const StageDescription & stage, const std::map<std::string, std::vector
         format != ".mhd")
     {
       throw Error(port, name + ": tiled runs read GeoTIFF, VRT or MetaImage window by window (" + path +
-                          " needs about " + MiB(BaselineBytes + pixels * bytesPerPixel) +
-                          "); convert it first, e.g. gdal_translate -co TILED=YES " + name + " image.tif");
+                          " needs about " + MiB(needed) + "); convert it first, e.g. gdal_translate -co TILED=YES " + name + " image.tif");
     }
   }
   for (const auto & port : stage.outputs)
@@ -235,7 +235,7 @@ RunTiled(const StageDescription & stage, const std::map<std::string, std::vector
     }
   }
   const itk::Size<2> size{ { info.size[0], info.size[1] } };
-  const TilePlan     plan = PlanTiles(size, tiling.halo(parameters), bytesPerPixel, budget);
+  const TilePlan     plan = PlanTiles(size, tiling.halo(parameters, files), bytesPerPixel, budget, fixedBytes);
   const std::string  maskPath = files.count("mask") ? files.at("mask").at(0) : std::string();
   if (!maskPath.empty())
   {
@@ -325,6 +325,15 @@ RunTiled(const StageDescription & stage, const std::map<std::string, std::vector
     {
       c->SetFixedModel(model);
     }
+    TilePlacement placement;
+    for (unsigned int a = 0; a < 2; ++a)
+    {
+      placement.wholeSize.push_back(static_cast<int64_t>(size[a]));
+      placement.offset.push_back(read.GetIndex(a));
+      placement.keepOffset.push_back(tile.GetIndex(a) - read.GetIndex(a));
+      placement.keepSize.push_back(static_cast<int64_t>(tile.GetSize(a)));
+    }
+    c->SetPlacement(placement);
     for (const auto & [port, out] : outputs)
     {
       c->RequestOutput(port, "");

@@ -263,8 +263,8 @@ TilingDescription
 UnsupervisedTiling()
 {
   TilingDescription t;
-  t.halo = [](const ParameterValues &) { return 0u; };
-  t.bytesPerPixel = [](const ParameterValues & p, unsigned int components) {
+  t.halo = [](const ParameterValues &, const PortFiles &) { return 0u; };
+  t.bytesPerPixel = [](const ParameterValues & p, const PortFiles &, unsigned int components) {
     return 24.0 + 8.0 * components + 8.0 * p.Count("classes");
   };
   t.fitsModel = true;
@@ -392,8 +392,8 @@ RegisterClassificationStages(StageRegistry & registry)
     s.inputs.insert(s.inputs.begin() + 1,
                     InputPort("model", PortKind::File, "kNN model written by `tessera knn train`").Alias("m"));
     // Tiled (--ram): pixelwise, so exact with a halo as wide as the largest local-mean radius a model can have.
-    s.tiling.halo = [](const ParameterValues &) { return 50u; };
-    s.tiling.bytesPerPixel = [](const ParameterValues &, unsigned int components) { return 64.0 + 16.0 * components; };
+    s.tiling.halo = [](const ParameterValues &, const PortFiles &) { return 50u; };
+    s.tiling.bytesPerPixel = [](const ParameterValues &, const PortFiles &, unsigned int components) { return 64.0 + 16.0 * components; };
     s.tiling.exact = true;
     s.run = RunByDimension<ApplyKNN<2>, ApplyKNN<3>>;
     registry.Add(s);
