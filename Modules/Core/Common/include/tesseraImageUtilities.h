@@ -164,6 +164,27 @@ CheckFinite(const VectorImage<D> * image, const std::string & name, const MaskIm
   }
 }
 
+/** The mask of a mask file read as float (non-zero = inside, so masks stored as probabilities or
+ * signed types threshold at > 0), on its grid; `inside` is set to the number of pixels inside. */
+template <unsigned int D>
+typename MaskImage<D>::Pointer
+ThresholdMask(const ScalarImage<D> * raw, size_t & inside)
+{
+  auto mask = MaskImage<D>::New();
+  mask->CopyInformation(raw);
+  mask->SetRegions(raw->GetLargestPossibleRegion());
+  mask->Allocate();
+  const size_t n = raw->GetLargestPossibleRegion().GetNumberOfPixels();
+  inside = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    const bool in = raw->GetBufferPointer()[i] > 0.0f;
+    mask->GetBufferPointer()[i] = in ? 1 : 0;
+    inside += in;
+  }
+  return mask;
+}
+
 /** Reads a mask (any pixel type; non-zero = inside) and checks it lies on the reference's grid
  * and is not empty. \throws Error naming the mask file. */
 template <unsigned int D, typename TReference>
@@ -175,21 +196,10 @@ ReadMask(const std::string & path, const TReference * reference, const std::stri
   {
     throw Error(path, "a mask must be a scalar image");
   }
-  // Read as float so masks stored as probabilities or signed types threshold at > 0.
-  auto raw = ReadImageFile<ScalarImage<D>>(path);
+  const auto raw = ReadImageFile<ScalarImage<D>>(path);
   CheckSameGrid(reference, referenceName, raw.GetPointer(), path);
-  auto mask = MaskImage<D>::New();
-  mask->CopyInformation(raw);
-  mask->SetRegions(raw->GetLargestPossibleRegion());
-  mask->Allocate();
-  const size_t n = raw->GetLargestPossibleRegion().GetNumberOfPixels();
-  size_t       inside = 0;
-  for (size_t i = 0; i < n; ++i)
-  {
-    const bool in = raw->GetBufferPointer()[i] > 0.0f;
-    mask->GetBufferPointer()[i] = in ? 1 : 0;
-    inside += in;
-  }
+  size_t     inside = 0;
+  const auto mask = ThresholdMask<D>(raw.GetPointer(), inside);
   if (inside == 0)
   {
     throw Error(path, "the mask is empty (no voxel is non-zero)");

@@ -56,19 +56,9 @@ ReadIntensityTile(const std::string & path, const ImageInfo & info, const itk::I
 std::pair<MaskImage<2>::Pointer, bool>
 ReadMaskTile(const std::string & path, const itk::ImageRegion<2> & region)
 {
-  const auto raw = ReadImageFile<ScalarImage<2>>(path, &region);
-  auto       mask = MaskImage<2>::New();
-  mask->CopyInformation(raw);
-  mask->SetRegions(raw->GetLargestPossibleRegion());
-  mask->Allocate();
-  const size_t n = raw->GetLargestPossibleRegion().GetNumberOfPixels();
-  bool         any = false;
-  for (size_t i = 0; i < n; ++i)
-  {
-    mask->GetBufferPointer()[i] = raw->GetBufferPointer()[i] > 0.0f;
-    any = any || mask->GetBufferPointer()[i];
-  }
-  return { mask, any };
+  size_t     inside = 0;
+  const auto mask = ThresholdMask<2>(ReadImageFile<ScalarImage<2>>(path, &region).GetPointer(), inside);
+  return { mask, inside > 0 };
 }
 
 /** Every `stride`-th pixel of every `stride`-th row of an image read tile by tile. */
