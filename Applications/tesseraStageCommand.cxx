@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "itkMultiThreaderBase.h"
+#include "tesseraModuleLoader.h"
 #include "tesseraRunRecord.h"
 #include "tesseraStages.h"
 #include "tesseraTiledRun.h"
@@ -21,6 +22,13 @@ namespace tessera
 namespace
 {
 /** Options every application takes; not parameters of the method, so not in pipeline files. */
+/** Image outputs a GeoTIFF can hold. */
+bool
+IsRaster(PortKind kind)
+{
+  return kind == PortKind::Labels || kind == PortKind::Probabilities || kind == PortKind::Image;
+}
+
 std::vector<ParameterDescription>
 CommonParameters(const StageDescription & stage)
 {
@@ -64,6 +72,12 @@ CommonParameters(const StageDescription & stage)
   {
     common.push_back(BooleanParameter("label-colours", "Also write each label output in its label colours as "
                                                        "<name>.colours.png (3D: the three middle views)"));
+  }
+  if (std::any_of(stage.outputs.begin(), stage.outputs.end(), [](const auto & p) { return IsRaster(p.kind); }))
+  {
+    common.push_back(BooleanParameter("cog", "Write the GeoTIFF outputs (.tif) as Cloud Optimized GeoTIFFs (GDAL's COG "
+                                              "driver: internal overviews, nearest for labels, average otherwise), "
+                                              "which QGIS and web viewers read over HTTP by range"));
   }
   if (labels && stage.perImage && stage.PrimaryInput())
   {
@@ -277,6 +291,30 @@ RunRecord(const StageDescription & stage, const PortFiles & ports, const Paramet
   return record.dump(2) + "\n";
 }
 
+/** --cog: the run's GeoTIFF image outputs, written into `pending`, become Cloud Optimized GeoTIFFs
+ * (module TesseraGDALIO) before they are committed. */
+void
+MakeCloudOptimized(const StageDescription & stage, const PortFiles & files,
+                   const std::vector<std::unique_ptr<AtomicOutput>> & pending)
+{
+  for (const auto & port : stage.outputs)
+  {
+    if (!IsRaster(port.kind) || !files.count(port.name))
+    {
+      continue;
+    }
+    const fs::path target = fs::absolute(files.at(port.name).front());
+    for (const auto & output : pending)
+    {
+      if (fs::path(output->FinalPath()) == target)
+      {
+        ModuleFunction<void(const char *, bool)>("TesseraGDALIO", "tesseraMakeCloudOptimized")(
+          output->TemporaryPath().c_str(), port.kind == PortKind::Labels);
+      }
+    }
+  }
+}
+
 std::string
 UtcNow()
 {
@@ -348,6 +386,14 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
         context->SetInputFiles(port.name, files[port.name]);
       }
     }
+    if (common.Boolean("cog") && primary && files.count(primary->name))
+    {
+      const std::string & input = files.at(primary->name).front();
+      if (const unsigned int dimension = ReadImageInfo(input).dimension; dimension != 2)
+      {
+        throw Error("cog", input + " is " + std::to_string(dimension) + "D; Cloud Optimized GeoTIFFs are 2D rasters");
+      }
+    }
     std::string record;
     for (const auto & port : stage.outputs)
     {
@@ -366,6 +412,11 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
         }
         path = FolderOutput(path, job, stage, port, common.Has("extension") ? common.Text("extension") : "",
                             common.Boolean("bids"));
+      }
+      const std::string format = LowerCaseExtension(path);
+      if (common.Boolean("cog") && IsRaster(port.kind) && format != ".tif" && format != ".tiff")
+      {
+        throw Error("cog", path + ": Cloud Optimized GeoTIFFs are .tif files");
       }
       context->RequestOutput(port.name, path);
       files[port.name] = { path };
@@ -396,6 +447,10 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
     {
       contexts[j]->Run();
       contexts[j]->WriteOutputs(pending);
+    }
+    if (common.Boolean("cog"))
+    {
+      MakeCloudOptimized(stage, jobFiles[j], pending);
     }
     if (!records[j].empty())
     {
@@ -587,7 +642,8 @@ AddStageCommand(CLI::App & app, const StageDescription & stage)
       const bool isOption = stage.FindParameter(e.Subject()) || stage.FindInput(e.Subject()) ||
                             stage.FindOutput(e.Subject()) || e.Subject() == "threads" || e.Subject() == "seed" ||
                             e.Subject() == "extension" || e.Subject().rfind("overlay-", 0) == 0 ||
-                            e.Subject() == "label-colours" || e.Subject() == "bids" || e.Subject() == "ram";
+                            e.Subject() == "label-colours" || e.Subject() == "bids" || e.Subject() == "ram" ||
+                            e.Subject() == "cog";
       if (isOption)
       {
         throw Error(OptionName(stage, e.Subject()), e.Problem());

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -183,6 +184,39 @@ TEST_F(Geospatial, TiledRunsUnderARamBudgetGiveTheWholeRunsLabels)
   ASSERT_EQ(r.exitCode, 0) << r.err;
   ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("segment-tiled.tif"));
   EXPECT_LT(DifferingFraction(Path("segment.tif"), Path("segment-tiled.tif")), 0.01);
+}
+
+// --cog rewrites GeoTIFF outputs in GDAL's COG layout (its ghost header names it), whole or tiled: the
+// same labels and probabilities, the same georeference, nothing else left beside them.
+TEST_F(Geospatial, CloudOptimizedOutputsKeepLabelsAndGeoreference)
+{
+  const auto cog = [](const std::string & path) {
+    std::string head(1024, '\0');
+    std::ifstream(path, std::ios::binary).read(head.data(), static_cast<std::streamsize>(head.size()));
+    return head.find("LAYOUT=IFDS_BEFORE_DATA") != std::string::npos;
+  };
+  ASSERT_EQ(Tessera("gmm -q -i " + Landsat + " -k 4 -o " + Path("plain.tif") + " --probabilities " + Path("plain-p.tif")).exitCode, 0);
+  EXPECT_FALSE(cog(Path("plain.tif")));
+  for (const std::string ram : { "", " --ram 70" })
+  {
+    fs::remove_all(Path("cog"));
+    fs::create_directories(Path("cog"));
+    const auto r = Tessera("gmm -q -i " + Landsat + " -k 4 -o " + Path("cog/labels.tif") + " --probabilities " +
+                           Path("cog/p.tif") + " --cog" + ram);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(cog(Path("cog/labels.tif")) && cog(Path("cog/p.tif"))) << ram;
+    ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("cog/labels.tif"));
+    EXPECT_EQ(DifferingFraction(Path("plain.tif"), Path("cog/labels.tif")), 0.0);
+    const auto p = ReadImageFile<ProbabilityImage<2>>(Path("plain-p.tif"));
+    const auto q = ReadImageFile<ProbabilityImage<2>>(Path("cog/p.tif"));
+    const size_t n = p->GetLargestPossibleRegion().GetNumberOfPixels() * p->GetNumberOfComponentsPerPixel();
+    EXPECT_TRUE(std::equal(p->GetBufferPointer(), p->GetBufferPointer() + n, q->GetBufferPointer())) << ram;
+    std::set<std::string> left;
+    for (const auto & f : fs::directory_iterator(Path("cog")))
+      left.insert(f.path().filename().string());
+    EXPECT_EQ(left, (std::set<std::string>{ "labels.ctbl", "labels.itksnap.txt", "labels.labels.json", "labels.run.json",
+                                            "labels.tif", "p.labels.json", "p.tif" }));
+  }
 }
 
 TEST_F(Geospatial, ATiledRunRefusesWhatItCannotDoBeforeWriting)

@@ -20,6 +20,7 @@
 #include "cpl_string.h"
 #include "gdal_alg.h"
 #include "gdal_priv.h"
+#include "gdal_utils.h"
 #include "ogrsf_frmts.h"
 #include "itkImageIOBase.h"
 #include "itkMetaDataObject.h"
@@ -445,5 +446,52 @@ tesseraPolygonize(const tessera::LabelImage<2> * labels, const tessera::LabelTab
   if (transaction && out->CommitTransaction() != OGRERR_NONE)
   {
     throw Error(path, "cannot be written: " + LastGDALError());
+  }
+}
+
+/** Rewrites the GeoTIFF at `path` as a Cloud Optimized GeoTIFF (GDAL's COG driver: tiled, DEFLATE,
+ * internal overviews resampled by nearest neighbour for labels, by averaging otherwise), in place;
+ * bands, georeference, CRS, metadata and colour table are kept. \throws tessera::Error naming `path`. */
+extern "C" void
+tesseraMakeCloudOptimized(const char * path, bool labels)
+{
+  using namespace tessera;
+  InitialiseGDAL();
+  CPLErrorReset();
+  const std::string target = std::string(path) + ".cog";
+  {
+    const Dataset source = OpenRaster(path);
+    if (!source)
+    {
+      throw Error(path, "cannot be read back as a GeoTIFF: " + LastGDALError());
+    }
+    char ** arguments = nullptr;
+    for (const char * a : { "-of", "COG", "-co", "COMPRESS=DEFLATE", "-co", "BIGTIFF=IF_SAFER", "-co",
+                            labels ? "RESAMPLING=NEAREST" : "RESAMPLING=AVERAGE" })
+    {
+      arguments = CSLAddString(arguments, a);
+    }
+    GDALTranslateOptions * options = GDALTranslateOptionsNew(arguments, nullptr);
+    CSLDestroy(arguments);
+    // No .aux.xml beside the output: everything the COG keeps is in the file.
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO");
+    int          failed = 0;
+    GDALDatasetH out = GDALTranslate(target.c_str(), GDALDataset::ToHandle(source.get()), options, &failed);
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", nullptr);
+    GDALTranslateOptionsFree(options);
+    if (out)
+    {
+      GDALClose(out);
+    }
+    if (!out || failed)
+    {
+      std::remove(target.c_str());
+      throw Error(path, "cannot be written as a Cloud Optimized GeoTIFF: " + LastGDALError());
+    }
+  }
+  if (std::rename(target.c_str(), path) != 0)
+  {
+    std::remove(target.c_str());
+    throw Error(path, "cannot be replaced by its Cloud Optimized GeoTIFF");
   }
 }
