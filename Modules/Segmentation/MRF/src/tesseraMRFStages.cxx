@@ -209,6 +209,12 @@ RegisterMRFStages(StageRegistry & registry)
     OverlayPort("overlay", "output", "image"),
   };
   s.parameters = PottsParameters();
+  // Tiled (--ram): each tile's Potts labels with a halo of 64 pixels, as segment's; the energy reaches past
+  // any halo, so a few pixels differ from the whole run (Documentation/Benchmarks/TiledImages.md).
+  s.tiling.halo = [](const ParameterValues &, const PortFiles &) { return 64u; };
+  s.tiling.bytesPerPixel = [](const ParameterValues &, const PortFiles &, unsigned int components) {
+    return 60.0 + 16.0 * components;
+  };
   s.run = RunByDimension<RunMRF<2>, RunMRF<3>>;
   registry.Add(s);
 }
