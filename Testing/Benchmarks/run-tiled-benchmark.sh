@@ -58,7 +58,7 @@ for side in 1000 2000 4000 8000 20000; do
   rm -f "$scratch"/labels-$side.* "$scratch"/otb-$side.tif
 done
 
-# The 4000 x 4000 crop whole (it fits in 2 GB) and in 16 tiles of 1024 (--ram 300).
+# The 4000 x 4000 crop whole (it fits in 2 GB) and tiled (--ram 300).
 crop="$scratch/mosaic-4000.tif"
 "$tessera" segment -q -i "$crop" -o "$scratch/segment-whole.tif"
 "$tessera" segment -q -i "$crop" -o "$scratch/segment-tiled.tif" --ram 300
@@ -120,7 +120,7 @@ for r in rows:
                  f"{float(r['seconds']) / mpx:.3f} | {r['peak_mib']} | {how} |")
 lines += ["", "## Tiled against whole, 4000 × 4000 crop", "",
           "The crop fits in 2 GB (predict: nearly), so it runs whole and also tiled: `--ram 300` for the classical",
-          "stages (tiles of 1280 to 1792 pixels a side), `--ram 1024` for predict.", "",
+          "stages, `--ram 1024` for predict.", "",
           "| stage | pixels whose label differs | same grid and georeference | why |", "|---|---|---|---|"]
 why = {"segment": "the mixture is fitted on a sample of 2^20 pixels instead of all 16 M, and the Potts MRF "
                   "reaches past its 64-pixel halo",
