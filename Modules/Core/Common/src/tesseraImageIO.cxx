@@ -325,18 +325,24 @@ CheckJpeg(const std::string & path, bool scanlines)
   }
 }
 
-/** Throws Error(path, ...) for a BMP whose run-length encoding does not fit its bit depth (RLE8
- * needs 8 bits per pixel, RLE4 4): ITK 5.2's BMPImageIO decodes it all the same and writes past
- * its buffer (a 24-bit "RLE8" BMP of 104 bytes, tesseraImageReaderFuzzer). */
+/** Throws Error(path, ...) for a BMP shorter than its two headers (14 + 40 bytes): ITK 5.2's
+ * BMPImageIO reads on past the end and takes whatever its fields held for the size (a 24-byte
+ * BMP asked for 97 GB, tesseraImageReaderFuzzer); or whose run-length encoding does not fit its
+ * bit depth (RLE8 needs 8 bits per pixel, RLE4 4): ITK decodes it all the same and writes past its
+ * buffer (a 24-bit "RLE8" BMP of 104 bytes, tesseraImageReaderFuzzer). */
 void
-CheckBmpCompression(const std::string & path)
+CheckBmpHeader(const std::string & path)
 {
-  unsigned char header[34] = {};
+  unsigned char header[54] = {};
   std::ifstream in(path, std::ios::binary);
   in.read(reinterpret_cast<char *>(header), sizeof header);
-  if (in.gcount() < static_cast<std::streamsize>(sizeof header) || header[0] != 'B' || header[1] != 'M')
+  if (in.gcount() < 2 || header[0] != 'B' || header[1] != 'M')
   {
-    return; // ITK's reader refuses these itself
+    return; // not a BMP: ITK's reader does not take it
+  }
+  if (in.gcount() < static_cast<std::streamsize>(sizeof header))
+  {
+    throw Error(path, "is a truncated BMP: " + std::to_string(in.gcount()) + " bytes, less than its headers' 54");
   }
   const unsigned bits = header[28] | (header[29] << 8);
   const unsigned compression = header[30] | (header[31] << 8) | (header[32] << 16) | (unsigned{ header[33] } << 24);
@@ -596,7 +602,7 @@ ReadImageInfo(const std::string & path)
   }
   else if (std::string(io->GetNameOfClass()) == "BMPImageIO")
   {
-    CheckBmpCompression(path);
+    CheckBmpHeader(path);
   }
   try
   {
