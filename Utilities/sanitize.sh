@@ -95,6 +95,10 @@ fi
 
 echo "== building in $build"
 export CCACHE_BASEDIR="$root" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+# ccache must hash the UBSan ignore list: the list's digest in the flags (CMakeLists.txt) makes ninja
+# recompile, but ccache's preprocessor mode drops -D flags an object does not use, and handed back
+# objects compiled with an older list (the fourth run's 11 failures).
+export CCACHE_EXTRAFILES="$root/Utilities/ubsan-ignorelist.txt"
 mkdir -p "$build"
 # A folder configured from another checkout (a snapshot worktree, say) is configured afresh.
 if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$root" "$build/CMakeCache.txt"; then
