@@ -94,6 +94,10 @@ struct TilingDescription
   /** True when a tiled run gives exactly the untiled result (pixelwise with a halo that covers the
    * features' reach); false when only nearly (an MRF's reach is not bounded). */
   bool exact = false;
+  /** The label outputs number regions (superpixels, segments) whose numbers mean nothing outside the
+   * tile: a tiled run joins the regions that cross tile borders (TileRegionStitcher) and numbers them
+   * anew, in a second pass over the tiles. */
+  bool regions = false;
 };
 
 /** A method, described once. */

@@ -22,11 +22,12 @@ struct TilePlan
 };
 
 /** Tiles of `size` whose run, halo included, needs at most `budgetBytes`: `fixedBytes` (the process
- * and what a run needs whatever the tile) plus `bytesPerPixel` per pixel read.
+ * and what a run needs whatever the tile) plus `bytesPerPixel` per pixel read; tiles are at least
+ * `smallestTile` pixels a side (rounded up to 64).
  * \throws Error("ram", ...) saying how much one tile needs when the budget is below the smallest
- * (64 × 64 plus the halo). */
+ * (64 × 64, or smallestTile, plus the halo). */
 TilePlan PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes,
-                   double fixedBytes);
+                   double fixedBytes, unsigned int smallestTile = 64);
 
 /** Runs `stage` over a 2D raster too large for the memory budget (`--ram`), as OTB's streaming
  * does: the primary input (and the mask) are read tile by tile with a halo

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <numeric>
 #include <sstream>
 
 #include "itkImageAlgorithm.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraLabelFiles.h"
+#include "tesseraTileRegionStitcher.h"
 
 namespace tessera
 {
@@ -138,20 +140,22 @@ TileCentre(const TImage * data, const itk::ImageRegion<2> & read, const itk::Ima
 } // namespace
 
 TilePlan
-PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes, double fixedBytes)
+PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, double budgetBytes, double fixedBytes,
+          unsigned int smallestTile)
 {
   TilePlan plan;
   plan.halo = halo;
   plan.bytesPerPixel = bytesPerPixel;
+  const unsigned int least = (std::max(smallestTile, SmallestTile) + SmallestTile - 1) / SmallestTile * SmallestTile;
   const double side = std::floor(std::sqrt(std::max(0.0, budgetBytes - fixedBytes) / bytesPerPixel));
   const double inner = side - 2.0 * halo;
   const unsigned int step = inner >= Block ? Block : SmallestTile;
-  plan.tileSize = inner >= step ? static_cast<unsigned int>(inner / step) * step : 0;
-  if (plan.tileSize == 0)
+  plan.tileSize = inner >= std::max<double>(step, least) ? static_cast<unsigned int>(inner / step) * step : 0;
+  if (plan.tileSize < least)
   {
-    const double smallest = SmallestTile + 2.0 * halo;
-    throw Error("ram", MiB(budgetBytes) + " is below one tile: a " + std::to_string(SmallestTile) + " x " +
-                         std::to_string(SmallestTile) + " tile with its halo of " + std::to_string(halo) +
+    const double smallest = least + 2.0 * halo;
+    throw Error("ram", MiB(budgetBytes) + " is below one tile: a " + std::to_string(least) + " x " +
+                         std::to_string(least) + " tile with its halo of " + std::to_string(halo) +
                          " pixels needs about " + MiB(fixedBytes + smallest * smallest * bytesPerPixel));
   }
   for (itk::SizeValueType y = 0; y < size[1]; y += plan.tileSize)
@@ -183,7 +187,8 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     pixels *= static_cast<double>(s);
   }
   const double budget = budgetMiB * (1 << 20);
-  const double bytesPerPixel = tiling.bytesPerPixel(parameters, files, info.components);
+  // Stitched regions: a tile's provisional numbers (4 bytes per pixel) beside the stage's own.
+  const double bytesPerPixel = tiling.bytesPerPixel(parameters, files, info.components) + (tiling.regions ? 4.0 : 0.0);
   const double fixedBytes = BaselineBytes + (tiling.fixedBytes ? tiling.fixedBytes(parameters, files) : 0.0);
   const double needed = fixedBytes + pixels * bytesPerPixel;
   if (needed <= budget)
@@ -235,7 +240,11 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     }
   }
   const itk::Size<2> size{ { info.size[0], info.size[1] } };
-  const TilePlan     plan = PlanTiles(size, tiling.halo(parameters, files), bytesPerPixel, budget, fixedBytes);
+  const unsigned int halo = tiling.halo(parameters, files);
+  // Regions are stitched between neighbours only: tiles at least twice the halo.
+  const TilePlan     plan = tiling.regions ? PlanTiles(size, halo, bytesPerPixel, budget,
+                                                       fixedBytes + TileRegionStitcher::BorderBytes(size[0], halo), 2 * halo)
+                                           : PlanTiles(size, halo, bytesPerPixel, budget, fixedBytes);
   const std::string  maskPath = files.count("mask") ? files.at("mask").at(0) : std::string();
   if (!maskPath.empty())
   {
@@ -311,12 +320,26 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     grid->SetLargestPossibleRegion(itk::ImageRegion<2>(size));
   }
   std::map<std::string, AtomicOutput *> outputs;
+  // Region labels go first, as provisional numbers, into a scratch GeoTIFF in a temporary folder that
+  // is never committed; the second pass writes the joined regions' labels.
+  struct Stitch
+  {
+    TileRegionStitcher            stitcher;
+    std::unique_ptr<AtomicOutput> scratch;
+    itk::MetaDataDictionary       dictionary;
+  };
+  std::map<std::string, Stitch> stitches;
   for (const auto & port : stage.outputs)
   {
     if (files.count(port.name))
     {
       pending.push_back(std::make_unique<AtomicOutput>(files.at(port.name).at(0)));
       outputs[port.name] = pending.back().get();
+      if (tiling.regions && port.kind == PortKind::Labels)
+      {
+        stitches.emplace(port.name, Stitch{ TileRegionStitcher(size),
+                                            std::make_unique<AtomicOutput>(files.at(port.name).at(0) + ".regions.tif"), {} });
+      }
     }
   }
   progress.SetStage(std::to_string(plan.tiles.size()) + " tiles");
@@ -356,7 +379,25 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     for (const auto & [port, out] : outputs)
     {
       itk::DataObject * data = c->OutputData(port);
-      if (auto * labels = dynamic_cast<LabelImage<2> *>(data))
+      auto * labels = dynamic_cast<LabelImage<2> *>(data);
+      if (labels && stitches.count(port))
+      {
+        Stitch & s = stitches.at(port);
+        auto     numbers = TileRegionStitcher::ProvisionalImage::New();
+        if (inside)
+        {
+          numbers = s.stitcher.AddTile(labels, read, tile);
+        }
+        else
+        {
+          numbers->SetRegions(read.GetSize());
+          numbers->Allocate(true);
+        }
+        WriteImageFile(TileCentre<TileRegionStitcher::ProvisionalImage>(numbers, read, tile, grid, !inside).GetPointer(),
+                       *s.scratch);
+        s.dictionary = labels->GetMetaDataDictionary();
+      }
+      else if (labels)
       {
         auto centre = TileCentre<LabelImage<2>>(labels, read, tile, grid, !inside);
         WriteLabelImageForViewers<2>(centre, *out);
@@ -372,12 +413,36 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     }
     progress.Report(static_cast<double>(t + 1) / static_cast<double>(plan.tiles.size()));
   }
+  std::string joined;
+  for (auto & [port, s] : stitches)
+  {
+    progress.SetStage("joining the regions across tiles");
+    const std::size_t regions = s.stitcher.Finish();
+    joined = ", " + std::to_string(regions) + " regions joined across tiles";
+    // Every tile carries the table of all regions: one pixel type for the file, whole sidecars.
+    std::vector<LabelPixel> numbers(regions);
+    std::iota(numbers.begin(), numbers.end(), LabelPixel{ 1 });
+    itk::EncapsulateMetaData<std::string>(s.dictionary, LabelTableKey, LabelTable::Numbered(numbers).ToJson(true));
+    for (const auto & tile : plan.tiles)
+    {
+      const auto numbers = ReadImageFile<TileRegionStitcher::ProvisionalImage>(s.scratch->TemporaryPath(), &tile);
+      auto       labels = LabelImage<2>::New();
+      labels->CopyInformation(grid);
+      labels->SetBufferedRegion(tile);
+      labels->SetRequestedRegion(tile);
+      labels->Allocate();
+      labels->SetMetaDataDictionary(s.dictionary);
+      std::transform(numbers->GetBufferPointer(), numbers->GetBufferPointer() + tile.GetNumberOfPixels(),
+                     labels->GetBufferPointer(), [&](std::uint32_t n) { return s.stitcher.Final(n); });
+      WriteLabelImageForViewers<2>(labels, *outputs.at(port));
+    }
+  }
   progress.Done();
   if (!options.quiet)
   {
     std::cout << plan.tiles.size() << " tiles of " << plan.tileSize << " x " << plan.tileSize << " pixels (halo "
               << plan.halo << ") under " << budgetMiB << " MB" << (tiling.fitsModel ? ", the model fitted on a sample" : "")
-              << std::endl;
+              << joined << std::endl;
   }
   return true;
 }
