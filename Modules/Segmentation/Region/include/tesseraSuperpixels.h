@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tesseraTilePlacement.h"
 #include "tesseraWholeImageLabelFilter.h"
 
 namespace tessera
@@ -39,6 +40,9 @@ struct SuperpixelOptions
   /** Requested number of superpixels (> 0); the result has about as many. The grid step is
    * (physical extent / segments)^(1/D) mm, so anisotropic voxels get cubic supervoxels. */
   unsigned int segments = 1000;
+  /** SLIC: the grid step in mm when > 0, instead of the one Segments gives (a tile of a tiled run
+   * takes the whole image's step); default 0. */
+  double gridStep = 0.0;
   /** SLIC/SLICO/MSLIC/LSC weight of space against colour (> 0): ITK's SpatialProximityWeight,
    * OpenCV's ruler; for LSC the ratio is compactness / 100. Default 10. */
   double compactness = 10.0;
@@ -65,6 +69,14 @@ struct SuperpixelOptions
  * compactness, scale or iterations <= 0, sigma < 0, or more than 65535 segments. */
 template <unsigned int D>
 typename LabelImage<D>::Pointer ComputeSuperpixels(const VectorImage<D> * image, const SuperpixelOptions & options);
+
+/** Superpixels of one tile of a larger 2D image (a tiled run; `placement` says where the tile lies),
+ * sized as a whole run's: SLIC takes the whole image's grid step and first crops the tile by less than
+ * a step on each side, within its halo, so that its seeds (itk::SLICImageFilter's shrunk grid, centred
+ * on the image) fall where the whole run's do; the other methods take the tile's share of Segments.
+ * Cropped pixels are 0. Without a placement, ComputeSuperpixels(). \throws as ComputeSuperpixels(). */
+LabelImage<2>::Pointer ComputeTileSuperpixels(const VectorImage<2> * tile, const SuperpixelOptions & options,
+                                              const TilePlacement & placement);
 
 /** RGB (0–255, or 0–1 when no value exceeds 1) → CIE L*a*b* (D65), any dimension; other
  * component counts are returned unchanged. */

@@ -8,6 +8,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "itkImageAlgorithm.h"
 #include "itkPoolMultiThreader.h"
 #include "itkSLICImageFilter.h"
 #include "tesseraError.h"
@@ -135,7 +136,7 @@ ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
   {
     extent *= size[d] * image->GetSpacing()[d];
   }
-  const double step = std::pow(extent / o.segments, 1.0 / D);
+  const double step = o.gridStep > 0.0 ? o.gridStep : std::pow(extent / o.segments, 1.0 / D);
   using WideLabels = itk::Image<uint32_t, D>;
   auto                                                      slic = itk::SLICImageFilter<VectorImage<D>, WideLabels>::New();
   typename itk::SLICImageFilter<VectorImage<D>, WideLabels>::SuperGridSizeType grid;
@@ -143,7 +144,14 @@ ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
   {
     grid[d] = std::max(1u, static_cast<unsigned int>(std::lround(step / image->GetSpacing()[d])));
   }
-  slic->SetInput(input);
+  // SLIC works in voxels: on a grid of unit spacing at origin 0 its seeds (ShrinkImageFilter's grid,
+  // placed through physical points) do not move with rounding noise in the origin or spacing, so a
+  // tile of a tiled run seeds where the whole image does.
+  auto voxels = VectorImage<D>::New();
+  voxels->SetRegions(input->GetLargestPossibleRegion().GetSize());
+  voxels->SetNumberOfComponentsPerPixel(input->GetNumberOfComponentsPerPixel());
+  voxels->SetPixelContainer(input->GetPixelContainer());
+  slic->SetInput(voxels);
   slic->SetSuperGridSize(grid);
   slic->SetSpatialProximityWeight(o.compactness);
   slic->SetMaximumNumberOfIterations(o.iterations);
@@ -308,6 +316,69 @@ SuperpixelImageFilter<D>::GenerateData()
   std::copy(labels->GetBufferPointer(), labels->GetBufferPointer() + n, out->GetBufferPointer());
   m_NumberOfSegments = n ? *std::max_element(out->GetBufferPointer(), out->GetBufferPointer() + n) : 0;
   this->UpdateProgress(1.0f);
+}
+
+LabelImage<2>::Pointer
+ComputeTileSuperpixels(const VectorImage<2> * tile, const SuperpixelOptions & options, const TilePlacement & placement)
+{
+  if (!placement.Tiled())
+  {
+    return ComputeSuperpixels<2>(tile, options);
+  }
+  const auto        size = tile->GetLargestPossibleRegion().GetSize();
+  const auto &      spacing = tile->GetSpacing();
+  SuperpixelOptions o = options;
+  const double      whole = static_cast<double>(placement.wholeSize[0]) * static_cast<double>(placement.wholeSize[1]);
+  if (o.method != SuperpixelMethod::SLIC)
+  {
+    o.segments = std::max(1u, static_cast<unsigned int>(std::lround(o.segments * static_cast<double>(size[0] * size[1]) / whole)));
+    return ComputeSuperpixels<2>(tile, o);
+  }
+  o.gridStep = std::sqrt(whole * spacing[0] * spacing[1] / o.segments);
+  // The first seed of n pixels from r0 on a grid of s: the centre of ShrinkImageFilter's first pixel,
+  // whose grid is centred on the image's.
+  const auto firstSeed = [](double r0, double n, double s) { return r0 + (n - 1.0) / 2.0 - (std::floor(n / s) - 1.0) * s / 2.0; };
+  itk::ImageRegion<2> crop;
+  for (unsigned int a = 0; a < 2; ++a)
+  {
+    const double s = std::max(1.0, static_cast<double>(std::lround(o.gridStep / spacing[a])));
+    const double goal = firstSeed(0.0, static_cast<double>(placement.wholeSize[a]), s);
+    const auto   n = static_cast<int64_t>(size[a]);
+    const int64_t lowest = placement.keepOffset[a], highest = n - placement.keepOffset[a] - placement.keepSize[a];
+    double        best = s;
+    int64_t       from = 0, to = n;
+    // The crop that puts the seeds nearest the whole run's (circular distance), the smallest of equals.
+    for (int64_t lo = 0; lo < static_cast<int64_t>(s) && lo <= lowest; ++lo)
+    {
+      for (int64_t hi = 0; hi < static_cast<int64_t>(s) && hi <= highest && n - lo - hi >= s; ++hi)
+      {
+        const double off = std::fmod(firstSeed(static_cast<double>(placement.offset[a] + lo), static_cast<double>(n - lo - hi), s) - goal, s);
+        const double distance = std::min(std::abs(off), s - std::abs(off));
+        if (distance < best - 1e-9)
+        {
+          best = distance;
+          from = lo;
+          to = n - hi;
+        }
+      }
+    }
+    crop.SetIndex(a, from);
+    crop.SetSize(a, static_cast<itk::SizeValueType>(to - from));
+  }
+  auto part = VectorImage<2>::New();
+  part->CopyInformation(tile);
+  part->SetRegions(crop.GetSize());
+  part->SetNumberOfComponentsPerPixel(tile->GetNumberOfComponentsPerPixel());
+  part->Allocate();
+  itk::ImageRegion<2> at(crop.GetSize());
+  itk::ImageAlgorithm::Copy(tile, part.GetPointer(), crop, at);
+  const auto labels = ComputeSuperpixels<2>(part, o);
+  auto       out = LabelImage<2>::New();
+  out->CopyInformation(tile);
+  out->SetRegions(tile->GetLargestPossibleRegion());
+  out->Allocate(true);
+  itk::ImageAlgorithm::Copy(labels.GetPointer(), out.GetPointer(), at, crop);
+  return out;
 }
 
 template typename LabelImage<2>::Pointer ComputeSuperpixels<2>(const VectorImage<2> *, const SuperpixelOptions &);
