@@ -414,8 +414,9 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     progress.Report(static_cast<double>(t + 1) / static_cast<double>(plan.tiles.size()));
   }
   std::string joined;
-  for (auto & [port, s] : stitches)
+  for (auto & [port, stitch] : stitches)
   {
+    Stitch & s = stitch; // a reference, not the binding: clang's C++17 lambdas cannot capture bindings
     progress.SetStage("joining the regions across tiles");
     const std::size_t regions = s.stitcher.Finish();
     joined = ", " + std::to_string(regions) + " regions joined across tiles";
