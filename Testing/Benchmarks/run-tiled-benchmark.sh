@@ -155,7 +155,8 @@ right.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(f"{docs}/TiledImages.png", dpi=100)
 
-lines += ["", "![The tiled U-Net's labels](TiledPredict.png)"]
+lines += ["", "Superpixels, whose regions a tiled run joins across tile borders: [TiledRegions](TiledRegions.md).",
+          "", "![The tiled U-Net's labels](TiledPredict.png)"]
 open(f"{docs}/TiledImages.md", "w").write("\n".join(lines) + "\n")
 
 # What the tiled U-Net labelled: the crop's top-left 2000 x 2000 pixels (halved), image and labels in the
