@@ -29,7 +29,8 @@ class TileRegionStitcher
 public:
   using ProvisionalImage = itk::Image<std::uint32_t, 2>;
 
-  explicit TileRegionStitcher(const itk::Size<2> & size) : m_Size(size) {}
+  /** For an image of `size` pixels in tiles read with `halo` pixels around them. */
+  TileRegionStitcher(const itk::Size<2> & size, unsigned int halo) : m_Size(size), m_Halo(halo) {}
 
   /** One tile's labels over its read region `read` (whole-image pixels; `labels` is indexed from 0
    * there), of which `keep` is kept; label 0 is no region. Pairs its regions with those of earlier
@@ -64,6 +65,7 @@ private:
                       const itk::ImageRegion<2> & keep);
 
   itk::Size<2>               m_Size;
+  itk::IndexValueType        m_Halo;
   std::uint32_t              m_Next = 1;         ///< the next tile's first provisional number
   std::vector<std::pair<std::uint32_t, std::uint32_t>> m_Matches; ///< provisional numbers of one region
   std::vector<std::uint64_t> m_First{ 0 };       ///< first kept pixel (y * width + x) of each number; max: none

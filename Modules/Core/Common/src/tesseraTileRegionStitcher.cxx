@@ -97,9 +97,9 @@ TileRegionStitcher::AddTile(const LabelImage<2> * labels, const itk::ImageRegion
       earlier.right = nullptr;
     }
   }
-  // Later tiles read at most as far into this one as it read into them (its halo past its kept part).
+  // Later tiles read a halo into this one.
   Border     b{ read, keep, offset, nullptr, nullptr };
-  const auto from = [&](unsigned int a) { return std::max(read.GetIndex(a), 2 * End(keep, a) - End(read, a)); };
+  const auto from = [&](unsigned int a) { return std::max(read.GetIndex(a), End(keep, a) - m_Halo); };
   b.right = Crop(labels, read, Span(from(0), End(read, 0), read.GetIndex(1), End(read, 1)));
   b.bottom = Crop(labels, read, Span(read.GetIndex(0), End(read, 0), from(1), End(read, 1)));
   m_Borders.push_back(std::move(b));

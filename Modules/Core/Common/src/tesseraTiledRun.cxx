@@ -149,8 +149,14 @@ PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, do
   const unsigned int least = (std::max(smallestTile, SmallestTile) + SmallestTile - 1) / SmallestTile * SmallestTile;
   const double side = std::floor(std::sqrt(std::max(0.0, budgetBytes - fixedBytes) / bytesPerPixel));
   const double inner = side - 2.0 * halo;
-  const unsigned int step = inner >= Block ? Block : SmallestTile;
-  plan.tileSize = inner >= std::max<double>(step, least) ? static_cast<unsigned int>(inner / step) * step : 0;
+  // Whole blocks when they leave a tile of at least `least`, else 64-pixel steps.
+  for (const unsigned int step : { Block, SmallestTile })
+  {
+    if (plan.tileSize < least && inner >= step)
+    {
+      plan.tileSize = static_cast<unsigned int>(inner / step) * step;
+    }
+  }
   if (plan.tileSize < least)
   {
     const double smallest = least + 2.0 * halo;
@@ -158,6 +164,18 @@ PlanTiles(const itk::Size<2> & size, unsigned int halo, double bytesPerPixel, do
                          std::to_string(least) + " tile with its halo of " + std::to_string(halo) +
                          " pixels needs about " + MiB(fixedBytes + smallest * smallest * bytesPerPixel));
   }
+  // As many tiles along each axis as this size needs, each as small as that count allows (in the same
+  // steps): no sliver of a tile at the image's edge. A tile much narrower than its halo gave tiled SLIC
+  // 2 % of pixels in other regions instead of 0.05 % (2000² crop in tiles of 640, the last 80 wide).
+  const unsigned int step = plan.tileSize % Block == 0 ? Block : SmallestTile;
+  unsigned int       balanced = least;
+  for (unsigned int a = 0; a < 2; ++a)
+  {
+    const itk::SizeValueType count = (size[a] + plan.tileSize - 1) / plan.tileSize;
+    const itk::SizeValueType each = (size[a] + count - 1) / count;
+    balanced = std::max(balanced, static_cast<unsigned int>((each + step - 1) / step * step));
+  }
+  plan.tileSize = std::min(plan.tileSize, balanced);
   for (itk::SizeValueType y = 0; y < size[1]; y += plan.tileSize)
   {
     for (itk::SizeValueType x = 0; x < size[0]; x += plan.tileSize)
@@ -337,7 +355,7 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
       outputs[port.name] = pending.back().get();
       if (tiling.regions && port.kind == PortKind::Labels)
       {
-        stitches.emplace(port.name, Stitch{ TileRegionStitcher(size),
+        stitches.emplace(port.name, Stitch{ TileRegionStitcher(size, plan.halo),
                                             std::make_unique<AtomicOutput>(files.at(port.name).at(0) + ".regions.tif"), {} });
       }
     }

@@ -53,7 +53,7 @@ template <typename F>
 std::vector<LabelPixel>
 Stitched(const itk::Size<2> & size, unsigned int tile, unsigned int halo, F f, std::size_t & regions)
 {
-  TileRegionStitcher                   stitcher(size);
+  TileRegionStitcher                   stitcher(size, halo);
   std::vector<std::uint32_t>           provisional(size[0] * size[1]);
   const Region                         whole(size);
   for (itk::SizeValueType y = 0; y < size[1]; y += tile)
@@ -116,7 +116,7 @@ TEST(TileRegionStitcher, ARegionOneTileEndsAtTheBorderIsNotJoinedToTheOthersNext
   // is another region); the right tile sees one region across the border. The left region must not
   // swallow the right tile's: they are joined only where both tiles see a region cross.
   const itk::Size<2> size{ { 16, 4 } };
-  TileRegionStitcher stitcher(size);
+  TileRegionStitcher stitcher(size, 4);
   const Region       leftKeep = Box(0, 0, 8, 4), leftRead = Box(0, 0, 12, 4);
   const Region       rightKeep = Box(8, 0, 8, 4), rightRead = Box(4, 0, 12, 4);
   const auto left = stitcher.AddTile(TileLabels(leftRead, [](long x, long) { return x < 8 ? 1 : 2; }), leftRead, leftKeep);
@@ -130,7 +130,7 @@ TEST(TileRegionStitcher, MoreRegionsThanALabelImageHoldsIsAnError)
 {
   // Two 200 x 200 tiles of one region per pixel: 80000 regions.
   const itk::Size<2> size{ { 400, 200 } };
-  TileRegionStitcher stitcher(size);
+  TileRegionStitcher stitcher(size, 0);
   const auto         each = [](long x, long y) { return static_cast<int>(y * 400 + x + 1); };
   stitcher.AddTile(TileLabels(Box(0, 0, 200, 200), each), Box(0, 0, 200, 200), Box(0, 0, 200, 200));
   stitcher.AddTile(TileLabels(Box(200, 0, 200, 200), each), Box(200, 0, 200, 200), Box(200, 0, 200, 200));
