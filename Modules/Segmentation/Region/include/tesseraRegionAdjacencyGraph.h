@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -77,6 +78,24 @@ public:
    *         connectivity is not in 1..D, or the labels hold fewer than two regions
    *         (labels other than 0). */
   RegionAdjacencyGraph(const LabelImage<D> * labels, const VectorImage<D> * features, unsigned int connectivity = 1);
+  /** Starts a graph of a label image too large to hold (tiled runs, --ram), built by AddTile() over
+   * tiles covering the image, then Finish(). `grid` gives the whole image's geometry (Centroid());
+   * Labels() is null. The statistics are running sums: on integer-valued features (8- and 16-bit
+   * images) the graph equals the one-sweep graph exactly, boundary gradients up to rounding.
+   * \throws Error for a connectivity outside 1..D. */
+  RegionAdjacencyGraph(const itk::ImageBase<D> * grid, unsigned int numberOfFeatures, unsigned int connectivity);
+  ~RegionAdjacencyGraph();
+  /** Adds the voxels of `tile` and the neighbour pairs whose first voxel (in index order) lies in it.
+   * `labels` and `features` (null when the graph has no features) hold `read`, index 0 at its first
+   * voxel (as ReadImageFile gives a region): the tile and at least the voxels one step after it along
+   * each axis, within the image. Both regions are in the whole image's indices.
+   * \throws Error for images that are not `read`'s size, features of another component count, or
+   * a graph already finished. */
+  void AddTile(const LabelImage<D> * labels, const VectorImage<D> * features, const itk::ImageRegion<D> & read,
+               const itk::ImageRegion<D> & tile);
+  /** Makes the graph of what the tiles added: vertices are the labels met, in increasing order.
+   * \throws Error when they hold fewer than two regions. */
+  void Finish();
 
   const GraphType & Graph() const { return m_Graph; }
   std::size_t       NumberOfRegions() const { return boost::num_vertices(m_Graph); }
@@ -91,15 +110,22 @@ public:
   /** Physical centroid (mm) of a region, through the label image's geometry. */
   std::array<double, D> Centroid(Vertex v) const;
 
-  /** The label image the graph was built from (kept for its geometry and for relabelling). */
+  /** The label image the graph was built from (kept for relabelling); null for a graph built by tiles. */
   const LabelImage<D> * Labels() const { return m_Labels.GetPointer(); }
 
 private:
+  struct Sums;
+  /** Adds voxels `keep` (indices of `labels`' buffer) of a buffer whose index 0 is voxel `offset` of the image. */
+  void Accumulate(const LabelImage<D> * labels, const VectorImage<D> * features, const itk::ImageRegion<D> & keep,
+                  const itk::Index<D> & offset);
+
+  std::unique_ptr<Sums>                m_Sums; // while the graph is being built
   GraphType                            m_Graph;
   std::vector<int>                     m_VertexOfLabel; // 65536 entries, -1 = absent
   unsigned int                         m_NumberOfFeatures = 0;
   unsigned int                         m_Connectivity = 1;
   typename LabelImage<D>::ConstPointer m_Labels;
+  typename itk::ImageBase<D>::ConstPointer m_Grid;
 };
 
 extern template struct RegionStatistics<2>;

@@ -74,7 +74,8 @@ public:
   double Weight(LabelPixel a, LabelPixel b) const;
 
   const MergeHierarchy & Hierarchy() const;
-  /** The merged label image (the hierarchy applied in full to the RAG's labels). */
+  /** The merged label image (the hierarchy applied in full to the RAG's labels). \throws Error for a
+   * graph built by tiles (it holds no label image). */
   typename LabelImage<D>::Pointer Labels() const;
 
 private:

@@ -523,6 +523,10 @@ template <unsigned int D>
 typename LabelImage<D>::Pointer
 RegionMerger<D>::Labels() const
 {
+  if (!m_Impl->labels)
+  {
+    throw Error("region adjacency graph", "was built by tiles and holds no label image: apply Hierarchy().LabelMap() to each tile");
+  }
   return m_Impl->hierarchy.template Apply<D>(m_Impl->labels.GetPointer(), m_Impl->hierarchy.NumberOfMerges());
 }
 
