@@ -51,7 +51,10 @@ CommonParameters(const StageDescription & stage)
                                         (stage.tiling.fitsModel ? "the model is fitted on a sample of the whole "
                                                                   "image (at most 2^20 pixels), then "
                                                                 : "") +
-                                        (stage.tiling.exact    ? "every pixel is labelled as a whole run with that model would"
+                                        (stage.tiling.gathering ? "statistics are gathered over every tile, the "
+                                                                  "stage decides once on the whole image, then each "
+                                                                  "tile is written from that decision"
+                                         : stage.tiling.exact    ? "every pixel is labelled as a whole run with that model would"
                                          : stage.tiling.regions ? "regions crossing tile borders are joined and numbered "
                                                                   "anew (near a whole run's regions)"
                                                                 : "labels are near a whole run's (an MRF reaches past any halo)"))

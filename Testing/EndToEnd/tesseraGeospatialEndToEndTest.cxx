@@ -227,6 +227,25 @@ TEST_F(Geospatial, TiledSuperpixelsAreJoinedAcrossTilesAsTheWholeRunsRegions)
   }
 }
 
+// RAG merging gathers its graph tile by tile (a 1-pixel halo holds the neighbour pairs across tile
+// borders) and merges once: on an 8-bit scene with mean-colour weights, the whole run's regions and
+// merges exactly, whatever the tiles.
+TEST_F(Geospatial, TiledRagMergingGivesTheWholeRunsRegionsAndMerges)
+{
+  ASSERT_EQ(Tessera("superpixels -q -i " + Landsat + " -n 2000 -o " + Path("sp.tif")).exitCode, 0);
+  const std::string merge = "rag-merge -i " + Landsat + " --regions " + Path("sp.tif") + " -t 12 --connectivity 2";
+  ASSERT_EQ(Tessera(merge + " -q -o " + Path("whole.tif") + " --hierarchy " + Path("whole.csv")).exitCode, 0);
+  const auto r = Tessera(merge + " -o " + Path("tiled.tif") + " --hierarchy " + Path("tiled.csv") + " --ram 128");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("9 tiles of 128 x 128 pixels (halo 1) under 128 MB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("regions after"), std::string::npos) << r.out;
+  ExpectGeoreferenceOf<LabelImage<2>>(Landsat, Path("tiled.tif"));
+  EXPECT_EQ(DifferingFraction(Path("whole.tif"), Path("tiled.tif")), 0.0);
+  const std::string merges = ReadTextFile(Path("whole.csv"));
+  EXPECT_GT(std::count(merges.begin(), merges.end(), '\n'), 500) << "too few merges to compare";
+  EXPECT_EQ(ReadTextFile(Path("tiled.csv")), merges);
+}
+
 // --cog rewrites GeoTIFF outputs in GDAL's COG layout (its ghost header names it), whole or tiled: the
 // same labels and probabilities, the same georeference, nothing else left beside them.
 TEST_F(Geospatial, CloudOptimizedOutputsKeepLabelsAndGeoreference)
@@ -270,6 +289,11 @@ TEST_F(Geospatial, ATiledRunRefusesWhatItCannotDoBeforeWriting)
                  "--overlay", "not written by a tiled run", { Path("out.tif"), Path("o.png") });
   ExpectRejected("segment -i " + Landsat + " --model hmrf -o " + Path("out.tif") + " --ram 86", "--ram",
                  "cannot fit --model hmrf", { Path("out.tif") });
+  ExpectRejected("rag-merge -i " + Landsat + " -o " + Path("out.tif") + " --ram 130", "--ram",
+                 "make them first with tessera superpixels --ram", { Path("out.tif") });
+  ExpectRejected("rag-merge -i " + Landsat + " --regions " + SharedData("dubai-aerial/tile1/masks/image_part_001.png") +
+                   " -o " + Path("out.tif") + " --ram 130",
+                 "--regions", "tiled runs read GeoTIFF, VRT or MetaImage", { Path("out.tif") });
   // A volume that does not fit is not tiled.
   ExpectRejected("segment -i " + SharedData("miccai2012-multiatlas/1000_SS.nii.gz") + " -o " +
                    Path("out.nii.gz") + " --ram 100",

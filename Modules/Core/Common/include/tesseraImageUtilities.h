@@ -252,12 +252,13 @@ ReadIntensityImage(const std::string & path)
   }
   return out;
 }
-/** Reads a label image: unsigned 8/16-bit files directly; any other pixel type (float, signed,
- * 32-bit) is checked voxel by voxel to hold integers in 0–65535.
+/** Reads a label image (with `region`, that region alone, as ReadImageFile reads it): unsigned
+ * 8/16-bit files directly; any other pixel type (float, signed, 32-bit) is checked voxel by voxel
+ * to hold integers in 0–65535.
  * \throws Error naming the file for several components or a voxel that is not a label. */
 template <unsigned int D>
 typename LabelImage<D>::Pointer
-ReadLabelImage(const std::string & path)
+ReadLabelImage(const std::string & path, const itk::ImageRegion<D> * region = nullptr)
 {
   const ImageInfo info = ReadImageInfo(path);
   if (info.components != 1)
@@ -266,9 +267,9 @@ ReadLabelImage(const std::string & path)
   }
   if (info.componentType == "unsigned_char" || info.componentType == "unsigned_short")
   {
-    return ReadImageFile<LabelImage<D>>(path);
+    return ReadImageFile<LabelImage<D>>(path, region);
   }
-  const auto wide = ReadImageFile<itk::Image<double, D>>(path);
+  const auto wide = ReadImageFile<itk::Image<double, D>>(path, region);
   auto       labels = LabelImage<D>::New();
   labels->CopyInformation(wide);
   labels->SetRegions(wide->GetLargestPossibleRegion());

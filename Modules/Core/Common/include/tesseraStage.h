@@ -74,6 +74,23 @@ using PortFiles = std::map<std::string, std::vector<std::string>>;
 
 /** How a stage runs on a 2D raster too large for memory, tile by tile (`--ram`, TiledRun.h): each
  * tile is read with a halo around it, run as a whole image, and only its centre is written. */
+/** A stage that decides once, on statistics of the whole image gathered tile by tile (merging
+ * regions on their adjacency graph): TilingDescription::gathering. A tiled run hands it every tile
+ * twice; each tile's context holds the inputs read over the tile and its halo, and Placement()
+ * says where it lies. */
+class TiledGathering
+{
+public:
+  virtual ~TiledGathering() = default;
+  /** First pass: adds one tile's statistics. */
+  virtual void Gather(StageContext & tile) = 0;
+  /** Once, between the passes: decides on what was gathered. \returns the text outputs by port, for
+   * those `files` asks for; `report` gets the line a whole run would print. */
+  virtual std::map<std::string, std::string> Decide(const PortFiles & files, std::string & report) = 0;
+  /** Second pass: sets one tile's image outputs (over its read region, as a run would). */
+  virtual void Apply(StageContext & tile) = 0;
+};
+
 struct TilingDescription
 {
   /** Halo in pixels around each tile for these parameters and files (filter support, feature
@@ -98,6 +115,10 @@ struct TilingDescription
    * tile: a tiled run joins the regions that cross tile borders (TileRegionStitcher) and numbers them
    * anew, in a second pass over the tiles. */
   bool regions = false;
+  /** Stages that decide on the whole image (TiledGathering), for these parameters: the tiled run reads
+   * every image input tile by tile, gathers, lets the stage decide, then writes each tile; the halo is
+   * what the statistics reach (1 for neighbour pairs). Null: every tile runs the stage on its own. */
+  std::function<std::unique_ptr<TiledGathering>(const ParameterValues &)> gathering;
 };
 
 /** A method, described once. */

@@ -223,8 +223,16 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     throw Error("ram", path + " needs about " + MiB(needed) + ", and a tiled run cannot " + why);
   }
   // Formats whose readers take a window: others would be read whole for every tile.
-  for (const auto & [port, name] : { std::pair<std::string, std::string>{ "ram", path },
-                                     { "mask", files.count("mask") ? files.at("mask").at(0) : "" } })
+  std::vector<std::pair<std::string, std::string>> windowed{ { "ram", path },
+                                                             { "mask", files.count("mask") ? files.at("mask").at(0) : "" } };
+  for (const auto & port : stage.inputs)
+  {
+    if (tiling.gathering && files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
+    {
+      windowed.emplace_back(port.name, files.at(port.name).at(0));
+    }
+  }
+  for (const auto & [port, name] : windowed)
   {
     const std::string format = LowerCaseExtension(name);
     if (!name.empty() && format != ".tif" && format != ".tiff" && format != ".vrt" && format != ".mha" &&
@@ -240,6 +248,10 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     {
       continue;
     }
+    if (port.kind == PortKind::Text && tiling.gathering)
+    {
+      continue; // written once, from the decision
+    }
     if (port.kind != PortKind::Labels && port.kind != PortKind::Probabilities && port.kind != PortKind::Image)
     {
       throw Error(port.name, "is not written by a tiled run (--ram): only images are, tile by tile");
@@ -254,7 +266,15 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
   {
     if (files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
     {
-      throw Error(port.name, "a tiled run (--ram) reads the input and the mask tile by tile; not this image");
+      if (!tiling.gathering)
+      {
+        throw Error(port.name, "a tiled run (--ram) reads the input and the mask tile by tile; not this image");
+      }
+      const std::string other = files.at(port.name).at(0);
+      if (ReadImageInfo(other).size != info.size)
+      {
+        throw Error(port.name, other + " is not of the input's size");
+      }
     }
   }
   const itk::Size<2> size{ { info.size[0], info.size[1] } };
@@ -349,7 +369,7 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
   std::map<std::string, Stitch> stitches;
   for (const auto & port : stage.outputs)
   {
-    if (files.count(port.name))
+    if (files.count(port.name) && port.kind != PortKind::Text)
     {
       pending.push_back(std::make_unique<AtomicOutput>(files.at(port.name).at(0)));
       outputs[port.name] = pending.back().get();
@@ -360,40 +380,90 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
       }
     }
   }
-  progress.SetStage(std::to_string(plan.tiles.size()) + " tiles");
-  for (size_t t = 0; t < plan.tiles.size(); ++t)
+  // A tile's context: its inputs read over the tile and its halo, placed in the whole image. A tile
+  // wholly outside the mask is run without it (a mask must not be empty) and written as 0.
+  struct Tile
   {
-    const auto & tile = plan.tiles[t];
-    auto         read = tile;
-    read.PadByRadius(plan.halo);
-    read.Crop(itk::ImageRegion<2>(size));
-    const auto image = readTile(read);
+    std::unique_ptr<StageContext> context;
+    itk::ImageRegion<2>           read;
+    bool                          inside = true;
+  };
+  const auto openTile = [&](const itk::ImageRegion<2> & tile) {
+    Tile run;
+    run.read = tile;
+    run.read.PadByRadius(plan.halo);
+    run.read.Crop(itk::ImageRegion<2>(size));
+    const auto            image = readTile(run.read);
     MaskImage<2>::Pointer mask;
-    bool                  inside = true;
     if (!maskPath.empty())
     {
-      std::tie(mask, inside) = ReadMaskTile(maskPath, read);
+      std::tie(mask, run.inside) = ReadMaskTile(maskPath, run.read);
     }
-    // A tile wholly outside the mask is run without it (a mask must not be empty) and written as 0.
-    auto c = context(image, inside ? mask.GetPointer() : nullptr);
+    run.context = context(image, run.inside ? mask.GetPointer() : nullptr);
+    for (const auto & port : stage.inputs)
+    {
+      if (files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
+      {
+        const std::string other = files.at(port.name).at(0);
+        run.context->SetInputData(port.name,
+                                  port.kind == PortKind::Labels
+                                    ? static_cast<itk::DataObject *>(ReadLabelImage<2>(other, &run.read).GetPointer())
+                                    : ReadIntensityTile(other, ReadImageInfo(other), run.read).GetPointer(),
+                                  other);
+      }
+    }
     if (model.has_value())
     {
-      c->SetFixedModel(model);
+      run.context->SetFixedModel(model);
     }
     TilePlacement placement;
     for (unsigned int a = 0; a < 2; ++a)
     {
       placement.wholeSize.push_back(static_cast<int64_t>(size[a]));
-      placement.offset.push_back(read.GetIndex(a));
-      placement.keepOffset.push_back(tile.GetIndex(a) - read.GetIndex(a));
+      placement.offset.push_back(run.read.GetIndex(a));
+      placement.keepOffset.push_back(tile.GetIndex(a) - run.read.GetIndex(a));
       placement.keepSize.push_back(static_cast<int64_t>(tile.GetSize(a)));
     }
-    c->SetPlacement(placement);
+    run.context->SetPlacement(placement);
+    return run;
+  };
+  std::unique_ptr<TiledGathering> gathering = tiling.gathering ? tiling.gathering(parameters) : nullptr;
+  std::string                     decided;
+  if (gathering)
+  {
+    progress.SetStage("gathering " + std::to_string(plan.tiles.size()) + " tiles");
+    for (size_t t = 0; t < plan.tiles.size(); ++t)
+    {
+      gathering->Gather(*openTile(plan.tiles[t]).context);
+      progress.Report(static_cast<double>(t + 1) / static_cast<double>(plan.tiles.size()));
+    }
+    progress.SetStage("deciding on the whole image");
+    for (const auto & [port, text] : gathering->Decide(files, decided))
+    {
+      pending.push_back(std::make_unique<AtomicOutput>(files.at(port).at(0)));
+      WriteTextFile(*pending.back(), text);
+    }
+  }
+  progress.SetStage(std::to_string(plan.tiles.size()) + " tiles");
+  for (size_t t = 0; t < plan.tiles.size(); ++t)
+  {
+    const auto & tile = plan.tiles[t];
+    const Tile   run = openTile(tile);
+    const auto & read = run.read;
+    const bool   inside = run.inside;
+    auto &       c = run.context;
     for (const auto & [port, out] : outputs)
     {
       c->RequestOutput(port, "");
     }
-    c->Run();
+    if (gathering)
+    {
+      gathering->Apply(*c);
+    }
+    else
+    {
+      c->Run();
+    }
     for (const auto & [port, out] : outputs)
     {
       itk::DataObject * data = c->OutputData(port);
@@ -462,6 +532,10 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
     std::cout << plan.tiles.size() << " tiles of " << plan.tileSize << " x " << plan.tileSize << " pixels (halo "
               << plan.halo << ") under " << budgetMiB << " MB" << (tiling.fitsModel ? ", the model fitted on a sample" : "")
               << joined << std::endl;
+    if (!decided.empty())
+    {
+      std::cout << decided << std::endl;
+    }
   }
   return true;
 }

@@ -306,21 +306,65 @@ Superpixels(StageContext & c)
   c.Report(std::to_string(filter->GetNumberOfSegments()) + " superpixels (" + c.Parameters().Text("method") + ")");
 }
 
+/** The checks of rag-merge's parameters that need no image. */
+void
+CheckMergeParameters(const ParameterValues & p, unsigned int dimension)
+{
+  if (p.Integer("connectivity") > static_cast<std::int64_t>(dimension))
+  {
+    throw Error("connectivity", "must be 1.." + std::to_string(dimension) + " for a " + std::to_string(dimension) + "D image");
+  }
+  if (p.Text("method") == "none" && p.Integer("min-size") == 0)
+  {
+    throw Error("method", "'none' needs min-size (nothing would be merged)");
+  }
+}
+
+/** Merges the regions of `rag` as --method, --weight and --min-size ask; `report` gets the result line. */
+template <unsigned int D>
+std::unique_ptr<RegionMerger<D>>
+MergeAsAsked(const RegionAdjacencyGraph<D> & rag, const ParameterValues & p, std::string & report)
+{
+  const std::string method = p.Text("method");
+  auto merger = std::make_unique<RegionMerger<D>>(rag, p.Text("weight") == "boundary" ? BoundaryWeight<D>() : MeanColorWeight<D>());
+  if (method == "hierarchical")
+  {
+    merger->MergeHierarchical(p.Real("threshold"));
+  }
+  else if (method == "threshold")
+  {
+    merger->ThresholdCut(p.Real("threshold"));
+  }
+  else if (method == "ncut")
+  {
+    NormalizedCutOptions options;
+    options.threshold = p.Real("ncut-threshold");
+    options.sigma = p.Real("ncut-sigma");
+    merger->NormalizedCut(options);
+  }
+  if (p.Integer("min-size") > 0)
+  {
+    merger->MergeSmallRegions(static_cast<std::uint64_t>(p.Integer("min-size")));
+  }
+  report = std::to_string(rag.NumberOfRegions()) + " regions, " + std::to_string(rag.NumberOfEdges()) + " edges -> " +
+           std::to_string(merger->NumberOfRegions()) + " regions after " +
+           std::to_string(merger->Hierarchy().NumberOfMerges()) + " merges (" + method + ")";
+  return merger;
+}
+
+/** The merges as the hierarchy output's extension asks (.json or .csv). */
+std::string
+HierarchyText(const MergeHierarchy & hierarchy, const std::string & path)
+{
+  return SplitExtension(path).second == ".json" ? hierarchy.ToJson() : hierarchy.ToCsv();
+}
+
 template <unsigned int D>
 void
 RagMerge(StageContext & c)
 {
   const auto & p = c.Parameters();
-  const auto   connectivity = p.Integer("connectivity");
-  if (connectivity > D)
-  {
-    throw Error("connectivity", "must be 1.." + std::to_string(D) + " for a " + std::to_string(D) + "D image");
-  }
-  const std::string method = p.Text("method");
-  if (method == "none" && p.Integer("min-size") == 0)
-  {
-    throw Error("method", "'none' needs min-size (nothing would be merged)");
-  }
+  CheckMergeParameters(p, D);
   auto                            image = c.Input<VectorImage<D>>("input");
   typename LabelImage<D>::Pointer labels = c.Input<LabelImage<D>>("regions");
   if (!labels)
@@ -339,42 +383,106 @@ RagMerge(StageContext & c)
   std::unique_ptr<RegionAdjacencyGraph<D>> rag;
   try
   {
-    rag = std::make_unique<RegionAdjacencyGraph<D>>(labels, image, static_cast<unsigned int>(connectivity));
+    rag = std::make_unique<RegionAdjacencyGraph<D>>(labels, image, static_cast<unsigned int>(p.Integer("connectivity")));
   }
   catch (const Error & e)
   {
     throw Error(c.HasInput("regions") ? c.InputName("regions") : c.InputName("input"), e.Problem());
   }
-  const std::size_t initial = rag->NumberOfRegions();
-  RegionMerger<D>   merger(*rag, p.Text("weight") == "boundary" ? BoundaryWeight<D>() : MeanColorWeight<D>());
-  if (method == "hierarchical")
-  {
-    merger.MergeHierarchical(p.Real("threshold"));
-  }
-  else if (method == "threshold")
-  {
-    merger.ThresholdCut(p.Real("threshold"));
-  }
-  else if (method == "ncut")
-  {
-    NormalizedCutOptions options;
-    options.threshold = p.Real("ncut-threshold");
-    options.sigma = p.Real("ncut-sigma");
-    merger.NormalizedCut(options);
-  }
-  if (p.Integer("min-size") > 0)
-  {
-    merger.MergeSmallRegions(static_cast<std::uint64_t>(p.Integer("min-size")));
-  }
-  c.SetOutput("output", merger.Labels());
+  std::string report;
+  const auto  merger = MergeAsAsked<D>(*rag, p, report);
+  c.SetOutput("output", merger->Labels());
   if (c.Wants("hierarchy"))
   {
-    c.SetText("hierarchy", SplitExtension(c.OutputPath("hierarchy")).second == ".json" ? merger.Hierarchy().ToJson() : merger.Hierarchy().ToCsv());
+    c.SetText("hierarchy", HierarchyText(merger->Hierarchy(), c.OutputPath("hierarchy")));
   }
-  c.Report(std::to_string(initial) + " regions, " + std::to_string(rag->NumberOfEdges()) + " edges -> " +
-           std::to_string(merger.NumberOfRegions()) + " regions after " +
-           std::to_string(merger.Hierarchy().NumberOfMerges()) + " merges (" + method + ")");
+  c.Report(report);
 }
+
+/** rag-merge tiled (--ram): the region adjacency graph gathered tile by tile (a 1-pixel halo holds the
+ * neighbour pairs across tile borders), merged once, then each tile's regions relabelled. */
+class RagMergeGathering final : public TiledGathering
+{
+public:
+  explicit RagMergeGathering(ParameterValues parameters)
+    : m_Parameters(std::move(parameters))
+  {
+    CheckMergeParameters(m_Parameters, 2);
+  }
+
+  void Gather(StageContext & c) override
+  {
+    const auto            image = c.Input<VectorImage<2>>("input");
+    const auto            labels = c.Input<LabelImage<2>>("regions");
+    const TilePlacement & at = c.Placement();
+    itk::ImageRegion<2>   read(image->GetLargestPossibleRegion().GetSize()), tile;
+    itk::Index<2>         toWhole;
+    for (unsigned int a = 0; a < 2; ++a)
+    {
+      read.SetIndex(a, at.offset[a]);
+      tile.SetIndex(a, at.offset[a] + at.keepOffset[a]);
+      tile.SetSize(a, static_cast<itk::SizeValueType>(at.keepSize[a]));
+      toWhole[a] = -at.offset[a];
+    }
+    m_Regions = c.InputName("regions");
+    if (!m_Graph)
+    {
+      // The whole image's geometry: its first pixel lies `offset` pixels before the tile's.
+      auto grid = itk::ImageBase<2>::New();
+      grid->CopyInformation(image);
+      itk::Point<double, 2> origin;
+      image->TransformIndexToPhysicalPoint(toWhole, origin);
+      grid->SetOrigin(origin);
+      grid->SetLargestPossibleRegion(
+        itk::ImageRegion<2>(itk::Size<2>{ { static_cast<itk::SizeValueType>(at.wholeSize[0]), static_cast<itk::SizeValueType>(at.wholeSize[1]) } }));
+      m_Graph = std::make_unique<RegionAdjacencyGraph<2>>(grid, image->GetNumberOfComponentsPerPixel(),
+                                                          static_cast<unsigned int>(m_Parameters.Integer("connectivity")));
+    }
+    m_Graph->AddTile(labels, image, read, tile);
+  }
+
+  std::map<std::string, std::string> Decide(const PortFiles & files, std::string & report) override
+  {
+    try
+    {
+      m_Graph->Finish();
+    }
+    catch (const Error & e)
+    {
+      throw Error(m_Regions, e.Problem());
+    }
+    const auto merger = MergeAsAsked<2>(*m_Graph, m_Parameters, report);
+    m_Map = merger->Hierarchy().LabelMap(merger->Hierarchy().NumberOfMerges());
+    // Every tile carries the table of all the regions left: one pixel type for the file, whole sidecars.
+    m_Table = LabelTable::Numbered(merger->CurrentRegions()).ToJson(true);
+    std::map<std::string, std::string> texts;
+    if (files.count("hierarchy"))
+    {
+      texts["hierarchy"] = HierarchyText(merger->Hierarchy(), files.at("hierarchy").at(0));
+    }
+    return texts;
+  }
+
+  void Apply(StageContext & c) override
+  {
+    const auto labels = c.Input<LabelImage<2>>("regions");
+    auto       out = LabelImage<2>::New();
+    out->CopyInformation(labels);
+    out->SetRegions(labels->GetLargestPossibleRegion());
+    out->Allocate();
+    std::transform(labels->GetBufferPointer(), labels->GetBufferPointer() + labels->GetLargestPossibleRegion().GetNumberOfPixels(),
+                   out->GetBufferPointer(), [this](LabelPixel l) { return m_Map[l]; });
+    itk::EncapsulateMetaData<std::string>(out->GetMetaDataDictionary(), LabelTableKey, m_Table);
+    c.SetOutput("output", out);
+  }
+
+private:
+  ParameterValues                          m_Parameters;
+  std::unique_ptr<RegionAdjacencyGraph<2>> m_Graph;
+  std::string                              m_Regions;
+  std::vector<LabelPixel>                  m_Map;
+  std::string                              m_Table;
+};
 
 } // namespace
 
@@ -545,7 +653,7 @@ RegisterRegionStages(StageRegistry & registry)
     s.source = "scikit-image's rag_mean_color / merge_hierarchical; Shi and Malik, IEEE PAMI 22(8) 2000";
     s.inputs = { InputPort("regions", PortKind::Labels,
                            "Initial regions: a label image on the input's grid (0 = background, not a region). "
-                           "Default: SLIC superpixels computed on the fly")
+                           "Default: SLIC superpixels computed on the fly (not with --ram: make them with superpixels --ram)")
                    .Optional() };
     AddRegionPorts(s, "Image whose features (grey, RGB or multi-component values) the regions are compared on; 2D or 3D");
     s.outputs.insert(s.outputs.begin() + 1,
@@ -586,6 +694,24 @@ RegisterRegionStages(StageRegistry & registry)
         .Above(0)
         .AtMost(1e30),
     };
+    // Tiled (--ram): the graph's statistics are running sums over voxels and neighbour pairs, gathered
+    // tile by tile and merged once: the whole run's regions (exactly, on integer-valued images with
+    // mean-color weights; boundary weights up to the rounding of their sums). A tile holds its image
+    // and regions and the output (8 + 4 bytes per channel per pixel, read and converted); the graph's
+    // sums take a slot for each of the 65535 labels, and the graph and merger as much again.
+    s.tiling.halo = [](const ParameterValues &, const PortFiles &) { return 1u; };
+    s.tiling.bytesPerPixel = [](const ParameterValues &, const PortFiles &, unsigned int components) {
+      return 8.0 + 8.0 * components;
+    };
+    s.tiling.fixedBytes = [](const ParameterValues &, const PortFiles & files) {
+      const double nc = ReadImageInfo(files.at("input").at(0)).components;
+      return 2.0 * 65536.0 * 8.0 * (4.0 + nc + nc * nc);
+    };
+    s.tiling.refusal = [](const ParameterValues &, const PortFiles & files) -> std::string {
+      return files.count("regions") ? "" : "make the superpixels itself: make them first with tessera superpixels --ram "
+                                           "and pass them as --regions";
+    };
+    s.tiling.gathering = [](const ParameterValues & p) { return std::make_unique<RagMergeGathering>(p); };
     s.run = RunByDimension<RagMerge<2>, RagMerge<3>>;
     registry.Add(s);
   }
