@@ -9,10 +9,8 @@
 #   Testing/Benchmarks/run-tiled-benchmark.sh [build-folder]
 set -euo pipefail
 source "$(dirname "$0")/large-images-common.sh"
-docs="$root/Documentation/Benchmarks"
-load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-/usr/bin/python3 "$root/Testing/Benchmarks/make_dubai_mosaic.py" "$data" "$scratch/mosaic-20000.tif" 20000
+make_mosaic
 # The small U-Net: dubai-unet-cpu-short.json at full resolution (tiled runs take input_scale 1), 8 wide, 3 levels.
 /usr/bin/python3 - "$root/Documentation/Learning" "$data/dubai-aerial" "$scratch" <<'PY'
 import json, sys

@@ -8,10 +8,8 @@
 #   Testing/Benchmarks/run-tiled-regions-benchmark.sh [build-folder]
 set -euo pipefail
 source "$(dirname "$0")/large-images-common.sh"
-docs="$root/Documentation/Benchmarks"
-load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-/usr/bin/python3 "$root/Testing/Benchmarks/make_dubai_mosaic.py" "$data" "$scratch/mosaic-20000.tif" 20000
+make_mosaic
 crop="$scratch/mosaic-4000.tif"
 gdal_translate -q -co TILED=YES -co COMPRESS=DEFLATE -srcwin 0 0 4000 4000 "$scratch/mosaic-20000.tif" "$crop"
 
