@@ -21,6 +21,7 @@ struct NetworkOptions
   std::string encoder = "resnet18";     ///< fpn/linknet: resnet18 | resnet34
   std::string normalization = "batch";  ///< batch | instance | none
   double      dropout = 0.0;            ///< dropout probability (0 = none)
+  std::string equivariance = "none";    ///< none | p4 | p4m: a group U-Net (unet, 2D; tesseraGroupUNet.h)
 
   nlohmann::ordered_json ToJson() const;
 };

@@ -19,6 +19,10 @@ NetworkOptions::ToJson() const
   j["encoder"] = encoder;
   j["normalization"] = normalization;
   j["dropout"] = dropout;
+  if (equivariance != "none")
+  {
+    j["equivariance"] = equivariance;
+  }
   return j;
 }
 
@@ -72,9 +76,11 @@ NetworkOptionsFromJson(const nlohmann::json & json, const std::string & subject)
       o.normalization = Get<std::string>(json, k, subject);
     else if (k == "dropout")
       o.dropout = Get<double>(json, k, subject);
+    else if (k == "equivariance")
+      o.equivariance = Get<std::string>(json, k, subject);
     else
       throw Error(subject, "unknown key \"" + k + "\" (expected architecture, dimension, in_channels, classes, "
-                                                  "base_width, depth, encoder, normalization, dropout)");
+                                                  "base_width, depth, encoder, normalization, dropout, equivariance)");
   }
   return o;
 }
@@ -96,6 +102,11 @@ ValidateNetworkOptions(const NetworkOptions & o, const std::string & subject)
     throw Error(subject, "normalization: must be batch, instance or none, not \"" + o.normalization + "\"");
   if (!(o.dropout >= 0.0 && o.dropout < 1.0))
     throw Error(subject, "dropout: must be in [0, 1)");
+  if (o.equivariance != "none" && o.equivariance != "p4" && o.equivariance != "p4m")
+    throw Error(subject, "equivariance: must be none, p4 or p4m, not \"" + o.equivariance + "\"");
+  if (o.equivariance != "none" && (o.architecture != "unet" || o.dimension != 2))
+    throw Error(subject, "equivariance: group convolutions make a 2D unet, not a " + std::to_string(o.dimension) + "D " +
+                           o.architecture);
 }
 
 } // namespace tessera

@@ -1,6 +1,7 @@
 #include "tesseraSegmentationNetwork.h"
 
 #include "tesseraError.h"
+#include "tesseraGroupUNet.h"
 
 namespace tessera
 {
@@ -12,7 +13,7 @@ MakeNetwork(const NetworkOptions & options)
   // (tesseraFPN.cxx, tesseraLinkNet.cxx, tesseraGridNet.cxx); add their branches here.
   if (options.architecture == "unet")
   {
-    return MakeUNet(options);
+    return options.equivariance == "none" ? MakeUNet(options) : MakeGroupUNet(options);
   }
   if (options.architecture == "fpn")
   {
