@@ -41,13 +41,29 @@ torch::Tensor DiceLoss(const torch::Tensor & logits, const torch::Tensor & targe
 torch::Tensor FocalLoss(const torch::Tensor & logits, const torch::Tensor & target, double gamma = 2.0,
                         const std::vector<double> & alpha = {}, int64_t ignoreIndex = DefaultIgnoreIndex);
 
+/** The threshold distribution Δ on [0, 1] of the transformed Lovász loss: the errors X are mapped by
+ * its distribution function F_Δ before the Lovász extension, so the gradient on the i-th largest
+ * error is f_Δ(X_i)·(IoU(E_i) − IoU(E_{i−1})) (E_i: the i largest errors), and Δ chooses which errors
+ * the gradient stresses. uniform: F(x) = x, Lovász-softmax itself; gaussian: N(mean, sigma²) truncated
+ * to [0, 1] (mean near 1 stresses confident mistakes); step: the uniform density on [low, high], F
+ * rising linearly from 0 at low to 1 at high (errors below low get no gradient). */
+struct ThresholdDistribution
+{
+  std::string name = "uniform"; ///< uniform | gaussian | step
+  double      mean = 0.5, sigma = 0.2; ///< gaussian
+  double      low = 0.0, high = 1.0;   ///< step
+  /** F_Δ(x) for x in [0, 1]. \throws Error("lovasz distribution", ...) for an unknown name or bad parameters. */
+  torch::Tensor Cdf(const torch::Tensor & x) const;
+};
+
 /** Lovász-softmax loss (Berman, Rannen Triki, Blaschko, CVPR 2018): the Lovász extension of
- * the Jaccard loss 1 − IoU_c applied to the errors |y_c − p_c|, averaged over the classes
- * present in the (non-ignored) target. perImage: compute it per image of the batch and
- * average over images (images with no labelled pixel are skipped); otherwise over the whole
- * batch at once. On one-hot probabilities it equals 1 − mean IoU over the present classes. */
+ * the Jaccard loss 1 − IoU_c applied to the errors |y_c − p_c| (transformed by F_Δ of
+ * `distribution`; uniform leaves them as they are), averaged over the classes present in the
+ * (non-ignored) target. perImage: compute it per image of the batch and average over images
+ * (images with no labelled pixel are skipped); otherwise over the whole batch at once. On
+ * one-hot probabilities it equals 1 − mean IoU over the present classes. */
 torch::Tensor LovaszSoftmaxLoss(const torch::Tensor & logits, const torch::Tensor & target, bool perImage = false,
-                                int64_t ignoreIndex = DefaultIgnoreIndex);
+                                int64_t ignoreIndex = DefaultIgnoreIndex, const ThresholdDistribution & distribution = {});
 
 /** Soft-Jaccard (soft IoU) relaxation of mIoU over the whole batch:
  *   J_c = (Σ p_c y_c + smooth) / (Σ p_c + Σ y_c − Σ p_c y_c + smooth),
@@ -65,13 +81,16 @@ struct LossTerm
   double              gamma = 2.0;           ///< focal
   double              smooth = 1.0;          ///< dice, jaccard
   bool                perImage = false;      ///< lovasz
+  ThresholdDistribution distribution;        ///< lovasz
 };
 
 /** A weighted sum of losses, e.g. cross-entropy + Dice. Built from a config spec:
  *  - a string of names joined by '+': "cross_entropy+dice" (each weight 1, defaults);
  *  - or an array of objects: [{"name": "cross_entropy", "weight": 1, "class_weights": [1, 2]},
  *    {"name": "dice", "weight": 0.5, "smooth": 1}, {"name": "focal", "gamma": 2, "alpha": [..]},
- *    {"name": "lovasz", "per_image": true}, {"name": "jaccard"}].
+ *    {"name": "lovasz", "per_image": true}, {"name": "jaccard"}]; a transformed Lovász loss:
+ *    {"name": "lovasz", "distribution": "gaussian", "mean": 0.8, "sigma": 0.1} or
+ *    {"name": "lovasz", "distribution": "step", "low": 0.2, "high": 1}.
  * Aliases: ce = cross_entropy, lovasz_softmax = lovasz, soft_jaccard = iou = jaccard. */
 class CombinedLoss
 {

@@ -1,5 +1,6 @@
 #include "tesseraLosses.h"
 
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -99,10 +100,10 @@ LovaszGrad(const torch::Tensor & fgSorted)
   return jaccard;
 }
 
-/** Lovász-softmax over flattened probabilities [P, C] and targets [P]; nullopt-like: returns an
- * undefined tensor when no class is present. */
+/** Lovász-softmax over flattened probabilities [P, C] and targets [P], errors mapped by F_Δ;
+ * nullopt-like: returns an undefined tensor when no class is present. */
 torch::Tensor
-LovaszFlat(const torch::Tensor & probabilities, const torch::Tensor & target)
+LovaszFlat(const torch::Tensor & probabilities, const torch::Tensor & target, const ThresholdDistribution & distribution)
 {
   const int64_t              C = probabilities.size(1);
   std::vector<torch::Tensor> losses;
@@ -111,7 +112,8 @@ LovaszFlat(const torch::Tensor & probabilities, const torch::Tensor & target)
     const auto fg = (target == c).to(probabilities.scalar_type());
     if (fg.sum().item<double>() == 0)
       continue;
-    const auto errors = (fg - probabilities.select(1, c)).abs();
+    // F_Δ is non-decreasing: sorting F_Δ(errors) sorts the errors.
+    const auto errors = distribution.Cdf((fg - probabilities.select(1, c)).abs());
     auto [sorted, perm] = torch::sort(errors, 0, /*descending=*/true);
     losses.push_back(torch::dot(sorted, LovaszGrad(fg.index_select(0, perm))));
   }
@@ -164,15 +166,44 @@ FocalLoss(const torch::Tensor & logits, const torch::Tensor & target, double gam
 }
 
 torch::Tensor
-LovaszSoftmaxLoss(const torch::Tensor & logits, const torch::Tensor & target, bool perImage, int64_t ignoreIndex)
+ThresholdDistribution::Cdf(const torch::Tensor & x) const
+{
+  if (name == "uniform")
+  {
+    return x;
+  }
+  if (name == "gaussian")
+  {
+    if (!(sigma > 0) || !std::isfinite(mean))
+      throw Error("lovasz distribution", "gaussian: sigma must be > 0 and mean finite");
+    const auto phi = [this](const torch::Tensor & v) { return 0.5 * (1 + torch::erf((v - mean) / (sigma * std::sqrt(2.0)))); };
+    const double phi0 = 0.5 * (1 + std::erf((0 - mean) / (sigma * std::sqrt(2.0))));
+    const double phi1 = 0.5 * (1 + std::erf((1 - mean) / (sigma * std::sqrt(2.0))));
+    if (!(phi1 - phi0 > 1e-12))
+      throw Error("lovasz distribution", "gaussian: (almost) no mass on [0, 1] with this mean and sigma");
+    return (phi(x) - phi0) / (phi1 - phi0);
+  }
+  if (name == "step")
+  {
+    if (!(low >= 0 && low < high && high <= 1))
+      throw Error("lovasz distribution", "step: needs 0 <= low < high <= 1");
+    return ((x - low) / (high - low)).clamp(0.0, 1.0);
+  }
+  throw Error("lovasz distribution", "must be uniform, gaussian or step, not \"" + name + "\"");
+}
+
+torch::Tensor
+LovaszSoftmaxLoss(const torch::Tensor & logits, const torch::Tensor & target, bool perImage, int64_t ignoreIndex,
+                  const ThresholdDistribution & distribution)
 {
   CheckShapes(logits, target);
+  distribution.Cdf(torch::zeros({ 1 })); // checks the parameters before any work
   if (!perImage)
   {
     const Flat f = Flatten(logits, target, ignoreIndex);
     if (f.target.numel() == 0)
       return Zero(logits);
-    auto l = LovaszFlat(torch::softmax(f.logits, 1), f.target);
+    auto l = LovaszFlat(torch::softmax(f.logits, 1), f.target, distribution);
     return l.defined() ? l : Zero(logits);
   }
   std::vector<torch::Tensor> losses;
@@ -181,7 +212,7 @@ LovaszSoftmaxLoss(const torch::Tensor & logits, const torch::Tensor & target, bo
     const Flat f = Flatten(logits.slice(0, n, n + 1), target.slice(0, n, n + 1), ignoreIndex);
     if (f.target.numel() == 0)
       continue;
-    auto l = LovaszFlat(torch::softmax(f.logits, 1), f.target);
+    auto l = LovaszFlat(torch::softmax(f.logits, 1), f.target, distribution);
     if (l.defined())
       losses.push_back(l);
   }
@@ -294,6 +325,20 @@ CombinedLoss::FromJson(const nlohmann::json & spec, const std::string & subject,
           t.gamma = Number(*it, subject, where);
         else if (k == "smooth" && (t.name == "dice" || t.name == "jaccard"))
           t.smooth = Number(*it, subject, where);
+        else if (k == "distribution" && t.name == "lovasz")
+        {
+          if (!it->is_string())
+            throw Error(subject, where + ": expected uniform, gaussian or step");
+          t.distribution.name = it->get<std::string>();
+        }
+        else if (k == "mean" && t.name == "lovasz")
+          t.distribution.mean = Number(*it, subject, where);
+        else if (k == "sigma" && t.name == "lovasz")
+          t.distribution.sigma = Number(*it, subject, where);
+        else if (k == "low" && t.name == "lovasz")
+          t.distribution.low = Number(*it, subject, where);
+        else if (k == "high" && t.name == "lovasz")
+          t.distribution.high = Number(*it, subject, where);
         else if (k == "per_image" && t.name == "lovasz")
         {
           if (!it->is_boolean())
@@ -305,6 +350,14 @@ CombinedLoss::FromJson(const nlohmann::json & spec, const std::string & subject,
       }
       if (t.weight < 0 || t.gamma < 0 || t.smooth < 0)
         throw Error(subject, t.name + ": weight, gamma and smooth must be >= 0");
+      try
+      {
+        t.distribution.Cdf(torch::zeros({ 1 }));
+      }
+      catch (const Error & e)
+      {
+        throw Error(subject, "lovasz.distribution: " + e.Problem());
+      }
       terms.push_back(t);
     }
   }
@@ -333,7 +386,7 @@ CombinedLoss::operator()(const torch::Tensor & logits, const torch::Tensor & tar
     else if (t.name == "focal")
       l = FocalLoss(logits, target, t.gamma, t.classWeights, m_IgnoreIndex);
     else if (t.name == "lovasz")
-      l = LovaszSoftmaxLoss(logits, target, t.perImage, m_IgnoreIndex);
+      l = LovaszSoftmaxLoss(logits, target, t.perImage, m_IgnoreIndex, t.distribution);
     else if (t.name == "jaccard")
       l = SoftJaccardLoss(logits, target, t.classWeights, t.smooth, m_IgnoreIndex);
     else

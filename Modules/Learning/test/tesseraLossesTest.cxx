@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -183,4 +186,84 @@ TEST(Losses, BadInputThrows)
     EXPECT_NE(std::string(e.what()).find("dice.gamma"), std::string::npos) << e.what();
   }
   EXPECT_THROW(CombinedLoss::FromJson(nlohmann::json::parse(R"([{"name":"ce","class_weights":[1]}])"), "cfg", 2), Error);
+}
+
+// The transformed Lovász loss: its value is the Lovász extension of the IoU loss on F_Δ(errors),
+// computed here pixel by pixel (sorted errors, IoU differences); its gradient matches central finite
+// differences; a very wide Gaussian is the uniform distribution, i.e. Lovász-softmax.
+TEST(Losses, TransformedLovaszFollowsItsThresholdDistribution)
+{
+  torch::manual_seed(7);
+  const auto logits = torch::randn({ 2, 3, 4, 5 }, torch::kDouble);
+  const auto target = torch::randint(0, 3, { 2, 4, 5 }, torch::kLong);
+  ThresholdDistribution gaussian, step, wide;
+  gaussian.name = wide.name = "gaussian";
+  gaussian.mean = 0.8;
+  gaussian.sigma = 0.1;
+  wide.sigma = 1e4;
+  step.name = "step";
+  step.low = 0.2;
+  step.high = 0.9;
+  const auto cdf = [](const ThresholdDistribution & d, double x) {
+    if (d.name == "step")
+      return std::clamp((x - d.low) / (d.high - d.low), 0.0, 1.0);
+    const auto phi = [&](double v) { return 0.5 * (1 + std::erf((v - d.mean) / (d.sigma * std::sqrt(2.0)))); };
+    return (phi(x) - phi(0)) / (phi(1) - phi(0));
+  };
+  const auto p = torch::softmax(logits, 1).permute({ 0, 2, 3, 1 }).reshape({ -1, 3 });
+  const auto t = target.reshape({ -1 });
+  for (const auto & d : { gaussian, step })
+  {
+    double loss = 0;
+    int    present = 0;
+    for (int64_t c = 0; c < 3; ++c)
+    {
+      std::vector<std::pair<double, bool>> errors; // F(error), foreground
+      double                               foreground = 0;
+      for (int64_t i = 0; i < t.size(0); ++i)
+      {
+        const bool fg = t[i].item<int64_t>() == c;
+        errors.emplace_back(cdf(d, std::abs((fg ? 1.0 : 0.0) - p[i][c].item<double>())), fg);
+        foreground += fg;
+      }
+      if (foreground == 0)
+        continue;
+      std::sort(errors.begin(), errors.end(), [](const auto & a, const auto & b) { return a.first > b.first; });
+      double missed = 0, wrong = 0, previous = 0;
+      for (const auto & [x, fg] : errors)
+      {
+        (fg ? missed : wrong) += 1;
+        const double iouLoss = 1 - (foreground - missed) / (foreground + wrong);
+        loss += x * (iouLoss - previous);
+        previous = iouLoss;
+      }
+      ++present;
+    }
+    EXPECT_NEAR(LovaszSoftmaxLoss(logits, target, false, 255, d).item<double>(), loss / present, 1e-12) << d.name;
+
+    auto leaf = logits.clone().requires_grad_(true);
+    LovaszSoftmaxLoss(leaf, target, false, 255, d).backward();
+    const auto gradient = leaf.grad();
+    for (int64_t k = 0; k < logits.numel(); k += 7)
+    {
+      auto up = logits.clone(), down = logits.clone();
+      up.view(-1)[k] += 1e-6;
+      down.view(-1)[k] -= 1e-6;
+      const double numeric = (LovaszSoftmaxLoss(up, target, false, 255, d) - LovaszSoftmaxLoss(down, target, false, 255, d))
+                               .item<double>() / 2e-6;
+      EXPECT_NEAR(gradient.view(-1)[k].item<double>(), numeric, 1e-6) << d.name << " logit " << k;
+    }
+  }
+  EXPECT_NEAR(LovaszSoftmaxLoss(logits, target, false, 255, wide).item<double>(),
+              LovaszSoftmaxLoss(logits, target).item<double>(), 1e-6);
+  EXPECT_GT(std::abs(LovaszSoftmaxLoss(logits, target, false, 255, gaussian).item<double>() -
+                     LovaszSoftmaxLoss(logits, target).item<double>()), 1e-3);
+  // Through a config, and refused with bad parameters.
+  const auto c = CombinedLoss::FromJson(nlohmann::json::parse(R"([{"name": "lovasz", "distribution": "step", "low": 0.2, "high": 0.9}])"), "test");
+  EXPECT_NEAR(c(logits, target).item<double>(), LovaszSoftmaxLoss(logits, target, false, c.IgnoreIndex(), step).item<double>(), 1e-12);
+  for (const char * bad : { R"({"name": "lovasz", "distribution": "cauchy"})", R"({"name": "lovasz", "distribution": "gaussian", "sigma": 0})",
+                            R"({"name": "lovasz", "distribution": "step", "low": 0.5, "high": 0.5})", R"({"name": "dice", "mean": 0.5})" })
+  {
+    EXPECT_THROW(CombinedLoss::FromJson(nlohmann::json::parse(bad), "test"), Error) << bad;
+  }
 }
