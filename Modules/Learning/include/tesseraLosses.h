@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "tesseraGroupConvolution.h"
+
 /** \file Segmentation losses (DESIGN.md, "Learned stage").
  *
  * Shapes, for every function below:
@@ -71,6 +73,12 @@ torch::Tensor LovaszSoftmaxLoss(const torch::Tensor & logits, const torch::Tenso
 torch::Tensor SoftJaccardLoss(const torch::Tensor & logits, const torch::Tensor & target,
                               const std::vector<double> & classWeights = {}, double smooth = 1.0,
                               int64_t ignoreIndex = DefaultIgnoreIndex);
+
+/** Equivariance by loss: the mean squared difference between softmax(turnedLogits), the network's
+ * logits on the images turned by element g, and softmax(logits) turned by g — 0 for a network whose
+ * logits turn with the image (a group U-Net). Shapes [N, C, H, W]; square images for odd turns. */
+torch::Tensor EquivarianceConsistencyLoss(const torch::Tensor & logits, const torch::Tensor & turnedLogits,
+                                          const PlanarGroup & group, int64_t g);
 
 /** One term of a combined loss. */
 struct LossTerm

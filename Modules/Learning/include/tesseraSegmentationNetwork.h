@@ -30,6 +30,9 @@ public:
 
 using SegmentationNetworkPointer = std::shared_ptr<SegmentationNetworkImpl>;
 
+/** \throws Error("network", ...) naming `network` when a spatial size of x [N, C, ...] is not a multiple of `multiple`. */
+void CheckSpatialSizes(const torch::Tensor & x, int64_t multiple, const std::string & network);
+
 /** Builds the network options.architecture names. \throws Error("architecture", ...) for
  * unknown names and Error("network", ...) for invalid options. Implemented in
  * tesseraSegmentationNetwork.cxx (one branch per architecture). */

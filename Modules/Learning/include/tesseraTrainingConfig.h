@@ -67,6 +67,10 @@ struct TrainingConfig
   double inputScale = 1.0;       ///< resample images by this factor before everything (e.g. 0.5 on a CPU)
   double valOverlap = 0.25;      ///< sliding-window overlap of validation inference
   AugmentationOptions augmentation;
+  /** equivariance_loss: weight of the consistency term mean((softmax f(T_g x) − T_g softmax f(x))²), g drawn
+   * each step from the group's turns and mirror images (0 = off; 2D, square crops). */
+  double      equivarianceWeight = 0.0;
+  std::string equivarianceGroup = "p4m"; ///< equivariance_loss.group: p4 | p4m
 
   int Classes() const { return network.classes; }
   /** Maps a raw label value to a class index, -1 for ignored; throws Error(file, ...) for

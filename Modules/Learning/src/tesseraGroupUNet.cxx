@@ -76,15 +76,7 @@ GroupUNetImpl::Block(int64_t in, int64_t out, bool lifting, bool dropout)
 torch::Tensor
 GroupUNetImpl::forward(torch::Tensor x)
 {
-  const int64_t m = SizeMultiple();
-  for (int64_t a = 2; a < x.dim(); ++a)
-  {
-    if (x.size(a) % m != 0)
-    {
-      throw Error("network", "group U-Net input size " + std::to_string(x.size(a)) + " along axis " +
-                               std::to_string(a - 2) + " is not a multiple of " + std::to_string(m));
-    }
-  }
+  CheckSpatialSizes(x, SizeMultiple(), "group U-Net");
   std::vector<torch::Tensor> skips;
   for (std::size_t l = 0; l < m_Encoder.size(); ++l)
   {

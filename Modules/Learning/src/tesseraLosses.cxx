@@ -232,6 +232,13 @@ SoftJaccardLoss(const torch::Tensor & logits, const torch::Tensor & target, cons
                          });
 }
 
+torch::Tensor
+EquivarianceConsistencyLoss(const torch::Tensor & logits, const torch::Tensor & turnedLogits, const PlanarGroup & group,
+                            int64_t g)
+{
+  return torch::mse_loss(torch::softmax(turnedLogits, 1), group.Transform(torch::softmax(logits, 1), g));
+}
+
 // ---------------------------------------------------------------------------------------------
 CombinedLoss::CombinedLoss(std::vector<LossTerm> terms, int64_t ignoreIndex)
   : m_Terms(std::move(terms))

@@ -5,6 +5,19 @@
 
 namespace tessera
 {
+void
+CheckSpatialSizes(const torch::Tensor & x, int64_t multiple, const std::string & network)
+{
+  for (int64_t a = 2; a < x.dim(); ++a)
+  {
+    if (x.size(a) % multiple != 0)
+    {
+      throw Error("network", network + " input size " + std::to_string(x.size(a)) + " along axis " +
+                               std::to_string(a - 2) + " is not a multiple of " + std::to_string(multiple));
+    }
+  }
+}
+
 std::shared_ptr<SegmentationNetworkImpl>
 MakeNetwork(const NetworkOptions & options)
 {

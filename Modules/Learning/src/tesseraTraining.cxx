@@ -22,6 +22,7 @@
 #include "tesseraInference.h"
 #include "tesseraLosses.h"
 #include "tesseraModelFile.h"
+#include "tesseraParameter.h"
 #include "tesseraPlot.h"
 #include "tesseraProgress.h"
 #include "tesseraTrainingConfig.h"
@@ -585,12 +586,16 @@ PrintRunSummary(const TrainingConfig & c, const TrainingData & data, Segmentatio
                 const CombinedLoss & loss, uint64_t seed)
 {
   std::cout << "train: " << data.train.size() << " training, " << data.val.size() << " validation images; "
-            << c.Classes() << " classes; " << c.network.architecture << " (" << net.parameters().size() << " tensors, ";
+            << c.Classes() << " classes; " << c.network.architecture
+            << (c.network.equivariance == "none" ? "" : " of " + c.network.equivariance + " group convolutions") << " ("
+            << net.parameters().size() << " tensors, ";
   int64_t n = 0;
   for (const auto & p : net.parameters())
     n += p.numel();
   std::cout << n << " parameters) on " << (device.is_cuda() ? "CUDA" : "CPU") << " with " << at::get_num_threads()
-            << " threads; loss " << loss.Describe() << "; " << data.steps << " steps of " << c.batchSize
+            << " threads; loss " << loss.Describe()
+            << (c.equivarianceWeight > 0 ? " + " + FormatNumber(c.equivarianceWeight) + "*equivariance(" + c.equivarianceGroup + ")" : "")
+            << "; " << data.steps << " steps of " << c.batchSize
             << " per epoch; seed " << seed << std::endl;
 }
 
@@ -638,8 +643,18 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
     next = std::async(std::launch::async, MakeBatch, std::cref(data.train), std::cref(data.pick), std::cref(c), run.seed,
                       nextEpoch, nextStep);
     run.optimizer.zero_grad();
-    auto logits = run.net.forward(batch.images.to(run.device));
+    const auto images = batch.images.to(run.device);
+    auto       logits = run.net.forward(images);
     auto l = run.loss(logits, batch.labels.to(run.device));
+    if (c.equivarianceWeight > 0)
+    {
+      // A turn or mirror image other than the identity, drawn from the seed, epoch and step.
+      const PlanarGroup group(c.equivarianceGroup);
+      std::mt19937_64   draw(run.seed ^ (static_cast<uint64_t>(epoch) * 1000003u + static_cast<uint64_t>(step)));
+      const int64_t     g = 1 + static_cast<int64_t>(draw() % static_cast<uint64_t>(group.Order() - 1));
+      l = l + c.equivarianceWeight *
+                EquivarianceConsistencyLoss(logits, run.net.forward(group.Transform(images, g)), group, g);
+    }
     l.backward();
     run.optimizer.step();
     const double value = l.item<double>();

@@ -164,7 +164,7 @@ ReadTrainingConfig(const std::string & path)
   }
   r.CheckKeys(j, "", { "output", "data", "network", "loss", "optimizer", "scheduler", "early_stopping", "monitor",
                        "crop_size", "batch_size", "epochs", "steps_per_epoch", "workers", "max_minutes",
-                       "augmentation", "input_scale", "comment", "validation_overlap" });
+                       "augmentation", "input_scale", "comment", "validation_overlap", "equivariance_loss" });
   TrainingConfig c;
   c.configPath = path;
   if (j.contains("output"))
@@ -367,6 +367,21 @@ ReadTrainingConfig(const std::string & path)
       g.brightness = r.Number(a["brightness"], "augmentation.brightness", 0, 100);
     if (a.contains("contrast"))
       g.contrast = r.Number(a["contrast"], "augmentation.contrast", 0, 0.99);
+  }
+  if (j.contains("equivariance_loss"))
+  {
+    const json & e = j["equivariance_loss"];
+    r.CheckKeys(e, "equivariance_loss", { "weight", "group" });
+    if (e.contains("weight"))
+      c.equivarianceWeight = r.Number(e["weight"], "equivariance_loss.weight", 0, 1e6);
+    if (e.contains("group"))
+    {
+      if (!e["group"].is_string() || (e["group"] != "p4" && e["group"] != "p4m"))
+        r.Fail("equivariance_loss.group", "expected \"p4\" or \"p4m\", got " + e["group"].dump());
+      c.equivarianceGroup = e["group"].get<std::string>();
+    }
+    if (c.equivarianceWeight > 0 && (c.network.dimension != 2 || c.cropSize[0] != c.cropSize[1]))
+      r.Fail("equivariance_loss", "turns images in their plane: it needs 2D and square crops (crop_size)");
   }
   try
   {

@@ -7,6 +7,7 @@
 #include "tesseraError.h"
 #include "tesseraGroupConvolution.h"
 #include "tesseraGroupUNet.h"
+#include "tesseraLosses.h"
 #include "tesseraUNet.h"
 
 using namespace tessera;
@@ -144,6 +145,29 @@ TEST(GroupUNet, LogitsAreExactlyEquivariantAndTheWidthRuleKeepsTheParameters)
   const auto         x = torch::randn({ 1, 3, 16, 16 });
   const PlanarGroup  p4("p4");
   EXPECT_GT(MaxDifference(plain->forward(p4.Transform(x, 1)), p4.Transform(plain->forward(x), 1)), 1e-3);
+}
+
+// Equivariance by loss: the consistency term is zero for the group U-Net, not for the plain one, and
+// its gradient reaches the plain network's weights.
+TEST(GroupUNet, EquivarianceConsistencyLossIsZeroOnlyForAnEquivariantNetwork)
+{
+  torch::manual_seed(4);
+  const PlanarGroup group("p4m");
+  const auto        x = torch::randn({ 2, 3, 16, 16 });
+  auto              equivariant = MakeNetwork(Options("p4m"));
+  auto              plain = MakeNetwork(Options("none"));
+  equivariant->eval();
+  plain->eval();
+  for (int64_t g = 1; g < group.Order(); ++g)
+  {
+    torch::NoGradGuard noGrad;
+    EXPECT_LT(EquivarianceConsistencyLoss(equivariant->forward(x), equivariant->forward(group.Transform(x, g)), group, g)
+                .item<double>(), 1e-12);
+  }
+  const auto loss = EquivarianceConsistencyLoss(plain->forward(x), plain->forward(group.Transform(x, 1)), group, 1);
+  EXPECT_GT(loss.item<double>(), 1e-8);
+  loss.backward();
+  EXPECT_GT(plain->parameters()[0].grad().abs().sum().item<double>(), 0.0);
 }
 
 TEST(GroupUNet, OptionsAreChecked)

@@ -89,4 +89,14 @@ TEST(TrainingConfig, ErrorsNameTheKey)
               .find("network.classes"),
             std::string::npos);
   EXPECT_NE(ExpectError(f.Write("{ not json")).find("JSON"), std::string::npos);
+  // Equivariance by loss: a group name, and square 2D crops to turn.
+  EXPECT_NE(ExpectError(f.Write("{" + data + R"(, "equivariance_loss": {"weight": 0.1, "group": "p6"}})"))
+              .find("equivariance_loss.group"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + data + R"(, "crop_size": [64, 96], "equivariance_loss": {"weight": 0.1}})"))
+              .find("square crops"),
+            std::string::npos);
+  const auto c = ReadTrainingConfig(f.Write("{" + data + R"(, "equivariance_loss": {"weight": 0.5, "group": "p4"}})"));
+  EXPECT_EQ(c.equivarianceWeight, 0.5);
+  EXPECT_EQ(c.equivarianceGroup, "p4");
 }
