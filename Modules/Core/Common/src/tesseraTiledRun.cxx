@@ -222,15 +222,25 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
   {
     throw Error("ram", path + " needs about " + MiB(needed) + ", and a tiled run cannot " + why);
   }
+  // Image inputs besides the primary input and the mask (read tile by tile by gathering stages only).
+  std::map<std::string, ImageInfo> others;
+  for (const auto & port : stage.inputs)
+  {
+    if (files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
+    {
+      if (!tiling.gathering)
+      {
+        throw Error(port.name, "a tiled run (--ram) reads the input and the mask tile by tile; not this image");
+      }
+      others.emplace(port.name, ReadImageInfo(files.at(port.name).at(0)));
+    }
+  }
   // Formats whose readers take a window: others would be read whole for every tile.
   std::vector<std::pair<std::string, std::string>> windowed{ { "ram", path },
                                                              { "mask", files.count("mask") ? files.at("mask").at(0) : "" } };
-  for (const auto & port : stage.inputs)
+  for (const auto & other : others)
   {
-    if (tiling.gathering && files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
-    {
-      windowed.emplace_back(port.name, files.at(port.name).at(0));
-    }
+    windowed.emplace_back(other.first, files.at(other.first).at(0));
   }
   for (const auto & [port, name] : windowed)
   {
@@ -262,19 +272,11 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
       throw Error(port.name, files.at(port.name).at(0) + ": a tiled run (--ram) writes GeoTIFF (.tif), tile by tile");
     }
   }
-  for (const auto & port : stage.inputs)
+  for (const auto & [port, other] : others)
   {
-    if (files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
+    if (other.size != info.size)
     {
-      if (!tiling.gathering)
-      {
-        throw Error(port.name, "a tiled run (--ram) reads the input and the mask tile by tile; not this image");
-      }
-      const std::string other = files.at(port.name).at(0);
-      if (ReadImageInfo(other).size != info.size)
-      {
-        throw Error(port.name, other + " is not of the input's size");
-      }
+      throw Error(port, files.at(port).at(0) + " is not of the input's size");
     }
   }
   const itk::Size<2> size{ { info.size[0], info.size[1] } };
@@ -400,17 +402,14 @@ RunTiled(const StageDescription & stage, const PortFiles & files,
       std::tie(mask, run.inside) = ReadMaskTile(maskPath, run.read);
     }
     run.context = context(image, run.inside ? mask.GetPointer() : nullptr);
-    for (const auto & port : stage.inputs)
+    for (const auto & [port, other] : others)
     {
-      if (files.count(port.name) && port.IsImage() && port.name != primary->name && port.kind != PortKind::Mask)
-      {
-        const std::string other = files.at(port.name).at(0);
-        run.context->SetInputData(port.name,
-                                  port.kind == PortKind::Labels
-                                    ? static_cast<itk::DataObject *>(ReadLabelImage<2>(other, &run.read).GetPointer())
-                                    : ReadIntensityTile(other, ReadImageInfo(other), run.read).GetPointer(),
-                                  other);
-      }
+      const std::string name = files.at(port).at(0);
+      run.context->SetInputData(port,
+                                stage.FindInput(port)->kind == PortKind::Labels
+                                  ? static_cast<itk::DataObject *>(ReadLabelImage<2>(name, &run.read).GetPointer())
+                                  : ReadIntensityTile(name, other, run.read).GetPointer(),
+                                name);
     }
     if (model.has_value())
     {
