@@ -87,8 +87,8 @@ public:
   ~RegionAdjacencyGraph();
   /** Adds the voxels of `tile` and the neighbour pairs whose first voxel (in index order) lies in it.
    * `labels` and `features` (null when the graph has no features) hold `read`, index 0 at its first
-   * voxel (as ReadImageFile gives a region): the tile and at least the voxels one step after it along
-   * each axis, within the image. Both regions are in the whole image's indices.
+   * voxel (as ReadImageFile gives a region): at least the tile padded by one voxel, within the image
+   * (diagonal neighbours reach back along the first axes). Both regions are in the whole image's indices.
    * \throws Error for images that are not `read`'s size, features of another component count, or
    * a graph already finished. */
   void AddTile(const LabelImage<D> * labels, const VectorImage<D> * features, const itk::ImageRegion<D> & read,
