@@ -9,6 +9,7 @@
 #include <future>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -631,6 +632,7 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
   const TrainingData &   data = run.data;
   const double           budget = c.maxMinutes * 60.0;
   EpochResult            result;
+  const std::optional<PlanarGroup> group = c.equivarianceWeight > 0 ? std::optional<PlanarGroup>(c.equivarianceGroup) : std::nullopt;
   for (int step = 0; step < data.steps; ++step)
   {
     if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() > budget)
@@ -646,14 +648,13 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
     const auto images = batch.images.to(run.device);
     auto       logits = run.net.forward(images);
     auto l = run.loss(logits, batch.labels.to(run.device));
-    if (c.equivarianceWeight > 0)
+    if (group)
     {
       // A turn or mirror image other than the identity, drawn from the seed, epoch and step.
-      const PlanarGroup group(c.equivarianceGroup);
-      std::mt19937_64   draw(run.seed ^ (static_cast<uint64_t>(epoch) * 1000003u + static_cast<uint64_t>(step)));
-      const int64_t     g = 1 + static_cast<int64_t>(draw() % static_cast<uint64_t>(group.Order() - 1));
+      std::mt19937_64 draw(run.seed ^ (static_cast<uint64_t>(epoch) * 1000003u + static_cast<uint64_t>(step)));
+      const int64_t   g = 1 + static_cast<int64_t>(draw() % static_cast<uint64_t>(group->Order() - 1));
       l = l + c.equivarianceWeight *
-                EquivarianceConsistencyLoss(logits, run.net.forward(group.Transform(images, g)), group, g);
+                EquivarianceConsistencyLoss(logits, run.net.forward(group->Transform(images, g)), *group, g);
     }
     l.backward();
     run.optimizer.step();
