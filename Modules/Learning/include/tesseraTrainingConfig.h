@@ -31,6 +31,24 @@ struct AugmentationOptions
   double contrast = 0.0;                 ///< ± relative contrast change (0.2 = factor in [0.8, 1.2])
 };
 
+/** semi_supervised: FixMatch-style training on data.unlabelled (tesseraSemiSupervised.h). */
+struct SemiSupervisedOptions
+{
+  std::vector<std::string> images;          ///< data.unlabelled: images without labels
+  double                   weight = 1.0;    ///< weight of the pseudo-label loss beside the supervised one
+  double                   threshold = 0.95; ///< confidence a teacher's class needs to become a pseudo-label
+  std::string              teacher = "weak"; ///< weak (one view) | p4 | p4m (mean over the group's views)
+  double brightness = 0.4, contrast = 0.4, blur = 0.5, cutmix = 0.5; ///< the strong view (StrongAugmentation)
+};
+
+/** weak_supervision: hidden labels by Potts graph cuts for partially labelled images (tesseraWeakSupervision.h). */
+struct WeakSupervisionOptions
+{
+  double pottsBeta = 0.0;    ///< β of the Potts term, nats per label change (0 = off: partial labels as given)
+  int    warmupEpochs = 5;   ///< epochs on the given labels alone before the first hidden labels
+  int    updateEvery = 1;    ///< epochs between updates of the hidden labels
+};
+
 struct TrainingConfig
 {
   std::string  configPath;   ///< the file read (for messages); relative paths are resolved against its folder
@@ -71,6 +89,8 @@ struct TrainingConfig
    * each step from the group's turns and mirror images (0 = off; 2D, square crops). */
   double      equivarianceWeight = 0.0;
   std::string equivarianceGroup = "p4m"; ///< equivariance_loss.group: p4 | p4m
+  SemiSupervisedOptions  semi;
+  WeakSupervisionOptions weak;
 
   int Classes() const { return network.classes; }
   /** Maps a raw label value to a class index, -1 for ignored; throws Error(file, ...) for

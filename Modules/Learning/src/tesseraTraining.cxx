@@ -26,7 +26,9 @@
 #include "tesseraParameter.h"
 #include "tesseraPlot.h"
 #include "tesseraProgress.h"
+#include "tesseraSemiSupervised.h"
 #include "tesseraTrainingConfig.h"
+#include "tesseraWeakSupervision.h"
 
 namespace fs = std::filesystem;
 
@@ -39,13 +41,15 @@ using Clock = std::chrono::steady_clock;
 struct Sample
 {
   torch::Tensor image; ///< [C, (D,) H, W] float, normalised
-  torch::Tensor label; ///< [(D,) H, W] int16 class, -1 ignored
+  torch::Tensor label; ///< [(D,) H, W] int16 class, -1 ignored (all for an unlabelled image); hidden labels under weak supervision
+  torch::Tensor given; ///< the labels as read, kept when weak supervision replaces `label` by hidden labels
 };
 
 struct Batch
 {
-  torch::Tensor images; ///< [B, C, ...]
-  torch::Tensor labels; ///< [B, ...] int64, -1 ignored
+  torch::Tensor images;     ///< [B, C, ...]
+  torch::Tensor labels;     ///< [B, ...] int64, -1 ignored
+  torch::Tensor unlabelled; ///< [B, C, ...] weak views of unlabelled crops (semi-supervised), else undefined
 };
 
 uint64_t
@@ -149,7 +153,8 @@ LoadSet(const TrainingConfig & c, const DatasetFiles & files, int & channels, Pr
                                std::to_string(channels));
     Sample s;
     s.image = ImageToTensor<D>(image.GetPointer());
-    s.label = ReadClasses<D>(c, files.labels[i], image.GetPointer(), imageFile);
+    s.label = files.labels.empty() ? torch::full(s.image.sizes().slice(1), -1, torch::kShort)
+                                   : ReadClasses<D>(c, files.labels[i], image.GetPointer(), imageFile);
     set.push_back(std::move(s));
     progress.Report(static_cast<double>(i + 1) / files.images.size());
   }
@@ -228,29 +233,45 @@ MakeCrop(const std::vector<Sample> & set, const std::discrete_distribution<size_
   return { image.contiguous(), label.contiguous() };
 }
 
-Batch
-MakeBatch(const std::vector<Sample> & set, const std::discrete_distribution<size_t> & pick, const TrainingConfig & c,
-          uint64_t seed, int epoch, int step)
+/** The data sets, normalised, and how training crops are drawn from them. */
+struct TrainingData
 {
-  std::vector<torch::Tensor> images(c.batchSize), labels(c.batchSize);
+  std::vector<Sample>                train, val, unlabelled;
+  std::vector<double>                mean, stdev;     ///< per channel: the normalisation saved with the model
+  std::discrete_distribution<size_t> pick;            ///< which training image a crop comes from
+  std::discrete_distribution<size_t> pickUnlabelled;  ///< which unlabelled image a crop comes from
+  int                                steps = 0;       ///< optimiser steps per epoch
+};
+
+// A batch of crops of the labelled images and, when semi-supervised, as many of the unlabelled ones.
+Batch
+MakeBatch(const TrainingData & data, const TrainingConfig & c, uint64_t seed, int epoch, int step)
+{
+  const int                  crops = data.unlabelled.empty() ? c.batchSize : 2 * c.batchSize;
+  std::vector<torch::Tensor> images(crops), labels(crops);
   auto                       work = [&](int first, int stride) {
-    for (int i = first; i < c.batchSize; i += stride)
+    for (int i = first; i < crops; i += stride)
     {
       // One generator per sample, seeded by (seed, epoch, step, i): the same crops whatever the thread count.
       std::mt19937_64 rng(Mix(Mix(Mix(seed, static_cast<uint64_t>(epoch)), static_cast<uint64_t>(step)), static_cast<uint64_t>(i)));
-      auto            s = MakeCrop(set, pick, c, rng);
+      auto            s = i < c.batchSize ? MakeCrop(data.train, data.pick, c, rng) : MakeCrop(data.unlabelled, data.pickUnlabelled, c, rng);
       images[i] = s.image;
       labels[i] = s.label;
     }
   };
-  const int                threads = std::min(c.workers, c.batchSize);
+  const int                threads = std::min(c.workers, crops);
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t)
     pool.emplace_back(work, t, threads);
   work(0, threads);
   for (auto & t : pool)
     t.join();
-  return { torch::stack(images), torch::stack(labels).to(torch::kLong) };
+  Batch batch;
+  batch.images = torch::stack(std::vector<torch::Tensor>(images.begin(), images.begin() + c.batchSize));
+  batch.labels = torch::stack(std::vector<torch::Tensor>(labels.begin(), labels.begin() + c.batchSize)).to(torch::kLong);
+  if (crops > c.batchSize)
+    batch.unlabelled = torch::stack(std::vector<torch::Tensor>(images.begin() + c.batchSize, images.end()));
+  return batch;
 }
 
 struct Validation
@@ -335,6 +356,7 @@ CheckOutputsAreNotInputs(const TrainingRequest & request, const TrainingConfig &
     inputs.insert(inputs.end(), set->images.begin(), set->images.end());
     inputs.insert(inputs.end(), set->labels.begin(), set->labels.end());
   }
+  inputs.insert(inputs.end(), c.semi.images.begin(), c.semi.images.end());
   const std::string config = (fs::path(c.output) / "config.json").string();
   for (const auto & output : { files.best, files.last, files.csv, files.curves, config })
   {
@@ -347,15 +369,6 @@ CheckOutputsAreNotInputs(const TrainingRequest & request, const TrainingConfig &
     }
   }
 }
-
-/** The data sets, normalised, and how training crops are drawn from them. */
-struct TrainingData
-{
-  std::vector<Sample>                train, val;
-  std::vector<double>                mean, stdev; ///< per channel: the normalisation saved with the model
-  std::discrete_distribution<size_t> pick;        ///< which training image a crop comes from
-  int                                steps = 0;   ///< optimiser steps per epoch
-};
 
 // The checkpoint decides a resumed run's state; its seed too, unless one is given.
 LoadedModel
@@ -398,6 +411,12 @@ ReadSets(const TrainingRequest & request, TrainingConfig & c, TrainingData & dat
     data.val = LoadSet<D>(c, c.val, channels, progress);
     progress.Done();
   }
+  if (!c.semi.images.empty())
+  {
+    ProgressReporter progress("train: reading " + std::to_string(c.semi.images.size()) + " unlabelled images", request.quiet);
+    data.unlabelled = LoadSet<D>(c, DatasetFiles{ c.semi.images, {} }, channels, progress);
+    progress.Done();
+  }
   c.network.inChannels = channels;
 }
 
@@ -437,7 +456,7 @@ NormaliseSets(TrainingData & data, const TrainingConfig & c)
   const int  channels = c.network.inChannels;
   const auto m = torch::tensor(data.mean, torch::kDouble).to(torch::kFloat),
              sd = torch::tensor(data.stdev, torch::kDouble).to(torch::kFloat);
-  for (auto * set : { &data.train, &data.val })
+  for (auto * set : { &data.train, &data.val, &data.unlabelled })
     for (auto & s : *set)
     {
       std::vector<int64_t> shape(s.image.dim(), 1);
@@ -465,6 +484,10 @@ PlanCrops(TrainingData & data, const TrainingConfig & c)
     trainPixels += static_cast<double>(s.label.numel());
   }
   data.pick = std::discrete_distribution<size_t>(weights.begin(), weights.end());
+  std::vector<double> unlabelledWeights;
+  for (const auto & s : data.unlabelled)
+    unlabelledWeights.push_back(static_cast<double>(s.label.numel()));
+  data.pickUnlabelled = std::discrete_distribution<size_t>(unlabelledWeights.begin(), unlabelledWeights.end());
   double cropPixels = 1;
   for (auto v : c.cropSize)
     cropPixels *= static_cast<double>(v);
@@ -489,6 +512,9 @@ LoadTrainingData(const TrainingRequest & request, TrainingConfig & c, const Load
     ChannelStatistics(data.train, c.network.inChannels, data.mean, data.stdev);
   }
   NormaliseSets(data, c);
+  if (c.weak.pottsBeta > 0)
+    for (auto & s : data.train)
+      s.given = s.label;
   PlanCrops(data, c);
   return data;
 }
@@ -596,6 +622,12 @@ PrintRunSummary(const TrainingConfig & c, const TrainingData & data, Segmentatio
   std::cout << n << " parameters) on " << (device.is_cuda() ? "CUDA" : "CPU") << " with " << at::get_num_threads()
             << " threads; loss " << loss.Describe()
             << (c.equivarianceWeight > 0 ? " + " + FormatNumber(c.equivarianceWeight) + "*equivariance(" + c.equivarianceGroup + ")" : "")
+            << (data.unlabelled.empty() ? ""
+                                        : " + " + FormatNumber(c.semi.weight) + "*pseudo-labels(" + std::to_string(data.unlabelled.size()) +
+                                            " unlabelled images, " + c.semi.teacher + " teacher, threshold " + FormatNumber(c.semi.threshold) + ")")
+            << (c.weak.pottsBeta > 0 ? "; hidden labels by Potts graph cuts (beta " + FormatNumber(c.weak.pottsBeta) + ") after " +
+                                         std::to_string(c.weak.warmupEpochs) + " epochs"
+                                     : "")
             << "; " << data.steps << " steps of " << c.batchSize
             << " per epoch; seed " << seed << std::endl;
 }
@@ -617,6 +649,7 @@ struct TrainingContext
 struct EpochResult
 {
   double lossSum = 0;
+  double confidentSum = 0; ///< semi-supervised: sum over steps of the fraction of unlabelled pixels given a pseudo-label
   int    steps = 0; ///< steps done: fewer than planned when the time ran out
   bool   outOfTime = false;
 };
@@ -633,6 +666,8 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
   const double           budget = c.maxMinutes * 60.0;
   EpochResult            result;
   const std::optional<PlanarGroup> group = c.equivarianceWeight > 0 ? std::optional<PlanarGroup>(c.equivarianceGroup) : std::nullopt;
+  const std::optional<PlanarGroup> teacher = c.semi.teacher != "weak" ? std::optional<PlanarGroup>(c.semi.teacher) : std::nullopt;
+  const StrongAugmentation         strongView{ c.semi.brightness, c.semi.contrast, c.semi.blur, c.semi.cutmix };
   for (int step = 0; step < data.steps; ++step)
   {
     if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() > budget)
@@ -642,8 +677,7 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
     }
     Batch     batch = next.get();
     const int nextEpoch = step + 1 < data.steps ? epoch : epoch + 1, nextStep = step + 1 < data.steps ? step + 1 : 0;
-    next = std::async(std::launch::async, MakeBatch, std::cref(data.train), std::cref(data.pick), std::cref(c), run.seed,
-                      nextEpoch, nextStep);
+    next = std::async(std::launch::async, MakeBatch, std::cref(data), std::cref(c), run.seed, nextEpoch, nextStep);
     run.optimizer.zero_grad();
     const auto images = batch.images.to(run.device);
     auto       logits = run.net.forward(images);
@@ -656,6 +690,16 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
       l = l + c.equivarianceWeight *
                 EquivarianceConsistencyLoss(logits, run.net.forward(group->Transform(images, g)), *group, g);
     }
+    if (batch.unlabelled.defined())
+    {
+      // FixMatch: pseudo-labels of the teacher's weak view, learnt on the strong view.
+      std::mt19937_64 draw(Mix(Mix(run.seed ^ 0x5EEDULL, static_cast<uint64_t>(epoch)), static_cast<uint64_t>(step)));
+      const auto      weak = batch.unlabelled.to(run.device);
+      const auto      pseudo = PseudoLabels(TeacherProbabilities(run.net, weak, teacher ? &*teacher : nullptr), c.semi.threshold);
+      const auto [strong, target] = StrongView(weak, pseudo, strongView, draw);
+      l = l + c.semi.weight * PseudoLabelLoss(run.net.forward(strong), target);
+      result.confidentSum += (pseudo >= 0).to(torch::kDouble).mean().item<double>();
+    }
     l.backward();
     run.optimizer.step();
     const double value = l.item<double>();
@@ -667,6 +711,35 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
     progress.Report(static_cast<double>(step + 1) / data.steps);
   }
   return result;
+}
+
+// Weak supervision: every training image's hidden labels, from the network's probabilities and its given labels.
+void
+UpdateHiddenLabels(const TrainingContext & run, TrainingData & data, bool quiet)
+{
+  const auto       start = Clock::now();
+  InferenceOptions o;
+  o.window = run.c.cropSize;
+  o.overlap = run.c.valOverlap;
+  o.batchSize = run.c.batchSize;
+  o.device = run.device;
+  ProgressReporter progress("train: hidden labels (Potts, beta " + FormatNumber(run.c.weak.pottsBeta) + ")", quiet);
+  int64_t          changed = 0, total = 0;
+  for (size_t i = 0; i < data.train.size(); ++i)
+  {
+    auto &     s = data.train[i];
+    const auto hidden = PottsHiddenLabels(PredictProbabilities(run.net, s.image, o), s.given, run.c.weak.pottsBeta);
+    changed += (hidden != s.label).sum().item<int64_t>();
+    total += hidden.numel();
+    s.label = hidden;
+    progress.Report(static_cast<double>(i + 1) / data.train.size());
+  }
+  run.net.train();
+  progress.Done();
+  if (!quiet)
+    std::cout << "train: hidden labels updated: " << Fixed(100.0 * changed / std::max<int64_t>(1, total), 3)
+              << " % of the pixels changed, " << Fixed(std::chrono::duration<double>(Clock::now() - start).count(), 3)
+              << " s" << std::endl;
 }
 
 // Whether the monitored value beats the best so far (any value does when there is none yet).
@@ -772,7 +845,7 @@ Train(const TrainingRequest & request, TrainingConfig c)
   loss.SetIgnoreIndex(-1);
   const LoadedModel  resumed = request.resume ? LoadResumeCheckpoint(files.last) : LoadedModel{};
   const uint64_t     seed = SeedRun(request, resumed);
-  const TrainingData data = LoadTrainingData<D>(request, c, resumed);
+  TrainingData       data = LoadTrainingData<D>(request, c, resumed);
 
   const torch::Device              device = DefaultDevice();
   const SegmentationNetworkPointer net = PrepareNetwork(request, c, resumed, files.last, device);
@@ -789,13 +862,19 @@ Train(const TrainingRequest & request, TrainingConfig c)
   const TrainingContext run{ request, c, data, *net, optimizer, loss, device, seed };
   bool                  outOfTime = false;
   int                   epoch = state["epoch"].get<int>();
-  std::future<Batch>    next = std::async(std::launch::async, MakeBatch, std::cref(data.train), std::cref(data.pick),
-                                       std::cref(c), seed, epoch + 1, 0);
+  std::future<Batch>    next = std::async(std::launch::async, MakeBatch, std::cref(data), std::cref(c), seed, epoch + 1, 0);
   while (epoch < c.epochs && !outOfTime)
   {
     ++epoch;
-    const auto        epochStart = Clock::now();
-    ProgressReporter  progress("train: epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), request.quiet);
+    const auto epochStart = Clock::now();
+    if (c.weak.pottsBeta > 0 && epoch > c.weak.warmupEpochs && (epoch - c.weak.warmupEpochs - 1) % c.weak.updateEvery == 0)
+    {
+      // The batch being made holds the old labels: wait for it, relabel, make it again (crops depend on the seed only).
+      next.wait();
+      UpdateHiddenLabels(run, data, request.quiet);
+      next = std::async(std::launch::async, MakeBatch, std::cref(data), std::cref(c), seed, epoch, 0);
+    }
+    ProgressReporter progress("train: epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), request.quiet);
     const EpochResult steps = TrainEpoch(run, epoch, start, next, progress);
     outOfTime = steps.outOfTime;
     if (steps.steps == 0)
@@ -834,7 +913,9 @@ Train(const TrainingRequest & request, TrainingConfig c)
     if (!request.quiet)
       std::cout << "epoch " << epoch << ": train loss " << Fixed(trainLoss, 4) << ", val loss " << Fixed(v.loss, 4)
                 << ", val mIoU " << Fixed(v.mIoU, 4) << ", val Dice " << Fixed(v.dice, 4) << ", lr " << epochLr << ", "
-                << Fixed(seconds, 3) << " s" << (better ? " (best)" : "") << std::endl;
+                << Fixed(seconds, 3) << " s"
+                << (data.unlabelled.empty() ? "" : ", pseudo-labelled " + Fixed(100.0 * steps.confidentSum / steps.steps, 3) + " %")
+                << (better ? " (best)" : "") << std::endl;
     if (c.earlyStopping > 0 && epoch - state["best_epoch"].get<int>() >= c.earlyStopping)
     {
       if (!request.quiet)

@@ -164,7 +164,8 @@ ReadTrainingConfig(const std::string & path)
   }
   r.CheckKeys(j, "", { "output", "data", "network", "loss", "optimizer", "scheduler", "early_stopping", "monitor",
                        "crop_size", "batch_size", "epochs", "steps_per_epoch", "workers", "max_minutes",
-                       "augmentation", "input_scale", "comment", "validation_overlap", "equivariance_loss" });
+                       "augmentation", "input_scale", "comment", "validation_overlap", "equivariance_loss",
+                       "semi_supervised", "weak_supervision" });
   TrainingConfig c;
   c.configPath = path;
   if (j.contains("output"))
@@ -185,12 +186,14 @@ ReadTrainingConfig(const std::string & path)
   if (!j.contains("data"))
     r.Fail("data", "missing: the training images and labels");
   const json & d = j["data"];
-  r.CheckKeys(d, "data", { "train", "val", "label_format", "label_table", "remap", "ignore_values", "output_values" });
+  r.CheckKeys(d, "data", { "train", "val", "unlabelled", "label_format", "label_table", "remap", "ignore_values", "output_values" });
   if (!d.contains("train"))
     r.Fail("data.train", "missing");
   c.train = r.Dataset(d["train"], "data.train");
   if (d.contains("val"))
     c.val = r.Dataset(d["val"], "data.val");
+  if (d.contains("unlabelled"))
+    c.semi.images = r.Files(d["unlabelled"], "data.unlabelled");
   if (d.contains("label_format"))
   {
     c.labelFormat = r.String(d["label_format"], "data.label_format");
@@ -382,6 +385,51 @@ ReadTrainingConfig(const std::string & path)
     }
     if (c.equivarianceWeight > 0 && (c.network.dimension != 2 || c.cropSize[0] != c.cropSize[1]))
       r.Fail("equivariance_loss", "turns images in their plane: it needs 2D and square crops (crop_size)");
+  }
+  if (j.contains("semi_supervised") != !c.semi.images.empty())
+    r.Fail(j.contains("semi_supervised") ? "data.unlabelled" : "semi_supervised",
+           "semi_supervised and data.unlabelled go together: list the unlabelled images and say how to learn from them");
+  if (j.contains("semi_supervised"))
+  {
+    const json & e = j["semi_supervised"];
+    r.CheckKeys(e, "semi_supervised", { "weight", "threshold", "teacher", "strong" });
+    auto & s = c.semi;
+    if (e.contains("weight"))
+      s.weight = r.Number(e["weight"], "semi_supervised.weight", 0, 1e6);
+    if (e.contains("threshold"))
+      s.threshold = r.Number(e["threshold"], "semi_supervised.threshold", 0, 1);
+    if (e.contains("teacher"))
+    {
+      s.teacher = r.String(e["teacher"], "semi_supervised.teacher");
+      if (s.teacher != "weak" && s.teacher != "p4" && s.teacher != "p4m")
+        r.Fail("semi_supervised.teacher", "expected \"weak\", \"p4\" or \"p4m\", got \"" + s.teacher + "\"");
+      if (s.teacher != "weak" && (c.network.dimension != 2 || c.cropSize[0] != c.cropSize[1]))
+        r.Fail("semi_supervised.teacher", "a " + s.teacher + " ensemble turns crops in their plane: it needs 2D and square crops (crop_size)");
+    }
+    if (e.contains("strong"))
+    {
+      const json & g = e["strong"];
+      r.CheckKeys(g, "semi_supervised.strong", { "brightness", "contrast", "blur", "cutmix" });
+      if (g.contains("brightness"))
+        s.brightness = r.Number(g["brightness"], "semi_supervised.strong.brightness", 0, 100);
+      if (g.contains("contrast"))
+        s.contrast = r.Number(g["contrast"], "semi_supervised.strong.contrast", 0, 0.99);
+      if (g.contains("blur"))
+        s.blur = r.Number(g["blur"], "semi_supervised.strong.blur", 0, 1);
+      if (g.contains("cutmix"))
+        s.cutmix = r.Number(g["cutmix"], "semi_supervised.strong.cutmix", 0, 1);
+    }
+  }
+  if (j.contains("weak_supervision"))
+  {
+    const json & e = j["weak_supervision"];
+    r.CheckKeys(e, "weak_supervision", { "potts_beta", "warmup_epochs", "update_every" });
+    if (e.contains("potts_beta"))
+      c.weak.pottsBeta = r.Number(e["potts_beta"], "weak_supervision.potts_beta", 0, 1e3);
+    if (e.contains("warmup_epochs"))
+      c.weak.warmupEpochs = r.Integer(e["warmup_epochs"], "weak_supervision.warmup_epochs", 0, 1 << 24);
+    if (e.contains("update_every"))
+      c.weak.updateEvery = r.Integer(e["update_every"], "weak_supervision.update_every", 1, 1 << 24);
   }
   try
   {

@@ -100,3 +100,43 @@ TEST(TrainingConfig, ErrorsNameTheKey)
   EXPECT_EQ(c.equivarianceWeight, 0.5);
   EXPECT_EQ(c.equivarianceGroup, "p4");
 }
+
+TEST(TrainingConfig, SemiAndWeakSupervisionKeys)
+{
+  ConfigFile        f;
+  const std::string train = R"("train": {"images": [")" + isbi + R"(image/0.png"], "labels": [")" + isbi + R"(label/0.png"]})";
+  const std::string data = R"("data": {)" + train + R"(, "remap": {"0": 0, "255": 1}})";
+  const std::string unlabelled =
+    R"("data": {)" + train + R"(, "unlabelled": [")" + isbi + R"(image/1.png", ")" + isbi + R"(image/2.png"], "remap": {"0": 0, "255": 1}})";
+  // Unlabelled images and the way to learn from them go together.
+  EXPECT_NE(ExpectError(f.Write("{" + unlabelled + "}")).find("semi_supervised"), std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + data + R"(, "semi_supervised": {}})")).find("data.unlabelled"), std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + unlabelled + R"(, "semi_supervised": {"teacher": "p6"}})")).find("semi_supervised.teacher"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + unlabelled + R"(, "crop_size": [64, 96], "semi_supervised": {"teacher": "p4m"}})"))
+              .find("square crops"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + unlabelled + R"(, "semi_supervised": {"threshold": 1.5}})")).find("semi_supervised.threshold"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + unlabelled + R"(, "semi_supervised": {"strong": {"jitter": 1}}})"))
+              .find("semi_supervised.strong.jitter"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + data + R"(, "weak_supervision": {"potts_beta": -1}})")).find("weak_supervision.potts_beta"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(f.Write("{" + data + R"(, "weak_supervision": {"update_every": 0}})")).find("weak_supervision.update_every"),
+            std::string::npos);
+  const auto c = ReadTrainingConfig(f.Write(
+    "{" + unlabelled +
+    R"(, "semi_supervised": {"weight": 2, "threshold": 0.8, "teacher": "p4m", "strong": {"cutmix": 0, "blur": 0.25}},
+       "weak_supervision": {"potts_beta": 0.5, "warmup_epochs": 3, "update_every": 2}})"));
+  EXPECT_EQ(c.semi.images.size(), 2u);
+  EXPECT_EQ(c.semi.weight, 2.0);
+  EXPECT_EQ(c.semi.threshold, 0.8);
+  EXPECT_EQ(c.semi.teacher, "p4m");
+  EXPECT_EQ(c.semi.cutmix, 0.0);
+  EXPECT_EQ(c.semi.blur, 0.25);
+  EXPECT_EQ(c.semi.brightness, 0.4);
+  EXPECT_EQ(c.weak.pottsBeta, 0.5);
+  EXPECT_EQ(c.weak.warmupEpochs, 3);
+  EXPECT_EQ(c.weak.updateEvery, 2);
+}
