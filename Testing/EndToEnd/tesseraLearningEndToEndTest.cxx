@@ -386,3 +386,53 @@ TEST_F(Learning, BadInputIsRejectedWithoutOutput)
                          (s_Dir / "nothing").string()),
                  "last.pt", "not found", (s_Dir / "nothing" / "best.pt").string());
 }
+
+TEST_F(Learning, SemiSupervisedAndWeaklySupervisedRuns)
+{
+  // Unlabelled images with a p4m teacher, and hidden labels by Potts graph cuts: with every pixel labelled the
+  // hidden labels are the given ones (given labels are kept), so the update changes nothing.
+  auto c = TinyConfig(2);
+  c["data"]["unlabelled"] = { Isbi("image", 3) };
+  c["semi_supervised"] = { { "threshold", 0.5 }, { "teacher", "p4m" } };
+  c["weak_supervision"] = { { "potts_beta", 0.5 }, { "warmup_epochs", 1 } };
+  const auto r = Tessera("train " + WriteJson(s_Dir / "semi.json", c) + " --seed 3 -o " + (s_Dir / "semi").string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("pseudo-labelled"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hidden labels updated: 0 % of the pixels changed"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(s_Dir / "semi" / "best.pt"));
+}
+
+TEST_F(Learning, PseudoLabelsFromAClassicalPipeline)
+{
+  // No manual labels: GMM -> Potts labels images 3 and 4; pixels next to a label change are left out.
+  auto c = TinyConfig(1);
+  c["data"].erase("train");
+  c["pseudo_labels"] = { { "pipeline", std::string(TESSERA_SOURCE_DIR) + "/Documentation/Pipelines/isbi2012-gmm-potts.json" },
+                         { "images", { Isbi("image", 3), Isbi("image", 4) } },
+                         { "label_values", { { "1", 0 }, { "2", 255 } } },
+                         { "margin", 1 } };
+  const auto run = s_Dir / "pseudo";
+  const auto r = Tessera("train " + WriteJson(s_Dir / "pseudo.json", c) + " --seed 3 -q -o " + run.string());
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(run / "best.pt"));
+  const auto labels = ReadLabelImage<2>((run / "pseudo-labels" / "3.png").string());
+  std::map<int, size_t> count;
+  for (size_t i = 0; i < labels->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+    ++count[labels->GetBufferPointer()[i]];
+  EXPECT_EQ(count.size(), 3u); // membrane 0, cell 255, left out 65535
+  EXPECT_GT(count[0], 10000u);
+  EXPECT_GT(count[255], count[0]);
+  EXPECT_GT(count[65535], 10000u);
+  // The membranes (dark) of the classical labels overlap the real ones far better than chance.
+  const auto truth = ReadLabelImage<2>(Isbi("label", 3));
+  size_t     both = 0;
+  for (size_t i = 0; i < truth->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+    both += labels->GetBufferPointer()[i] == 0 && truth->GetBufferPointer()[i] == 0;
+  EXPECT_GT(static_cast<double>(both) / count[0], 0.5);
+  // A pipeline that does not exist is named before anything runs.
+  c["pseudo_labels"]["pipeline"] = "missing.json";
+  const auto bad = s_Dir / "pseudo-bad";
+  ExpectRejected(Tessera("train " + WriteJson(s_Dir / "pseudo-bad.json", c) + " -o " + bad.string()), "pseudo-bad.json",
+                 "pseudo_labels.pipeline", (bad / "best.pt").string());
+  EXPECT_FALSE(fs::exists(bad));
+}

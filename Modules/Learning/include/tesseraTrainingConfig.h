@@ -49,6 +49,17 @@ struct WeakSupervisionOptions
   int    updateEvery = 1;    ///< epochs between updates of the hidden labels
 };
 
+/** pseudo_labels: labels made by a classical pipeline for images without manual labels (tesseraPseudoLabels.h). */
+struct PseudoLabelOptions
+{
+  std::string                        pipeline;    ///< pipeline file ("" = off): $input = each image, $output = its labels or probabilities
+  std::vector<std::string>           images;      ///< the images it labels
+  std::map<std::string, std::string> variables;   ///< the pipeline's other $variables ("set")
+  std::map<int, int>                 labelValues; ///< pipeline label → label value of this config (empty = the same)
+  double                             threshold = 0.0; ///< probability outputs: pixels whose largest probability is lower are left out
+  int                                margin = 0;      ///< pixels within this many pixels of another label are left out
+};
+
 struct TrainingConfig
 {
   std::string  configPath;   ///< the file read (for messages); relative paths are resolved against its folder
@@ -90,6 +101,7 @@ struct TrainingConfig
   double      equivarianceWeight = 0.0;
   std::string equivarianceGroup = "p4m"; ///< equivariance_loss.group: p4 | p4m
   SemiSupervisedOptions  semi;
+  PseudoLabelOptions     pseudo;
   WeakSupervisionOptions weak;
 
   int Classes() const { return network.classes; }

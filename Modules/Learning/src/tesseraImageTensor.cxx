@@ -89,6 +89,8 @@ template torch::Tensor LabelsToTensor<2>(const LabelImage<2> *);
 template torch::Tensor LabelsToTensor<3>(const LabelImage<3> *);
 template LabelImage<2>::Pointer TensorToLabels<2, VectorImage<2>>(const torch::Tensor &, const VectorImage<2> *);
 template LabelImage<3>::Pointer TensorToLabels<3, VectorImage<3>>(const torch::Tensor &, const VectorImage<3> *);
+template LabelImage<2>::Pointer TensorToLabels<2, LabelImage<2>>(const torch::Tensor &, const LabelImage<2> *);
+template LabelImage<3>::Pointer TensorToLabels<3, LabelImage<3>>(const torch::Tensor &, const LabelImage<3> *);
 template ProbabilityImage<2>::Pointer TensorToProbabilities<2, VectorImage<2>>(const torch::Tensor &, const VectorImage<2> *);
 template ProbabilityImage<3>::Pointer TensorToProbabilities<3, VectorImage<3>>(const torch::Tensor &, const VectorImage<3> *);
 } // namespace tessera

@@ -26,6 +26,7 @@
 #include "tesseraParameter.h"
 #include "tesseraPlot.h"
 #include "tesseraProgress.h"
+#include "tesseraPseudoLabels.h"
 #include "tesseraSemiSupervised.h"
 #include "tesseraTrainingConfig.h"
 #include "tesseraWeakSupervision.h"
@@ -230,7 +231,7 @@ MakeCrop(const std::vector<Sample> & set, const std::discrete_distribution<size_
     const double brightness = (2 * unit(rng) - 1) * g.brightness;
     image = image * contrast + brightness;
   }
-  return { image.contiguous(), label.contiguous() };
+  return { image.contiguous(), label.contiguous(), {} };
 }
 
 /** The data sets, normalised, and how training crops are drawn from them. */
@@ -830,6 +831,21 @@ SaveLastCheckpoint(const TrainingContext & run, const OutputFiles & files, const
     WritePng(curves, files.curves);
 }
 
+// Pseudo-labels of a classical pipeline join the training set, their left-out pixels ignored.
+void
+AddPseudoLabels(const TrainingRequest & request, TrainingConfig & c)
+{
+  RunOptions options;
+  options.quiet = true;
+  options.threads = request.threads;
+  options.seed = request.seed;
+  options.seedGiven = request.seedGiven;
+  const auto labels = WritePseudoLabels(c, (fs::path(c.output) / "pseudo-labels").string(), options, request.quiet);
+  c.train.images.insert(c.train.images.end(), c.pseudo.images.begin(), c.pseudo.images.end());
+  c.train.labels.insert(c.train.labels.end(), labels.begin(), labels.end());
+  c.ignoreValues.push_back(PseudoLabelIgnoreValue);
+}
+
 // The run: data, network and state are set up (or resumed), then epochs run until c.epochs,
 // early stopping or the time budget, with a checkpoint after each.
 template <unsigned int D>
@@ -841,6 +857,8 @@ Train(const TrainingRequest & request, TrainingConfig c)
     throw Error(request.config, "output: no output folder (set \"output\" or --output)");
   const OutputFiles files(c.output);
   CheckOutputsAreNotInputs(request, c, files);
+  if (!c.pseudo.pipeline.empty())
+    AddPseudoLabels(request, c);
   auto              loss = CombinedLoss::FromJson(c.loss, request.config + ": loss", c.Classes());
   loss.SetIgnoreIndex(-1);
   const LoadedModel  resumed = request.resume ? LoadResumeCheckpoint(files.last) : LoadedModel{};

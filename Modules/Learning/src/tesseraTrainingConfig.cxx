@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tesseraError.h"
+#include "tesseraImageIO.h"
 #include "tesseraLabelTable.h"
 
 namespace fs = std::filesystem;
@@ -107,6 +108,21 @@ struct Reader
       Fail(key, std::to_string(d.images.size()) + " images but " + std::to_string(d.labels.size()) + " label files");
     return d;
   }
+  /** A JSON object key holding a label value 0–65535. */
+  int LabelValue(const std::string & text, const std::string & key) const
+  {
+    try
+    {
+      size_t    used = 0;
+      const int v = std::stoi(text, &used);
+      if (used == text.size() && v >= 0 && v <= 65535)
+        return v;
+    }
+    catch (const std::exception &)
+    {
+    }
+    Fail(key, "key \"" + text + "\" is not a label value 0–65535");
+  }
   std::vector<int64_t> Sizes(const json & j, const std::string & key, size_t n) const
   {
     if (!j.is_array() || j.size() != n)
@@ -165,7 +181,7 @@ ReadTrainingConfig(const std::string & path)
   r.CheckKeys(j, "", { "output", "data", "network", "loss", "optimizer", "scheduler", "early_stopping", "monitor",
                        "crop_size", "batch_size", "epochs", "steps_per_epoch", "workers", "max_minutes",
                        "augmentation", "input_scale", "comment", "validation_overlap", "equivariance_loss",
-                       "semi_supervised", "weak_supervision" });
+                       "semi_supervised", "weak_supervision", "pseudo_labels" });
   TrainingConfig c;
   c.configPath = path;
   if (j.contains("output"))
@@ -187,9 +203,10 @@ ReadTrainingConfig(const std::string & path)
     r.Fail("data", "missing: the training images and labels");
   const json & d = j["data"];
   r.CheckKeys(d, "data", { "train", "val", "unlabelled", "label_format", "label_table", "remap", "ignore_values", "output_values" });
-  if (!d.contains("train"))
-    r.Fail("data.train", "missing");
-  c.train = r.Dataset(d["train"], "data.train");
+  if (!d.contains("train") && !j.contains("pseudo_labels"))
+    r.Fail("data.train", "missing (or give pseudo_labels)");
+  if (d.contains("train"))
+    c.train = r.Dataset(d["train"], "data.train");
   if (d.contains("val"))
     c.val = r.Dataset(d["val"], "data.val");
   if (d.contains("unlabelled"))
@@ -237,18 +254,7 @@ ReadTrainingConfig(const std::string & path)
       r.Fail("data.remap", "expected an object {\"label value\": class, ...}");
     for (auto it = m.begin(); it != m.end(); ++it)
     {
-      int from = 0;
-      try
-      {
-        size_t used = 0;
-        from = std::stoi(it.key(), &used);
-        if (used != it.key().size() || from < 0 || from > 65535)
-          throw std::invalid_argument("");
-      }
-      catch (const std::exception &)
-      {
-        r.Fail("data.remap", "key \"" + it.key() + "\" is not a label value 0–65535");
-      }
+      const int from = r.LabelValue(it.key(), "data.remap");
       const int to = it->is_null() ? -1 : r.Integer(*it, "data.remap." + it.key(), -1, 65535);
       c.remap[from] = to;
     }
@@ -419,6 +425,49 @@ ReadTrainingConfig(const std::string & path)
       if (g.contains("cutmix"))
         s.cutmix = r.Number(g["cutmix"], "semi_supervised.strong.cutmix", 0, 1);
     }
+  }
+  if (j.contains("pseudo_labels"))
+  {
+    const json & e = j["pseudo_labels"];
+    auto &       o = c.pseudo;
+    r.CheckKeys(e, "pseudo_labels", { "pipeline", "images", "set", "label_values", "threshold", "margin" });
+    if (!e.contains("pipeline") || !e.contains("images"))
+      r.Fail("pseudo_labels", "needs \"pipeline\" (a pipeline file) and \"images\"");
+    o.pipeline = r.Resolve(r.String(e["pipeline"], "pseudo_labels.pipeline"));
+    if (!fs::is_regular_file(o.pipeline, ec))
+      r.Fail("pseudo_labels.pipeline", o.pipeline + " does not exist");
+    o.images = r.Files(e["images"], "pseudo_labels.images");
+    std::set<std::string> names;
+    for (const auto & image : o.images)
+      if (!names.insert(SplitExtension(fs::path(image).filename().string()).first).second)
+        r.Fail("pseudo_labels.images", "two images are named " + fs::path(image).filename().string() +
+                                         ": their pseudo-label files would collide");
+    if (e.contains("set"))
+    {
+      if (!e["set"].is_object())
+        r.Fail("pseudo_labels.set", "expected an object {\"variable\": \"value\", ...}");
+      for (auto it = e["set"].begin(); it != e["set"].end(); ++it)
+      {
+        if (it.key() == "input" || it.key() == "output")
+          r.Fail("pseudo_labels.set." + it.key(), "is set by train: each image, and a scratch file");
+        o.variables[it.key()] = r.String(*it, "pseudo_labels.set." + it.key());
+      }
+    }
+    if (e.contains("label_values"))
+    {
+      const json & m = e["label_values"];
+      if (!m.is_object() || m.empty())
+        r.Fail("pseudo_labels.label_values", "expected an object {\"pipeline label\": label value, ...}");
+      for (auto it = m.begin(); it != m.end(); ++it)
+        o.labelValues[r.LabelValue(it.key(), "pseudo_labels.label_values")] =
+          r.Integer(*it, "pseudo_labels.label_values." + it.key(), 0, 65534);
+    }
+    if (e.contains("threshold"))
+      o.threshold = r.Number(e["threshold"], "pseudo_labels.threshold", 0, 1);
+    if (e.contains("margin"))
+      o.margin = r.Integer(e["margin"], "pseudo_labels.margin", 0, 1000);
+    if (c.labelFormat == "rgb")
+      r.Fail("pseudo_labels", "needs data.label_format index (pseudo-labels are label values)");
   }
   if (j.contains("weak_supervision"))
   {

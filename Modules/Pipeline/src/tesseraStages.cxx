@@ -6,6 +6,8 @@
 #include "tesseraEvaluationStages.h"
 #include "tesseraLearningStages.h"
 #include "tesseraMRFStages.h"
+#include "tesseraPipeline.h"
+#include "tesseraPipelineRunner.h"
 #include "tesseraRegionStages.h"
 #include "tesseraRegistrationStages.h"
 
@@ -25,6 +27,9 @@ Stages()
     RegisterAtlasStages(r);
     RegisterLearningStages(r);
     RegisterSegmentStage(r);
+    SetPipelineRunner([](const std::string & path, const std::map<std::string, std::string> & variables, const RunOptions & options) {
+      Pipeline::Load(path, variables).Run(options);
+    });
     return r;
   }();
   return registry;
