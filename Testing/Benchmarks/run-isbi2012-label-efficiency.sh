@@ -137,7 +137,7 @@ Scribbles are simulated from the labels by `Testing/Benchmarks/Learning/make_isb
 Goals (issue): semi-supervised with 2 labelled images ≥ 90 % of the fully supervised membrane Dice: {goal("semi-2+20")};
 scribbles + Potts ≥ 90 % of full: {goal("scribbles+potts")}; the network trained on the classical pipeline's
 pseudo-labels against the pipeline itself, on the same test images: membrane Dice {score.get("gmm-potts-pseudo", float("nan")):.4f}
-against {score.get("gmm-potts", float("nan")):.4f}.
+against {score.get("gmm-potts", float("nan")):.4f}: **goal {"met" if score.get("gmm-potts-pseudo", 0) > score.get("gmm-potts", 1) else "NOT met"}**.
 
 Machine: {os.cpu_count()} cores, {cpu}; {datetime.date.today().isoformat()}; seed {seed}.
 
