@@ -108,6 +108,17 @@ struct Reader
       Fail(key, std::to_string(d.images.size()) + " images but " + std::to_string(d.labels.size()) + " label files");
     return d;
   }
+  /** out = o[key] when o has it, checked as Number() would, naming it "where.key". */
+  void OptionalNumber(const json & o, const std::string & where, const std::string & key, double lo, double hi, double & out) const
+  {
+    if (o.contains(key))
+      out = Number(o[key], where + "." + key, lo, hi);
+  }
+  void OptionalInteger(const json & o, const std::string & where, const std::string & key, int lo, int hi, int & out) const
+  {
+    if (o.contains(key))
+      out = Integer(o[key], where + "." + key, lo, hi);
+  }
   /** A JSON object key holding a label value 0–65535. */
   int LabelValue(const std::string & text, const std::string & key) const
   {
@@ -316,12 +327,9 @@ ReadTrainingConfig(const std::string & path)
   {
     const json & s = j["scheduler"];
     r.CheckKeys(s, "scheduler", { "factor", "patience", "min_lr" });
-    if (s.contains("factor"))
-      c.plateauFactor = r.Number(s["factor"], "scheduler.factor", 1e-6, 1);
-    if (s.contains("patience"))
-      c.plateauPatience = r.Integer(s["patience"], "scheduler.patience", 0, 1000000);
-    if (s.contains("min_lr"))
-      c.minLearningRate = r.Number(s["min_lr"], "scheduler.min_lr", 0, 10);
+    r.OptionalNumber(s, "scheduler", "factor", 1e-6, 1, c.plateauFactor);
+    r.OptionalInteger(s, "scheduler", "patience", 0, 1000000, c.plateauPatience);
+    r.OptionalNumber(s, "scheduler", "min_lr", 0, 10, c.minLearningRate);
   }
   if (j.contains("early_stopping"))
   {
@@ -400,10 +408,8 @@ ReadTrainingConfig(const std::string & path)
     const json & e = j["semi_supervised"];
     r.CheckKeys(e, "semi_supervised", { "weight", "threshold", "teacher", "strong" });
     auto & s = c.semi;
-    if (e.contains("weight"))
-      s.weight = r.Number(e["weight"], "semi_supervised.weight", 0, 1e6);
-    if (e.contains("threshold"))
-      s.threshold = r.Number(e["threshold"], "semi_supervised.threshold", 0, 1);
+    r.OptionalNumber(e, "semi_supervised", "weight", 0, 1e6, s.weight);
+    r.OptionalNumber(e, "semi_supervised", "threshold", 0, 1, s.threshold);
     if (e.contains("teacher"))
     {
       s.teacher = r.String(e["teacher"], "semi_supervised.teacher");
@@ -416,14 +422,10 @@ ReadTrainingConfig(const std::string & path)
     {
       const json & g = e["strong"];
       r.CheckKeys(g, "semi_supervised.strong", { "brightness", "contrast", "blur", "cutmix" });
-      if (g.contains("brightness"))
-        s.brightness = r.Number(g["brightness"], "semi_supervised.strong.brightness", 0, 100);
-      if (g.contains("contrast"))
-        s.contrast = r.Number(g["contrast"], "semi_supervised.strong.contrast", 0, 0.99);
-      if (g.contains("blur"))
-        s.blur = r.Number(g["blur"], "semi_supervised.strong.blur", 0, 1);
-      if (g.contains("cutmix"))
-        s.cutmix = r.Number(g["cutmix"], "semi_supervised.strong.cutmix", 0, 1);
+      r.OptionalNumber(g, "semi_supervised.strong", "brightness", 0, 100, s.brightness);
+      r.OptionalNumber(g, "semi_supervised.strong", "contrast", 0, 0.99, s.contrast);
+      r.OptionalNumber(g, "semi_supervised.strong", "blur", 0, 1, s.blur);
+      r.OptionalNumber(g, "semi_supervised.strong", "cutmix", 0, 1, s.cutmix);
     }
   }
   if (j.contains("pseudo_labels"))
@@ -462,10 +464,8 @@ ReadTrainingConfig(const std::string & path)
         o.labelValues[r.LabelValue(it.key(), "pseudo_labels.label_values")] =
           r.Integer(*it, "pseudo_labels.label_values." + it.key(), 0, 65534);
     }
-    if (e.contains("threshold"))
-      o.threshold = r.Number(e["threshold"], "pseudo_labels.threshold", 0, 1);
-    if (e.contains("margin"))
-      o.margin = r.Integer(e["margin"], "pseudo_labels.margin", 0, 1000);
+    r.OptionalNumber(e, "pseudo_labels", "threshold", 0, 1, o.threshold);
+    r.OptionalInteger(e, "pseudo_labels", "margin", 0, 1000, o.margin);
     if (c.labelFormat == "rgb")
       r.Fail("pseudo_labels", "needs data.label_format index (pseudo-labels are label values)");
   }
@@ -473,12 +473,9 @@ ReadTrainingConfig(const std::string & path)
   {
     const json & e = j["weak_supervision"];
     r.CheckKeys(e, "weak_supervision", { "potts_beta", "warmup_epochs", "update_every" });
-    if (e.contains("potts_beta"))
-      c.weak.pottsBeta = r.Number(e["potts_beta"], "weak_supervision.potts_beta", 0, 1e3);
-    if (e.contains("warmup_epochs"))
-      c.weak.warmupEpochs = r.Integer(e["warmup_epochs"], "weak_supervision.warmup_epochs", 0, 1 << 24);
-    if (e.contains("update_every"))
-      c.weak.updateEvery = r.Integer(e["update_every"], "weak_supervision.update_every", 1, 1 << 24);
+    r.OptionalNumber(e, "weak_supervision", "potts_beta", 0, 1e3, c.weak.pottsBeta);
+    r.OptionalInteger(e, "weak_supervision", "warmup_epochs", 0, 1 << 24, c.weak.warmupEpochs);
+    r.OptionalInteger(e, "weak_supervision", "update_every", 1, 1 << 24, c.weak.updateEvery);
   }
   try
   {
