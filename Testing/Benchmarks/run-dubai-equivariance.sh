@@ -6,7 +6,7 @@
 # mIoU over the five classes (the Unlabeled colours ignored). Runs ce, ce+lovasz and ce+lovasz-gaussian train the plain
 # U-Net with other losses (cross-entropy alone, plus Lovász-softmax, plus the transformed Lovász loss with a Gaussian
 # threshold distribution) for the loss table.
-# Writes Documentation/Results/DubaiEquivariance.md.
+# Writes Documentation/Results/DubaiEquivariance.md (its tables; the paragraph saying what the runs show is written by hand).
 # Usage: run-dubai-equivariance.sh [build-dir] [runs...]
 #        (default: plain p4m plain+equivariance-loss ce ce+lovasz ce+lovasz-gaussian)
 # Environment: TESSERA_MINUTES (budget per run, default 8), TESSERA_SEED (default 1).
@@ -106,17 +106,17 @@ def row(run):
     return (f"| {names[run]} | {parameters(run)} | {len(history)} | {best['epoch']} | "
             + " | ".join(f"{scores[v][0]:.4f}" for v in ("upright", "turned", "mirrored"))
             + f" | {scores['turned'][0] - scores['upright'][0]:+.4f} | {scores['upright'][1]:.4f} |")
+header = ("| network | parameters | epochs | best epoch | mIoU upright | mIoU turned 90° | mIoU mirrored | turned − upright | pixel accuracy upright |\n"
+          "|---|---|---|---|---|---|---|---|---|")
 done = lambda run: os.path.exists(os.path.join(work, run, "mirrored"))
 rows = [row(r) for r in ("plain", "p4m", "plain+equivariance-loss") if done(r)]
 loss_rows = [row(r) for r in ("plain", "ce", "ce+lovasz", "ce+lovasz-gaussian") if done(r)]
 losses = "" if len(loss_rows) < 2 else f"""
-Losses, on the plain U-Net and the same budget (the first row is the config's cross-entropy + Dice):
+Losses, on the plain U-Net and the same budget (the first row is the config's cross-entropy + Dice, from the table above):
 
 {header}
 {chr(10).join(loss_rows)}
 """
-header = ("| network | parameters | epochs | best epoch | mIoU upright | mIoU turned 90° | mIoU mirrored | turned − upright | pixel accuracy upright |\n"
-          "|---|---|---|---|---|---|---|---|---|")
 cpu = subprocess.run("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2", shell=True, capture_output=True, text=True).stdout.strip()
 with open(os.path.join(root, "Documentation/Results/DubaiEquivariance.md"), "w") as f:
     f.write(f"""# Dubai aerial: built-in equivariance (p4m) against the plain U-Net and equivariance by loss
