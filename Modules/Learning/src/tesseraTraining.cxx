@@ -657,10 +657,11 @@ struct EpochResult
 
 // One epoch of optimiser steps. The next batch is prepared on another thread while the network
 // trains on this one; `next` carries it over into the next epoch. Stops once the time budget
-// (max_minutes since `start`) is spent.
+// (max_minutes since `start`) would be spent before the epoch's validation, which is expected to
+// take `validationSeconds` (the last one's duration), so that the whole run keeps to the budget.
 EpochResult
-TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std::future<Batch> & next,
-           ProgressReporter & progress)
+TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, double validationSeconds,
+           std::future<Batch> & next, ProgressReporter & progress)
 {
   const TrainingConfig & c = run.c;
   const TrainingData &   data = run.data;
@@ -671,7 +672,7 @@ TrainEpoch(const TrainingContext & run, int epoch, Clock::time_point start, std:
   const StrongAugmentation         strongView{ c.semi.brightness, c.semi.contrast, c.semi.blur, c.semi.cutmix };
   for (int step = 0; step < data.steps; ++step)
   {
-    if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() > budget)
+    if (budget > 0 && std::chrono::duration<double>(Clock::now() - start).count() + validationSeconds > budget)
     {
       result.outOfTime = true;
       break;
@@ -879,6 +880,7 @@ Train(const TrainingRequest & request, TrainingConfig c)
 
   const TrainingContext run{ request, c, data, *net, optimizer, loss, device, seed };
   bool                  outOfTime = false;
+  double                validationSeconds = 0;
   int                   epoch = state["epoch"].get<int>();
   std::future<Batch>    next = std::async(std::launch::async, MakeBatch, std::cref(data), std::cref(c), seed, epoch + 1, 0);
   while (epoch < c.epochs && !outOfTime)
@@ -893,7 +895,7 @@ Train(const TrainingRequest & request, TrainingConfig c)
       next = std::async(std::launch::async, MakeBatch, std::cref(data), std::cref(c), seed, epoch, 0);
     }
     ProgressReporter progress("train: epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), request.quiet);
-    const EpochResult steps = TrainEpoch(run, epoch, start, next, progress);
+    const EpochResult steps = TrainEpoch(run, epoch, start, validationSeconds, next, progress);
     outOfTime = steps.outOfTime;
     if (steps.steps == 0)
     {
@@ -901,7 +903,9 @@ Train(const TrainingRequest & request, TrainingConfig c)
       break;
     }
     const double trainLoss = steps.lossSum / steps.steps;
+    const auto   validationStart = Clock::now();
     Validation   v = Validate(*net, data.val, loss, c, device);
+    validationSeconds = std::chrono::duration<double>(Clock::now() - validationStart).count();
     progress.Done();
     const double monitored = data.val.empty() ? trainLoss : (higherIsBetter ? v.mIoU : v.loss);
     const double plateauValue = data.val.empty() ? trainLoss : v.loss;
