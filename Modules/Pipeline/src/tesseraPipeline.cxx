@@ -151,7 +151,7 @@ Pipeline::Parse(const std::string & text, const std::string & path, const std::m
         const auto v = variables.find(s.substr(1));
         if (v == variables.end())
         {
-          throw Error(subject, port + ": variable " + s + " is not set (give it on the command line)");
+          throw Error(subject, port + ": variable " + s + " is not set (tessera pipeline: -i, -o or --set name=value; a training config: pseudo_labels.set)");
         }
         s = v->second;
       }
