@@ -4,11 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <numeric>
 #include <string>
 
 #include "itkImageRegionConstIteratorWithIndex.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraParallelRanges.h"
 #include "tesseraProbabilityImage.h"
 
 namespace tessera
@@ -112,63 +115,116 @@ MakePottsProblem(const ProbabilityImage<D> * probabilities, const MaskImage<D> *
     linearOffset[i] = o;
   }
 
-  // Number the nodes (pixels inside) in raster order.
-  constexpr auto                      outside = std::numeric_limits<PottsProblem::NodeId>::max();
-  const std::uint8_t *                inside = mask ? mask->GetBufferPointer() : nullptr;
-  std::vector<PottsProblem::NodeId>   nodeOf(numberOfPixels, outside);
-  std::uint64_t                       count = 0;
-  for (std::uint64_t i = 0; i < numberOfPixels; ++i)
-  {
-    if (!inside || inside[i])
+  // Number the nodes (pixels inside) in raster order, then list each node's neighbours, both on ITK's threads over
+  // ranges of pixels: each range counts first, and a prefix sum over the ranges gives where its nodes and arcs go.
+  constexpr auto       outside = std::numeric_limits<PottsProblem::NodeId>::max();
+  const std::uint8_t * inside = mask ? mask->GetBufferPointer() : nullptr;
+  const unsigned int   units = WorkUnits(numberOfPixels, 0, 65536);
+  // Left uninitialised (a vector would clear it on one thread): every entry is written below.
+  const std::unique_ptr<PottsProblem::NodeId[]> nodeOf(new PottsProblem::NodeId[numberOfPixels]);
+  std::vector<std::uint64_t>                    firstNode(units + 1, 0), firstArc(units + 1, 0);
+  ParallelRanges(numberOfPixels, units, [&](size_t begin, size_t end, unsigned int unit) {
+    for (size_t i = begin; i < end; ++i)
     {
-      if (count >= outside - 2)
-      {
-        throw Error("mask", "more than 2^32 - 3 pixels inside; too large for one graph");
-      }
-      nodeOf[i] = static_cast<PottsProblem::NodeId>(count++);
+      firstNode[unit + 1] += !inside || inside[i];
     }
+  });
+  std::partial_sum(firstNode.begin(), firstNode.end(), firstNode.begin());
+  const std::uint64_t count = firstNode.back();
+  if (count >= outside - 2)
+  {
+    throw Error("mask", "more than 2^32 - 3 pixels inside; too large for one graph");
   }
-  problem.Reserve(count, k);
-
-  std::vector<PottsProblem::NodeId> neighbours(k);
-  std::vector<std::uint8_t>         classes(k);
-  itk::IndexValueType               index[D] = {};
-  for (std::uint64_t i = 0; i < numberOfPixels; ++i)
-  {
-    if (nodeOf[i] != outside)
+  UninitializedVector<std::uint64_t> pixel(count), rowStart(count + 1);
+  UninitializedVector<std::uint8_t>  colour(count);
+  rowStart[0] = 0;
+  ParallelRanges(numberOfPixels, units, [&](size_t begin, size_t end, unsigned int unit) {
+    auto id = static_cast<PottsProblem::NodeId>(firstNode[unit]);
+    for (size_t i = begin; i < end; ++i)
     {
-      unsigned int found = 0;
-      for (unsigned int c = 0; c < k; ++c)
+      if (!inside || inside[i])
       {
-        bool within = true;
-        for (unsigned int d = 0; d < D && within; ++d)
-        {
-          const auto n = index[d] + neighbourhood.offsets[c][d];
-          within = n >= 0 && n < static_cast<itk::IndexValueType>(size[d]);
-        }
-        if (!within)
-        {
-          continue;
-        }
-        const auto q = nodeOf[static_cast<std::uint64_t>(static_cast<std::int64_t>(i) + linearOffset[c])];
-        if (q != outside)
-        {
-          neighbours[found] = q;
-          classes[found] = static_cast<std::uint8_t>(c);
-          ++found;
-        }
+        pixel[id] = i;
+        rowStart[id + 1] = 0; // counts the node's arcs below
+        nodeOf[i] = id++;
       }
-      problem.AddNode(i, neighbours.data(), classes.data(), found);
+      else
+      {
+        nodeOf[i] = outside;
+      }
     }
+  });
+  // Calls f(node, neighbour, class) for each neighbour inside of each node in pixels [begin, end), in order, and
+  // gives each node its colour: the parity of x + y (+ z) with face neighbours, of each coordinate with all.
+  const auto forEachArc = [&](size_t begin, size_t end, auto && f) {
+    itk::IndexValueType index[D];
     for (unsigned int d = 0; d < D; ++d)
     {
-      if (++index[d] < static_cast<itk::IndexValueType>(size[d]))
-      {
-        break;
-      }
-      index[d] = 0;
+      index[d] = static_cast<itk::IndexValueType>(begin / stride[d] % size[d]);
     }
-  }
+    for (size_t i = begin; i < end; ++i)
+    {
+      if (const auto p = nodeOf[i]; p != outside)
+      {
+        unsigned int parity = 0;
+        for (unsigned int d = 0; d < D; ++d)
+        {
+          parity = fullyConnected ? parity | (index[d] & 1) << d : parity ^ (index[d] & 1);
+        }
+        colour[p] = static_cast<std::uint8_t>(parity);
+        for (unsigned int c = 0; c < k; ++c)
+        {
+          bool within = true;
+          for (unsigned int d = 0; d < D && within; ++d)
+          {
+            const auto n = index[d] + neighbourhood.offsets[c][d];
+            within = n >= 0 && n < static_cast<itk::IndexValueType>(size[d]);
+          }
+          if (within)
+          {
+            if (const auto q = nodeOf[static_cast<std::uint64_t>(static_cast<std::int64_t>(i) + linearOffset[c])];
+                q != outside)
+            {
+              f(p, q, static_cast<std::uint8_t>(c));
+            }
+          }
+        }
+      }
+      for (unsigned int d = 0; d < D; ++d)
+      {
+        if (++index[d] < static_cast<itk::IndexValueType>(size[d]))
+        {
+          break;
+        }
+        index[d] = 0;
+      }
+    }
+  };
+  ParallelRanges(numberOfPixels, units, [&](size_t begin, size_t end, unsigned int unit) {
+    std::uint64_t arcs = 0;
+    forEachArc(begin, end, [&](PottsProblem::NodeId p, PottsProblem::NodeId, std::uint8_t) {
+      ++rowStart[p + 1];
+      ++arcs;
+    });
+    firstArc[unit + 1] = arcs;
+  });
+  std::partial_sum(firstArc.begin(), firstArc.end(), firstArc.begin());
+  UninitializedVector<PottsProblem::NodeId> neighbours(firstArc.back());
+  UninitializedVector<std::uint8_t>         classes(firstArc.back());
+  ParallelRanges(numberOfPixels, units, [&](size_t begin, size_t end, unsigned int unit) {
+    // This range's row ends: its nodes' counts summed from its first arc (rowStart[first] is the range before's).
+    auto arc = firstArc[unit];
+    for (auto p = firstNode[unit]; p < firstNode[unit + 1]; ++p)
+    {
+      rowStart[p + 1] = arc += rowStart[p + 1];
+    }
+    arc = firstArc[unit];
+    forEachArc(begin, end, [&](PottsProblem::NodeId, PottsProblem::NodeId q, std::uint8_t c) {
+      neighbours[arc] = q;
+      classes[arc++] = c;
+    });
+  });
+  problem.SetGraph(std::move(pixel), std::move(rowStart), std::move(neighbours), std::move(classes), std::move(colour));
   return problem;
 }
 
@@ -296,7 +352,11 @@ PottsMRFImageFilter<D>::GenerateData()
   const LabelImageType *       initial = this->GetInitialLabels();
   this->AllocateOutputs();
   LabelImageType * output = this->GetOutput();
-  output->FillBuffer(0);
+  LabelPixel *     out = output->GetBufferPointer();
+  const size_t     pixels = output->GetBufferedRegion().GetNumberOfPixels();
+  ParallelRanges(pixels, WorkUnits(pixels, 0, 65536), [out](size_t begin, size_t end, unsigned int) {
+    std::fill(out + begin, out + end, LabelPixel{ 0 });
+  });
   m_InitialEnergy = 0.0;
   m_Energy = 0.0;
   m_Iterations = 0;
@@ -362,11 +422,12 @@ PottsMRFImageFilter<D>::GenerateData()
   }
   m_Energy = problem.Energy(labels);
 
-  LabelPixel * out = output->GetBufferPointer();
-  for (size_t p = 0; p < n; ++p)
-  {
-    out[problem.GetPixel(static_cast<PottsProblem::NodeId>(p))] = classLabels[labels[p]];
-  }
+  ParallelRanges(n, WorkUnits(n, 0, 65536), [&](size_t begin, size_t end, unsigned int) {
+    for (size_t p = begin; p < end; ++p)
+    {
+      out[problem.GetPixel(static_cast<PottsProblem::NodeId>(p))] = classLabels[labels[p]];
+    }
+  });
   SetLabelTable(output, table);
 }
 

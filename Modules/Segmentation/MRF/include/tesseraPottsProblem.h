@@ -7,13 +7,15 @@
 #include <vector>
 
 #include "tesseraImageTypes.h"
+#include "tesseraUninitializedVector.h"
 
 namespace tessera
 {
 /** How PottsMRFImageFilter minimises the Potts energy. */
 enum class PottsMRFMethod
 {
-  /** Iterated conditional modes (Besag, J. R. Stat. Soc. B 48(3), 1986): greedy, raster order. */
+  /** Iterated conditional modes (Besag, J. R. Stat. Soc. B 48(3), 1986): greedy, colour by colour of a
+   * checkerboard (Besag's coding method), each colour on all threads. */
   ICM,
   /** Graph-cut alpha-expansion (Boykov, Veksler, Zabih, IEEE PAMI 23(11), 2001). */
   AlphaExpansion
@@ -51,12 +53,18 @@ public:
   PottsProblem(const float * probabilities, unsigned int numberOfComponents, std::vector<double> pairCosts,
                double epsilon = DefaultPottsEpsilon);
 
-  /** Reserves room for nodes and their neighbours (an estimate; speeds up building). */
-  void Reserve(std::size_t nodes, std::size_t neighboursPerNode);
   /** Appends the next node: pixel is its index into the probability buffer (in pixels);
    * neighbours[i] (node ids, added before or after this one) has neighbourhood class
    * classes[i]; classes must be strictly increasing. \returns the node's id. */
   NodeId AddNode(std::uint64_t pixel, const NodeId * neighbours, const std::uint8_t * classes, unsigned int count);
+  /** The whole graph at once, in the compressed-row form AddNode builds node by node (for builders that fill it on
+   * several threads): node p is pixel[p], its neighbours are neighbours[rowStart[p] .. rowStart[p + 1]) with their
+   * classes, and colours[p] is its colour in a colouring where neighbours differ (e.g. the parity of x + y + z on a
+   * face-connected grid), which ICM sweeps by. Replaces any nodes added before.
+   * \throws Error when the sizes disagree, a node id, class or colour order is invalid, or neighbours share a colour. */
+  void SetGraph(UninitializedVector<std::uint64_t> pixel, UninitializedVector<std::uint64_t> rowStart,
+                UninitializedVector<NodeId> neighbours, UninitializedVector<std::uint8_t> classes,
+                UninitializedVector<std::uint8_t> colours);
 
   std::size_t   GetNumberOfNodes() const { return m_Pixel.size(); }
   std::size_t   GetNumberOfNeighbourPairs() const { return m_Neighbour.size() / 2; }
@@ -72,10 +80,12 @@ public:
   /** E(labels); labels has one entry per node, each < number of components. */
   double Energy(const std::vector<LabelPixel> & labels) const;
 
-  /** ICM: visits the nodes in raster order, giving each the candidate label that minimises its
-   * local energy (keeping its label unless another is strictly better); stops after a sweep
-   * that changes nothing, or after maximumIterations sweeps. The unaries of the candidates are
-   * tabled once (8 bytes per node and candidate).
+  /** ICM: gives each node the candidate label that minimises its local energy (keeping its label unless another
+   * is strictly better), colour by colour of the graph's colouring (Besag's coding method: nodes of one colour are
+   * not neighbours, so their moves do not interact, and each colour's nodes are visited at once on ITK's threads;
+   * the result does not depend on the thread count); stops after a sweep over all colours that changes nothing, or
+   * after maximumIterations sweeps. Every accepted move lowers the energy. The unaries of the candidates are tabled
+   * once (8 bytes per node and candidate).
    * \returns the number of sweeps made. */
   unsigned int SolveICM(std::vector<LabelPixel> & labels, const std::vector<LabelPixel> & candidates,
                         unsigned int maximumIterations, const ProgressCallback & progress = {}) const;
@@ -104,25 +114,28 @@ public:
 
   /** Neighbour lists in compressed-row form: node p's neighbours are
    * Neighbours()[RowStart()[p] .. RowStart()[p + 1]), with classes NeighbourClasses(). */
-  const std::vector<std::uint64_t> & RowStart() const { return m_RowStart; }
-  const std::vector<NodeId> &        Neighbours() const { return m_Neighbour; }
-  const std::vector<std::uint8_t> &  NeighbourClasses() const { return m_Class; }
+  const UninitializedVector<std::uint64_t> & RowStart() const { return m_RowStart; }
+  const UninitializedVector<NodeId> &        Neighbours() const { return m_Neighbour; }
+  const UninitializedVector<std::uint8_t> &  NeighbourClasses() const { return m_Class; }
   const std::vector<double> &        PairCosts() const { return m_PairCost; }
 
 private:
   /** -log(max(P_p(c), epsilon)) of every candidate c at every node, [nodes, candidates], in T
    * (double: Unary()'s values exactly), on ITK's threads. */
   template <typename T>
-  std::vector<T> UnaryTable(const std::vector<LabelPixel> & candidates) const;
+  UninitializedVector<T> UnaryTable(const std::vector<LabelPixel> & candidates) const;
 
   const float *              m_Probabilities;
   unsigned int               m_NumberOfComponents;
   std::vector<double>        m_PairCost;
   double                     m_Epsilon;
-  std::vector<std::uint64_t> m_Pixel;
-  std::vector<std::uint64_t> m_RowStart{ 0 };
-  std::vector<NodeId>        m_Neighbour;
-  std::vector<std::uint8_t>  m_Class;
+  // Uninitialised on resize: the builders fill them on all threads.
+  UninitializedVector<std::uint64_t> m_Pixel;
+  UninitializedVector<std::uint64_t> m_RowStart{ 0 };
+  UninitializedVector<NodeId>        m_Neighbour;
+  UninitializedVector<std::uint8_t>  m_Class;
+  /** Per node, a colour no neighbour has: greedy over the neighbours added before (AddNode), or the builder's. */
+  UninitializedVector<std::uint8_t>  m_Colour;
 };
 } // namespace tessera
 

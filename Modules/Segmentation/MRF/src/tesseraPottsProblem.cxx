@@ -59,15 +59,6 @@ PottsProblem::PottsProblem(const float * probabilities, unsigned int numberOfCom
   }
 }
 
-void
-PottsProblem::Reserve(std::size_t nodes, std::size_t neighboursPerNode)
-{
-  m_Pixel.reserve(nodes);
-  m_RowStart.reserve(nodes + 1);
-  m_Neighbour.reserve(nodes * neighboursPerNode);
-  m_Class.reserve(nodes * neighboursPerNode);
-}
-
 PottsProblem::NodeId
 PottsProblem::AddNode(std::uint64_t pixel, const NodeId * neighbours, const std::uint8_t * classes, unsigned int count)
 {
@@ -82,11 +73,71 @@ PottsProblem::AddNode(std::uint64_t pixel, const NodeId * neighbours, const std:
       throw Error("neighbourhood", "neighbour classes must be valid and strictly increasing");
     }
   }
+  // Greedy colouring: the smallest colour none of the neighbours added before has (at most count + 1 colours).
+  const auto   id = static_cast<NodeId>(m_Pixel.size());
+  std::uint64_t taken[4] = {};
+  for (unsigned int i = 0; i < count; ++i)
+  {
+    if (neighbours[i] < id)
+    {
+      const std::uint8_t c = m_Colour[neighbours[i]];
+      taken[c / 64] |= std::uint64_t{ 1 } << (c % 64);
+    }
+  }
+  unsigned int colour = 0;
+  while (taken[colour / 64] >> (colour % 64) & 1u)
+  {
+    ++colour;
+  }
+  m_Colour.push_back(static_cast<std::uint8_t>(colour));
   m_Pixel.push_back(pixel);
   m_Neighbour.insert(m_Neighbour.end(), neighbours, neighbours + count);
   m_Class.insert(m_Class.end(), classes, classes + count);
   m_RowStart.push_back(m_Neighbour.size());
   return static_cast<NodeId>(m_Pixel.size() - 1);
+}
+
+void
+PottsProblem::SetGraph(UninitializedVector<std::uint64_t> pixel, UninitializedVector<std::uint64_t> rowStart,
+                       UninitializedVector<NodeId> neighbours, UninitializedVector<std::uint8_t> classes,
+                       UninitializedVector<std::uint8_t> colours)
+{
+  const size_t n = pixel.size();
+  if (n >= std::numeric_limits<NodeId>::max() - 2)
+  {
+    throw Error("mask", "more than 2^32 - 3 pixels inside; too large for one graph");
+  }
+  if (rowStart.size() != n + 1 || colours.size() != n || rowStart.front() != 0 ||
+      rowStart.back() != neighbours.size() || classes.size() != neighbours.size())
+  {
+    throw Error("graph", "pixel, row start, neighbour, class and colour arrays disagree in size");
+  }
+  const size_t k = m_PairCost.size();
+  const auto   faults = BlockSums(n, 1, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
+    for (size_t p = begin; p < end; ++p)
+    {
+      for (auto j = rowStart[p]; j < rowStart[p + 1]; ++j)
+      {
+        const bool bad = rowStart[p + 1] < rowStart[p] || classes[j] >= k ||
+                         (j > rowStart[p] && classes[j] <= classes[j - 1]) || neighbours[j] >= n ||
+                         colours[neighbours[j]] == colours[p];
+        partial[0] += bad;
+        if (bad)
+        {
+          break;
+        }
+      }
+    }
+  });
+  if (faults[0] > 0)
+  {
+    throw Error("graph", "a neighbour id or class is invalid, classes do not increase, or neighbours share a colour");
+  }
+  m_Pixel = std::move(pixel);
+  m_RowStart = std::move(rowStart);
+  m_Neighbour = std::move(neighbours);
+  m_Class = std::move(classes);
+  m_Colour = std::move(colours);
 }
 
 double
@@ -119,11 +170,13 @@ std::vector<LabelPixel>
 PottsProblem::ArgmaxLabels() const
 {
   std::vector<LabelPixel> labels(GetNumberOfNodes());
-  for (size_t p = 0; p < labels.size(); ++p)
-  {
-    const float * v = m_Probabilities + m_Pixel[p] * m_NumberOfComponents;
-    labels[p] = static_cast<LabelPixel>(std::max_element(v, v + m_NumberOfComponents) - v);
-  }
+  InParallel(labels.size(), [&](size_t begin, size_t end) {
+    for (size_t p = begin; p < end; ++p)
+    {
+      const float * v = m_Probabilities + m_Pixel[p] * m_NumberOfComponents;
+      labels[p] = static_cast<LabelPixel>(std::max_element(v, v + m_NumberOfComponents) - v);
+    }
+  });
   return labels;
 }
 
@@ -135,18 +188,16 @@ PottsProblem::Energy(const std::vector<LabelPixel> & labels) const
   {
     throw Error("labels", "one label per node expected");
   }
-  for (size_t p = 0; p < n; ++p)
-  {
-    if (labels[p] >= m_NumberOfComponents)
-    {
-      throw Error("labels", "label " + std::to_string(labels[p]) + " has no probability component (" +
-                              std::to_string(m_NumberOfComponents) + " components)");
-    }
-  }
-  // Summed by blocks in a fixed order: the same value on any number of threads.
-  const auto sums = BlockSums(n, 2, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
+  // Summed by blocks in a fixed order: the same value on any number of threads. partial[2] counts labels without
+  // a component, checked before the sum is used.
+  const auto sums = BlockSums(n, 3, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
     for (size_t p = begin; p < end; ++p)
     {
+      if (labels[p] >= m_NumberOfComponents)
+      {
+        ++partial[2];
+        continue;
+      }
       partial[0] += Unary(static_cast<NodeId>(p), labels[p]);
       for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
       {
@@ -158,16 +209,22 @@ PottsProblem::Energy(const std::vector<LabelPixel> & labels) const
       }
     }
   });
+  if (sums[2] > 0)
+  {
+    const LabelPixel bad = *std::find_if(labels.begin(), labels.end(), [&](LabelPixel l) { return l >= m_NumberOfComponents; });
+    throw Error("labels", "label " + std::to_string(bad) + " has no probability component (" +
+                            std::to_string(m_NumberOfComponents) + " components)");
+  }
   return sums[0] + sums[1];
 }
 
 template <typename T>
-std::vector<T>
+UninitializedVector<T>
 PottsProblem::UnaryTable(const std::vector<LabelPixel> & candidates) const
 {
   const size_t   n = GetNumberOfNodes();
   const size_t   k = candidates.size();
-  std::vector<T> unary(n * k);
+  UninitializedVector<T> unary(n * k);
   const T        epsilon = static_cast<T>(m_Epsilon);
   InParallel(n, [&](size_t begin, size_t end) {
     for (size_t p = begin; p < end; ++p)
@@ -199,14 +256,28 @@ PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<Label
   }
   // Each -log once, not once per sweep.
   const size_t              k = candidates.size();
-  const std::vector<double> unary = UnaryTable<double>(candidates);
-  std::vector<double>       agree(k);
-  unsigned int              sweeps = 0;
-  for (unsigned int iteration = 0; iteration < maximumIterations; ++iteration)
+  const auto unary = UnaryTable<double>(candidates);
+  // The nodes grouped by colour (counting sort: raster order within a colour).
+  std::vector<size_t> colourStart(257, 0);
+  for (const std::uint8_t c : m_Colour)
   {
-    size_t changed = 0;
+    ++colourStart[c + 1];
+  }
+  std::partial_sum(colourStart.begin(), colourStart.end(), colourStart.begin());
+  std::vector<NodeId> order(n);
+  {
+    std::vector<size_t> next(colourStart.begin(), colourStart.end() - 1);
     for (size_t p = 0; p < n; ++p)
     {
+      order[next[m_Colour[p]]++] = static_cast<NodeId>(p);
+    }
+  }
+  // Moves the nodes order[begin, end) of one colour; partial[0] counts the changes.
+  const auto move = [&](size_t begin, size_t end, std::vector<double> & partial) {
+    std::vector<double> agree(k);
+    for (size_t i = begin; i < end; ++i)
+    {
+      const NodeId p = order[i];
       // Local energy of label c: Unary(p, c) + total - agree[c], where total is the cost of all
       // of p's pairs and agree[c] that of the pairs whose other end has label c.
       std::fill(agree.begin(), agree.end(), 0.0);
@@ -214,7 +285,7 @@ PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<Label
       double agreeCurrent = 0.0;
       for (auto j = m_RowStart[p]; j < m_RowStart[p + 1]; ++j)
       {
-        const double    cost = m_PairCost[m_Class[j]];
+        const double     cost = m_PairCost[m_Class[j]];
         const LabelPixel lq = labels[m_Neighbour[j]];
         total += cost;
         if (slot[lq] >= 0)
@@ -227,23 +298,39 @@ PottsProblem::SolveICM(std::vector<LabelPixel> & labels, const std::vector<Label
         }
       }
       const int    own = slot[labels[p]];
-      const double current = (own >= 0 ? unary[p * k + own] : Unary(static_cast<NodeId>(p), labels[p])) + total - agreeCurrent;
+      const double current = (own >= 0 ? unary[p * k + own] : Unary(p, labels[p])) + total - agreeCurrent;
       double       best = current;
       LabelPixel   bestLabel = labels[p];
-      for (size_t i = 0; i < k; ++i)
+      for (size_t c = 0; c < k; ++c)
       {
-        const double e = unary[p * k + i] + total - agree[i];
+        const double e = unary[p * k + c] + total - agree[c];
         if (e < best)
         {
           best = e;
-          bestLabel = candidates[i];
+          bestLabel = candidates[c];
         }
       }
       // A strict decrease beyond rounding noise, so that ICM cannot cycle.
       if (bestLabel != labels[p] && best < current - 1e-12 * (1.0 + std::abs(current)))
       {
         labels[p] = bestLabel;
-        ++changed;
+        ++partial[0];
+      }
+    }
+  };
+  unsigned int sweeps = 0;
+  for (unsigned int iteration = 0; iteration < maximumIterations; ++iteration)
+  {
+    double changed = 0;
+    for (size_t c = 0; c + 1 < colourStart.size(); ++c)
+    {
+      const size_t begin = colourStart[c];
+      const size_t count = colourStart[c + 1] - begin;
+      if (count)
+      {
+        changed += BlockSums(count, 1, 0, [&](size_t b, size_t e, std::vector<double> & partial) {
+          move(begin + b, begin + e, partial);
+        })[0];
       }
     }
     sweeps = iteration + 1;
@@ -289,7 +376,7 @@ PottsProblem::SolveAlphaExpansion(std::vector<LabelPixel> & labels, const std::v
   {
     slot.at(candidates[i]) = static_cast<int>(i);
   }
-  const std::vector<float> unary = UnaryTable<float>(candidates); // float's log: half the time of double's
+  const auto unary = UnaryTable<float>(candidates); // float's log: half the time of double's
   const std::vector<float> pairCost(m_PairCost.begin(), m_PairCost.end());
   // Fixing (below) needs a gain beyond float rounding of the sums it compares: 1e-4 of the largest sum of pairs.
   const float allPairs = std::accumulate(pairCost.begin(), pairCost.end(), 0.0f);

@@ -595,6 +595,70 @@ TEST(PottsMRFImageFilter, ICMEndsInALocalMinimumAndReportsProgress)
   }
 }
 
+TEST(PottsMRFImageFilter, GraphAndICMDoNotDependOnTheThreadCount)
+{
+  // Large enough (123 k pixels, 70 % inside) for the graph building and each ICM colour to run on several threads.
+  std::mt19937  rng(5);
+  const auto    size = MakeSize<3>({ 64, 48, 40 });
+  auto          probabilities = RandomProbabilities<3>(size, 3, rng);
+  auto          mask = MakeImageLike<Mask<3>>(probabilities.GetPointer());
+  const size_t  n = mask->GetLargestPossibleRegion().GetNumberOfPixels();
+  std::bernoulli_distribution in(0.7);
+  for (size_t i = 0; i < n; ++i)
+  {
+    mask->GetBufferPointer()[i] = in(rng);
+  }
+  const unsigned int threadsBefore = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+  for (const bool full : { false, true })
+  {
+    std::vector<tessera::PottsProblem> problems;
+    std::vector<Labels<3>::Pointer>    icm;
+    for (const unsigned int threads : { 1u, 3u })
+    {
+      itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(threads);
+      problems.push_back(tessera::MakePottsProblem<3>(probabilities, mask, 0.8, full, 1e-6));
+      icm.push_back(RunFilter<3>(probabilities, PottsMRFMethod::ICM, 0.8, full, mask));
+    }
+    EXPECT_EQ(problems[0].RowStart(), problems[1].RowStart());
+    EXPECT_EQ(problems[0].Neighbours(), problems[1].Neighbours());
+    EXPECT_EQ(problems[0].NeighbourClasses(), problems[1].NeighbourClasses());
+    EXPECT_TRUE(std::equal(icm[0]->GetBufferPointer(), icm[0]->GetBufferPointer() + n, icm[1]->GetBufferPointer()));
+    // The graph by hand: every pixel inside, in raster order, with its neighbours inside in offset order.
+    const auto   neighbourhood = tessera::MakePottsNeighbourhood<3>(probabilities->GetSpacing(), full);
+    const auto & problem = problems[1];
+    std::vector<std::int64_t> nodeOf(n, -1);
+    size_t                    nodes = 0;
+    for (size_t i = 0; i < n; ++i)
+    {
+      if (mask->GetBufferPointer()[i])
+      {
+        ASSERT_EQ(problem.GetPixel(static_cast<tessera::PottsProblem::NodeId>(nodes)), i);
+        nodeOf[i] = static_cast<std::int64_t>(nodes++);
+      }
+    }
+    ASSERT_EQ(problem.GetNumberOfNodes(), nodes);
+    for (size_t p = 0; p < nodes; ++p)
+    {
+      const auto index = mask->ComputeIndex(static_cast<itk::OffsetValueType>(problem.GetPixel(static_cast<tessera::PottsProblem::NodeId>(p))));
+      std::vector<tessera::PottsProblem::NodeId> expected;
+      std::vector<std::uint8_t>                  classes;
+      for (size_t c = 0; c < neighbourhood.offsets.size(); ++c)
+      {
+        const auto q = index + neighbourhood.offsets[c];
+        if (mask->GetLargestPossibleRegion().IsInside(q) && mask->GetPixel(q))
+        {
+          expected.push_back(static_cast<tessera::PottsProblem::NodeId>(nodeOf[mask->ComputeOffset(q)]));
+          classes.push_back(static_cast<std::uint8_t>(c));
+        }
+      }
+      const auto begin = problem.RowStart()[p], end = problem.RowStart()[p + 1];
+      ASSERT_EQ(std::vector<tessera::PottsProblem::NodeId>(problem.Neighbours().begin() + begin, problem.Neighbours().begin() + end), expected) << p;
+      ASSERT_EQ(std::vector<std::uint8_t>(problem.NeighbourClasses().begin() + begin, problem.NeighbourClasses().begin() + end), classes) << p;
+    }
+  }
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(threadsBefore);
+}
+
 /** The size of the CI pipeline's problem: a brain-masked T1 volume (about 1.5 million voxels
  * inside), three tissue classes from Gaussian likelihoods at fixed means. */
 TEST(PottsMRFImageFilter, BrainVolume3D)

@@ -226,5 +226,29 @@ TEST(PottsProblem, RejectsBadInput)
   EXPECT_THROW(path.SolveAlphaExpansion(labels, { 0, 1 }, 5), tessera::Error);
   labels = { 0, 0 }; // one label short
   EXPECT_THROW(path.SolveAlphaExpansion(labels, { 0, 1 }, 5), tessera::Error);
+  EXPECT_THROW(path.Energy({ 0, 3, 0 }), tessera::Error);
+}
+
+TEST(PottsProblem, SetGraphIsAddNodeAtOnce)
+{
+  // The path 0 - 1 - 2 given whole, coloured 0 1 0, equals the one built node by node.
+  const std::vector<float> p = { 0.9f, 0.1f, 0.45f, 0.55f, 0.9f, 0.1f };
+  PottsProblem             whole(p.data(), 2, { 0.7, 0.7 });
+  whole.SetGraph({ 0, 1, 2 }, { 0, 1, 3, 4 }, { 1, 0, 2, 1 }, { 1, 0, 1, 0 }, { 0, 1, 0 });
+  const PottsProblem path = Path(p);
+  EXPECT_EQ(whole.RowStart(), path.RowStart());
+  EXPECT_EQ(whole.Neighbours(), path.Neighbours());
+  std::vector<LabelPixel> labels = whole.ArgmaxLabels();
+  whole.SolveICM(labels, whole.CandidateLabels(), 10);
+  EXPECT_EQ(labels, (std::vector<LabelPixel>{ 0, 0, 0 }));
+  PottsProblem bad(p.data(), 2, { 0.7, 0.7 });
+  EXPECT_THROW(bad.SetGraph({ 0, 1, 2 }, { 0, 1, 3, 4 }, { 1, 0, 2, 1 }, { 1, 0, 1, 0 }, { 0, 0, 1 }), tessera::Error)
+    << "neighbours 0 and 1 share a colour";
+  EXPECT_THROW(bad.SetGraph({ 0, 1, 2 }, { 0, 1, 3, 4 }, { 1, 0, 2, 1 }, { 1, 1, 1, 0 }, { 0, 1, 0 }), tessera::Error)
+    << "classes not increasing";
+  EXPECT_THROW(bad.SetGraph({ 0, 1, 2 }, { 0, 1, 3, 4 }, { 1, 0, 5, 1 }, { 1, 0, 1, 0 }, { 0, 1, 0 }), tessera::Error)
+    << "no node 5";
+  EXPECT_THROW(bad.SetGraph({ 0, 1 }, { 0, 1, 3, 4 }, { 1, 0, 2, 1 }, { 1, 0, 1, 0 }, { 0, 1, 0 }), tessera::Error)
+    << "sizes";
 }
 } // namespace
