@@ -153,6 +153,30 @@ Maximise(GaussianMixtureModel & m, const FeatureSamples & s, const std::vector<d
   }
 }
 
+/** ClassLogDensities() into `out`, already [n_samples, K]: EM's iterations reuse one buffer, where a new one
+ * each time would be cleared and faulted in on one thread. */
+void
+ClassLogDensitiesInPlace(const GaussianMixtureModel & m, const FeatureSamples & s, unsigned int threads,
+                         std::vector<double> & out)
+{
+  const unsigned int               d = m.dimension, k = m.classes;
+  std::vector<std::vector<double>> factors(k);
+  std::vector<double>              logDets(k);
+  for (unsigned int j = 0; j < k; ++j)
+  {
+    logDets[j] = Cholesky(m.covariances.data() + j * d * d, d, factors[j]);
+  }
+  ParallelRanges(s.Size(), WorkUnits(s.Size(), threads, SumBlock), [&](size_t begin, size_t end, unsigned int) {
+    for (size_t i = begin; i < end; ++i)
+    {
+      for (unsigned int j = 0; j < k; ++j)
+      {
+        out[i * k + j] = LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
+      }
+    }
+  });
+}
+
 /** EM: an M-step from the responsibilities r, then E- and M-steps until the objective gains less than the tolerance.
  * Leaves the last posteriors in r. */
 void
@@ -164,7 +188,7 @@ Iterate(GaussianMixtureModel & m, const FeatureSamples & s, std::vector<double> 
   m.objective.clear();
   for (m.iterations = 1; m.iterations <= options.maximumIterations; ++m.iterations)
   {
-    r = ClassLogDensities(m, s, options.threads);
+    ClassLogDensitiesInPlace(m, s, options.threads, r);
     m.logLikelihood = eStep(m, r);
     m.objective.push_back(m.logLikelihood);
     if (options.onIteration)
@@ -253,23 +277,8 @@ EmptyModel(unsigned int d, unsigned int k)
 std::vector<double>
 ClassLogDensities(const GaussianMixtureModel & m, const FeatureSamples & s, unsigned int threads)
 {
-  const unsigned int               d = m.dimension, k = m.classes;
-  std::vector<std::vector<double>> factors(k);
-  std::vector<double>              logDets(k);
-  for (unsigned int j = 0; j < k; ++j)
-  {
-    logDets[j] = Cholesky(m.covariances.data() + j * d * d, d, factors[j]);
-  }
-  std::vector<double> out(s.Size() * k);
-  ParallelRanges(s.Size(), WorkUnits(s.Size(), threads, SumBlock), [&](size_t begin, size_t end, unsigned int) {
-    for (size_t i = begin; i < end; ++i)
-    {
-      for (unsigned int j = 0; j < k; ++j)
-      {
-        out[i * k + j] = LogDensity(s.Sample(i), m.means.data() + j * d, factors[j], logDets[j], d);
-      }
-    }
-  });
+  std::vector<double> out(s.Size() * m.classes);
+  ClassLogDensitiesInPlace(m, s, threads, out);
   return out;
 }
 

@@ -71,9 +71,14 @@ FitHiddenMarkovRandomField(const FeatureSamples & samples, const PixelNeighbours
   const unsigned int  k = static_cast<unsigned int>(r.size() / n);
   const double        beta = settings.smoothness, w = settings.priorWeight;
   std::vector<double> q = r;
-  const auto          logField = [&](size_t i, unsigned int j) {
-    const double h = settings.priors ? (1 - w) / k + w * settings.priors[i * k + j] : 1.0 / k;
-    return h > 0 ? std::log(h) : -std::numeric_limits<double>::infinity();
+  // The external field's log, tabled once [n, K] with priors (a constant without): every sweep reads it.
+  const auto          logOf = [](double h) { return h > 0 ? std::log(h) : -std::numeric_limits<double>::infinity(); };
+  const double        uniformLogField = logOf(1.0 / k);
+  std::vector<double> logFieldTable(settings.priors ? n * k : 0);
+  for (size_t i = 0; i < logFieldTable.size(); ++i)
+    logFieldTable[i] = logOf((1 - w) / k + w * settings.priors[i]);
+  const auto logField = [&](size_t i, unsigned int j) {
+    return settings.priors ? logFieldTable[i * k + j] : uniformLogField;
   };
   // Σ_j w_ij q_jk over the face neighbours j of sample i.
   const auto neighbourhood = [&](size_t i, unsigned int j) {
@@ -124,7 +129,9 @@ FitHiddenMarkovRandomField(const FeatureSamples & samples, const PixelNeighbours
             partial[b] += qij * (logDensity[i * k + j] + logField(i, j) - std::log(qij) + 0.5 * beta * neighbourhood(i, j));
         }
     });
-    logDensity = q;
+    inBlocks([&](size_t, size_t begin, size_t end) {
+      std::copy(q.begin() + begin * k, q.begin() + end * k, logDensity.begin() + begin * k);
+    });
     return std::accumulate(partial.begin(), partial.end(), 0.0) / n;
   };
   return FitGaussianMixtureWithEStep(samples, k, r, options, eStep);
