@@ -1,6 +1,7 @@
 #include "tesseraKNNClassifier.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -164,8 +165,7 @@ KNNClassifier::Predict(const FeatureSamples & samples, unsigned int threads) con
   const size_t       n = samples.Size();
   const unsigned int d = m_Dimension, k = m_Parameters.k;
   std::vector<float> votes(n * m_Classes, 0.0f);
-  // Exact searches (unlimited checks) of independent queries, so splitting them among threads changes nothing.
-  ParallelRanges(n, WorkUnits(n, threads, 4096), [&](size_t begin, size_t end, unsigned int) {
+  const auto search = [&](size_t begin, size_t end) {
     cv::Mat query(static_cast<int>(end - begin), static_cast<int>(d), CV_32F);
     for (size_t i = begin; i < end; ++i)
     {
@@ -183,6 +183,19 @@ KNNClassifier::Predict(const FeatureSamples & samples, unsigned int threads) con
         const int neighbour = indices.at<int>(static_cast<int>(i - begin), static_cast<int>(j));
         votes[i * m_Classes + m_ClassOfSample[neighbour]] += 1.0f / static_cast<float>(k);
       }
+    }
+  };
+  // Exact searches (unlimited checks) of independent queries, so splitting them among threads changes nothing.
+  // Searches take longer in some parts of an image than in others: each work unit takes the next block of
+  // queries until none is left, rather than a fixed share.
+  constexpr size_t    block = 4096;
+  const size_t        blocks = (n + block - 1) / block;
+  std::atomic<size_t> next{ 0 };
+  const unsigned int  units = WorkUnits(n, threads, 2 * block);
+  ParallelRanges(units, units, [&](size_t, size_t, unsigned int) {
+    for (size_t b = next++; b < blocks; b = next++)
+    {
+      search(b * block, std::min(n, (b + 1) * block));
     }
   });
   return votes;
