@@ -6,9 +6,8 @@
 #include <limits>
 #include <numeric>
 
-#include "itkMultiThreaderBase.h"
-
 #include "tesseraError.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
@@ -95,9 +94,14 @@ FitHiddenMarkovRandomField(const FeatureSamples & samples, const PixelNeighbours
   // are independent, and sums are added block by block, so results do not depend on the number of threads.
   constexpr size_t block = 16384;
   const size_t     blocks = (n + block - 1) / block;
-  const auto       inBlocks = [&](const std::function<void(size_t, size_t, size_t)> & f) {
-    itk::MultiThreaderBase::New()->ParallelizeArray(
-      0, blocks, [&](itk::SizeValueType b) { f(b, b * block, std::min(n, (b + 1) * block)); }, nullptr);
+  // One range of blocks per thread (ITK's ParallelizeArray would make four per thread, which its pool runs beside
+  // the calling thread: one thread more than asked for).
+  const unsigned int units = static_cast<unsigned int>(std::min<size_t>(blocks, WorkUnits(n, 0, 2 * block)));
+  const auto         inBlocks = [&](const std::function<void(size_t, size_t, size_t)> & f) {
+    ParallelRanges(blocks, units, [&](size_t first, size_t last, unsigned int) {
+      for (size_t b = first; b < last; ++b)
+        f(b, b * block, std::min(n, (b + 1) * block));
+    });
   };
   const auto eStep = [&](const GaussianMixtureModel &, std::vector<double> & logDensity) {
     for (unsigned int sweep = 0; sweep < settings.sweeps; ++sweep)
