@@ -116,9 +116,14 @@ PottsProblem::SetGraph(UninitializedVector<std::uint64_t> pixel, UninitializedVe
   const auto   faults = BlockSums(n, 1, 0, [&](size_t begin, size_t end, std::vector<double> & partial) {
     for (size_t p = begin; p < end; ++p)
     {
+      if (rowStart[p + 1] < rowStart[p] || rowStart[p + 1] > neighbours.size())
+      {
+        ++partial[0];
+        continue;
+      }
       for (auto j = rowStart[p]; j < rowStart[p + 1]; ++j)
       {
-        const bool bad = rowStart[p + 1] < rowStart[p] || classes[j] >= k ||
+        const bool bad = classes[j] >= k ||
                          (j > rowStart[p] && classes[j] <= classes[j - 1]) || neighbours[j] >= n ||
                          colours[neighbours[j]] == colours[p];
         partial[0] += bad;
@@ -131,7 +136,8 @@ PottsProblem::SetGraph(UninitializedVector<std::uint64_t> pixel, UninitializedVe
   });
   if (faults[0] > 0)
   {
-    throw Error("graph", "a neighbour id or class is invalid, classes do not increase, or neighbours share a colour");
+    throw Error("graph", "a row start, neighbour id or class is invalid, classes do not increase, or neighbours share "
+                         "a colour");
   }
   m_Pixel = std::move(pixel);
   m_RowStart = std::move(rowStart);

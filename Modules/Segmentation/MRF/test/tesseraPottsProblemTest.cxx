@@ -250,5 +250,9 @@ TEST(PottsProblem, SetGraphIsAddNodeAtOnce)
     << "no node 5";
   EXPECT_THROW(bad.SetGraph({ 0, 1 }, { 0, 1, 3, 4 }, { 1, 0, 2, 1 }, { 1, 0, 1, 0 }, { 0, 1, 0 }), tessera::Error)
     << "sizes";
+  // Every arc valid on its own, but node 1's row ends before it starts.
+  PottsProblem rows(p.data(), 2, { 0.7, 0.7, 0.7, 0.7 });
+  EXPECT_THROW(rows.SetGraph({ 0, 1, 2 }, { 0, 2, 1, 4 }, { 1, 1, 0, 1 }, { 0, 1, 2, 3 }, { 0, 1, 2 }), tessera::Error)
+    << "row starts decrease";
 }
 } // namespace
