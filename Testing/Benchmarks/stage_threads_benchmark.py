@@ -19,8 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-from PIL import Image
+import whole_command_benchmark
 
 PARALLEL_GOAL = 1.7
 # Stages that take seconds run --rounds rounds; the others three times as many (they cost little, and their
@@ -30,31 +29,17 @@ HISTORY_FIELDS = ["date", "commit", "stage", "speedup", "fastest_speedup", "ceil
 
 
 def prepare(tessera, data, scratch):
-    """Inputs made once: GMM posteriors of a brain (for mrf), a kNN model, a 1 Mpx grey crop with markers."""
-    f = {
-        "t1": os.path.join(data, "miccai2012-multiatlas/1000_SS.nii.gz"),
-        "mask": os.path.join(data, "miccai2012-multiatlas/1000_mask.nii.gz"),
-        "aerial": os.path.join(data, "dubai-aerial/tile1/images/image_part_001.jpg"),
-        "astronaut": "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-        "isbi0": os.path.join(data, "isbi2012-membrane/image/0.png"),
-        "isbi0-label": os.path.join(data, "isbi2012-membrane/label/0.png"),
-        "isbi25": os.path.join(data, "isbi2012-membrane/image/25.png"),
-    }
+    """Inputs made once: the whole-command benchmark's (a MICCAI brain, an aerial tile, a 1 Mpx grey crop with
+    markers, astronaut.png), GMM posteriors of the brain (for mrf) and a kNN model of an ISBI image."""
+    f = whole_command_benchmark.prepare(data, scratch)
+    f["isbi25"] = os.path.join(data, "isbi2012-membrane/image/25.png")
     f["posteriors"] = os.path.join(scratch, "posteriors.nii.gz")
     subprocess.run([tessera, "gmm", "-i", f["t1"], "--mask", f["mask"], "-o", os.path.join(scratch, "gmm.nii.gz"),
                     "--probabilities", f["posteriors"], "-q"], check=True)
     f["knn"] = os.path.join(scratch, "knn.json")
-    subprocess.run([tessera, "knn", "train", "-i", f["isbi0"], "-l", f["isbi0-label"], "-m", f["knn"],
+    subprocess.run([tessera, "knn", "train", "-i", os.path.join(data, "isbi2012-membrane/image/0.png"),
+                    "-l", os.path.join(data, "isbi2012-membrane/label/0.png"), "-m", f["knn"],
                     "--local-mean-radius", "2", "-q"], check=True)
-    grey = np.ascontiguousarray(np.asarray(
-        Image.open(os.path.join(data, "dubai-aerial/tile5/images/image_part_001.jpg")).convert("L"))[:1024, :1024])
-    f["grey"] = os.path.join(scratch, "aerial-1024.png")
-    Image.fromarray(grey).save(f["grey"])
-    markers = np.zeros(grey.shape, np.uint16)
-    for k, (r, c) in enumerate((r, c) for r in range(16, 1024, 32) for c in range(16, 1024, 32)):
-        markers[r, c] = k + 1
-    f["markers"] = os.path.join(scratch, "markers-1024.png")
-    Image.fromarray(markers).save(f["markers"])
     return f
 
 

@@ -154,9 +154,10 @@ MakePottsProblem(const ProbabilityImage<D> * probabilities, const MaskImage<D> *
       }
     }
   });
-  // Calls f(node, neighbour, class) for each neighbour inside of each node in pixels [begin, end), in order, and
-  // gives each node its colour: the parity of x + y (+ z) with face neighbours, of each coordinate with all.
-  const auto forEachArc = [&](size_t begin, size_t end, auto && f) {
+  // Calls onNode(node, colour) for each node in pixels [begin, end), then onArc(node, neighbour, class) for each of
+  // its neighbours inside, in order. The colour is the parity of x + y (+ z) with face neighbours, of each
+  // coordinate with all: neighbours never share it.
+  const auto forEachNode = [&](size_t begin, size_t end, auto && onNode, auto && onArc) {
     itk::IndexValueType index[D];
     for (unsigned int d = 0; d < D; ++d)
     {
@@ -171,7 +172,7 @@ MakePottsProblem(const ProbabilityImage<D> * probabilities, const MaskImage<D> *
         {
           parity = fullyConnected ? parity | (index[d] & 1) << d : parity ^ (index[d] & 1);
         }
-        colour[p] = static_cast<std::uint8_t>(parity);
+        onNode(p, static_cast<std::uint8_t>(parity));
         for (unsigned int c = 0; c < k; ++c)
         {
           bool within = true;
@@ -185,7 +186,7 @@ MakePottsProblem(const ProbabilityImage<D> * probabilities, const MaskImage<D> *
             if (const auto q = nodeOf[static_cast<std::uint64_t>(static_cast<std::int64_t>(i) + linearOffset[c])];
                 q != outside)
             {
-              f(p, q, static_cast<std::uint8_t>(c));
+              onArc(p, q, static_cast<std::uint8_t>(c));
             }
           }
         }
@@ -202,10 +203,12 @@ MakePottsProblem(const ProbabilityImage<D> * probabilities, const MaskImage<D> *
   };
   ParallelRanges(numberOfPixels, units, [&](size_t begin, size_t end, unsigned int unit) {
     std::uint64_t arcs = 0;
-    forEachArc(begin, end, [&](PottsProblem::NodeId p, PottsProblem::NodeId, std::uint8_t) {
-      ++rowStart[p + 1];
-      ++arcs;
-    });
+    forEachNode(
+      begin, end, [&](PottsProblem::NodeId p, std::uint8_t c) { colour[p] = c; },
+      [&](PottsProblem::NodeId p, PottsProblem::NodeId, std::uint8_t) {
+        ++rowStart[p + 1];
+        ++arcs;
+      });
     firstArc[unit + 1] = arcs;
   });
   std::partial_sum(firstArc.begin(), firstArc.end(), firstArc.begin());
@@ -219,10 +222,12 @@ MakePottsProblem(const ProbabilityImage<D> * probabilities, const MaskImage<D> *
       rowStart[p + 1] = arc += rowStart[p + 1];
     }
     arc = firstArc[unit];
-    forEachArc(begin, end, [&](PottsProblem::NodeId, PottsProblem::NodeId q, std::uint8_t c) {
-      neighbours[arc] = q;
-      classes[arc++] = c;
-    });
+    forEachNode(
+      begin, end, [](PottsProblem::NodeId, std::uint8_t) {},
+      [&](PottsProblem::NodeId, PottsProblem::NodeId q, std::uint8_t c) {
+        neighbours[arc] = q;
+        classes[arc++] = c;
+      });
   });
   problem.SetGraph(std::move(pixel), std::move(rowStart), std::move(neighbours), std::move(classes), std::move(colour));
   return problem;
