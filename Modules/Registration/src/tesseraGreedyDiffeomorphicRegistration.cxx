@@ -4,57 +4,21 @@
 #include <cmath>
 #include <memory>
 
-#include "itkGradientImageFilter.h"
+#include <array>
+#include <utility>
+#include <vector>
+
 #include "itkInvertDisplacementFieldImageFilter.h"
-#include "itkMultiThreaderBase.h"
 #include "itkResampleImageFilter.h"
-#include "itkSmoothingRecursiveGaussianImageFilter.h"
-#include "itkVectorLinearInterpolateImageFunction.h"
-#include "itkWarpImageFilter.h"
 #include "tesseraBSplineLattice.h"
 #include "tesseraError.h"
 #include "tesseraImagePyramid.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
 namespace
 {
-/** Gaussian smoothing with a sigma in mm per axis (sigma 0: unchanged). */
-template <typename TImage>
-typename TImage::Pointer
-SmoothMm(const TImage * image, const itk::FixedArray<double, TImage::ImageDimension> & sigma)
-{
-  bool any = false;
-  for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
-  {
-    any = any || sigma[d] > 0;
-  }
-  if (!any)
-  {
-    auto copy = TImage::New();
-    copy->Graft(image);
-    return copy;
-  }
-  auto smooth = itk::SmoothingRecursiveGaussianImageFilter<TImage, TImage>::New();
-  smooth->SetInput(image);
-  smooth->SetSigmaArray(sigma);
-  smooth->Update();
-  return smooth->GetOutput();
-}
-
-/** Sigma in voxels of `image` as mm per axis. */
-template <unsigned int D>
-itk::FixedArray<double, D>
-VoxelSigma(const itk::ImageBase<D> * image, double voxels)
-{
-  itk::FixedArray<double, D> sigma;
-  for (unsigned int d = 0; d < D; ++d)
-  {
-    sigma[d] = voxels * image->GetSpacing()[d];
-  }
-  return sigma;
-}
-
 /** A displacement field resampled (linearly) onto the grid of `reference`. */
 template <typename TField, typename TReference>
 typename TField::Pointer
@@ -98,36 +62,133 @@ Standardise(const ScalarImage<D> * image, const ScalarImage<D> * reference)
   return out;
 }
 
-/** The mean over the (2r+1)^D box around each voxel, clipped to the image: running sums along
- * each axis in turn, one line per task, so the result does not depend on the thread count
+/** Runs f(i) for i in [0, n) on the process's threads, in contiguous ranges. */
+template <typename F>
+void
+ForEachVoxel(size_t n, F && f)
+{
+  ParallelRanges(n, WorkUnits(n, 0, size_t{ 1 } << 15), [&](size_t first, size_t end, unsigned int) {
+    for (size_t i = first; i < end; ++i)
+    {
+      f(i);
+    }
+  });
+}
+
+/** A pyramid level's grid as raw buffers see it: sizes, strides, and the matrix M that turns a physical
+ * displacement (mm, LPS) into an index displacement (M = spacing^-1 direction^-1, ITK's
+ * PhysicalPointToIndexMatrix); M^T turns an index-space gradient into a physical one. */
+template <unsigned int D>
+struct Grid
+{
+  explicit Grid(const itk::ImageBase<D> * image)
+  {
+    const auto s = image->GetLargestPossibleRegion().GetSize();
+    size_t     step = 1;
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      for (unsigned int k = 0; k < D; ++k)
+      {
+        toIndex[d][k] = image->GetInverseDirection()[d][k] / image->GetSpacing()[d];
+      }
+      size[d] = s[d];
+      stride[d] = step;
+      step *= s[d];
+    }
+    n = step;
+  }
+
+  /** Runs f(first voxel, index) for each row (line along axis 0), rows split among the threads; index[0] is 0. */
+  template <typename F>
+  void ForEachRow(F && f) const
+  {
+    const size_t rows = n / size[0];
+    ParallelRanges(rows, WorkUnits(n, 0, size_t{ 1 } << 15), [&](size_t first, size_t end, unsigned int) {
+      for (size_t r = first; r < end; ++r)
+      {
+        std::array<size_t, D> index{};
+        size_t                rest = r;
+        for (unsigned int d = 1; d < D; ++d)
+        {
+          index[d] = rest % size[d];
+          rest /= size[d];
+        }
+        f(r * size[0], index);
+      }
+    });
+  }
+
+  /** Linear interpolation of `data` (scalars or vectors) at the continuous index c; corners outside
+   * the grid read the nearest border voxel. */
+  template <typename T>
+  T Interpolate(const T * data, const std::array<double, D> & c) const
+  {
+    std::array<size_t, D> low, high;
+    std::array<double, D> t;
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      const double f = std::floor(c[d]);
+      t[d] = c[d] - f;
+      const auto   last = static_cast<double>(size[d] - 1);
+      low[d] = static_cast<size_t>(std::min(std::max(f, 0.0), last)) * stride[d];
+      high[d] = static_cast<size_t>(std::min(std::max(f + 1, 0.0), last)) * stride[d];
+    }
+    T sum = itk::NumericTraits<T>::ZeroValue();
+    for (unsigned int corner = 0; corner < (1u << D); ++corner)
+    {
+      double w = 1;
+      size_t offset = 0;
+      for (unsigned int d = 0; d < D; ++d)
+      {
+        const bool up = (corner >> d) & 1u;
+        w *= up ? t[d] : 1 - t[d];
+        offset += up ? high[d] : low[d];
+      }
+      sum += data[offset] * static_cast<float>(w);
+    }
+    return sum;
+  }
+
+  /** The continuous index of voxel `index` (row start + x) displaced by the physical vector v. */
+  template <typename V>
+  std::array<double, D> Displaced(const std::array<size_t, D> & index, size_t x, const V & v) const
+  {
+    std::array<double, D> c;
+    for (unsigned int r = 0; r < D; ++r)
+    {
+      c[r] = static_cast<double>(r == 0 ? x : index[r]);
+      for (unsigned int k = 0; k < D; ++k)
+      {
+        c[r] += toIndex[r][k] * v[k];
+      }
+    }
+    return c;
+  }
+
+  std::array<size_t, D>   size{};
+  std::array<size_t, D>   stride{};
+  size_t                  n = 0;
+  itk::Matrix<double, D, D> toIndex;
+};
+
+/** The mean over the (2r+1)^D box around each voxel, clipped to the image, in place: running sums
+ * along each axis in turn, one line at a time, so the result does not depend on the thread count
  * (ITK's BoxMeanImageFilter sums from each thread's own corner). */
 template <unsigned int D>
-typename ScalarImage<D>::Pointer
-BoxMean(const ScalarImage<D> * image, unsigned int radius)
+void
+BoxMean(const Grid<D> & grid, float * data, unsigned int radius)
 {
-  const auto size = image->GetLargestPossibleRegion().GetSize();
-  auto       out = ScalarImage<D>::New();
-  out->CopyInformation(image);
-  out->SetRegions(image->GetLargestPossibleRegion());
-  out->Allocate();
-  std::copy(image->GetBufferPointer(), image->GetBufferPointer() + image->GetLargestPossibleRegion().GetNumberOfPixels(),
-            out->GetBufferPointer());
-  float * data = out->GetBufferPointer();
   for (unsigned int axis = 0; axis < D; ++axis)
   {
-    size_t stride = 1;
-    for (unsigned int d = 0; d < axis; ++d)
-    {
-      stride *= size[d];
-    }
-    const size_t length = size[axis];
-    const size_t lines = image->GetLargestPossibleRegion().GetNumberOfPixels() / length;
-    itk::MultiThreaderBase::New()->ParallelizeArray(
-      0, lines,
-      [&](itk::SizeValueType line) {
+    const size_t stride = grid.stride[axis];
+    const size_t length = grid.size[axis];
+    const size_t lines = grid.n / length;
+    ParallelRanges(lines, WorkUnits(grid.n, 0, size_t{ 1 } << 15), [&](size_t first, size_t end, unsigned int) {
+      std::vector<double> values(length);
+      for (size_t line = first; line < end; ++line)
+      {
         // Line `line` starts at the voxel with index 0 along `axis`.
-        const size_t        start = (line / stride) * stride * length + line % stride;
-        std::vector<double> values(length);
+        const size_t start = (line / stride) * stride * length + line % stride;
         for (size_t i = 0; i < length; ++i)
         {
           values[i] = data[start + i * stride];
@@ -148,14 +209,13 @@ BoxMean(const ScalarImage<D> * image, unsigned int radius)
           {
             sum -= values[i - r - 1];
           }
-          const size_t first = i > r ? i - r : 0;
-          const size_t last = std::min(length - 1, i + r);
-          data[start + i * stride] = static_cast<float>(sum / double(last - first + 1));
+          const size_t lo = i > r ? i - r : 0;
+          const size_t hi = std::min(length - 1, i + r);
+          data[start + i * stride] = static_cast<float>(sum / double(hi - lo + 1));
         }
-      },
-      nullptr);
+      }
+    });
   }
-  return out;
 }
 
 template <unsigned int D>
@@ -169,51 +229,102 @@ NewLike(const itk::ImageBase<D> * grid)
   return image;
 }
 
-/** Runs f(i) for i in [0, n) on ITK's threads. */
-template <typename F>
-void
-ForEachVoxel(size_t n, F && f)
-{
-  itk::MultiThreaderBase::New()->ParallelizeArray(
-    0, n, [&](itk::SizeValueType i) { f(static_cast<size_t>(i)); }, nullptr);
-}
-/** phi(x + u(x)) + u(x) on u's grid: the map x -> x + phi after x -> x + u (linear
- * interpolation; points outside read the nearest border value). */
 template <unsigned int D>
 typename GreedyDiffeomorphicRegistration<D>::FieldType::Pointer
-Compose(const typename GreedyDiffeomorphicRegistration<D>::FieldType * phi,
-        const typename GreedyDiffeomorphicRegistration<D>::FieldType * u)
+NewFieldLike(const itk::ImageBase<D> * grid)
 {
-  using Field = typename GreedyDiffeomorphicRegistration<D>::FieldType;
-  auto interpolate = itk::VectorLinearInterpolateImageFunction<Field, double>::New();
-  interpolate->SetInputImage(phi);
-  auto out = Field::New();
-  out->CopyInformation(u);
-  out->SetRegions(u->GetLargestPossibleRegion());
-  out->Allocate();
-  const auto & region = phi->GetLargestPossibleRegion();
-  ForEachVoxel(u->GetLargestPossibleRegion().GetNumberOfPixels(), [&](size_t i) {
-    const auto                index = u->ComputeIndex(static_cast<itk::OffsetValueType>(i));
-    itk::Point<double, D>     p;
-    u->TransformIndexToPhysicalPoint(index, p);
-    const auto & d = u->GetBufferPointer()[i];
-    for (unsigned int k = 0; k < D; ++k)
+  auto field = GreedyDiffeomorphicRegistration<D>::FieldType::New();
+  field->CopyInformation(grid);
+  field->SetRegions(grid->GetLargestPossibleRegion());
+  field->Allocate();
+  return field;
+}
+
+/** Gaussian smoothing of a displacement field, sigma in voxels on every axis (0: unchanged): the
+ * sampled kernel truncated at 3 sigma and normalised to sum 1, borders replicated, one axis after
+ * the other between `field` and `scratch` (same grid), which may be swapped. */
+template <unsigned int D>
+void
+SmoothField(const Grid<D> & grid, typename GreedyDiffeomorphicRegistration<D>::FieldType::Pointer & field,
+            typename GreedyDiffeomorphicRegistration<D>::FieldType::Pointer & scratch, double sigma)
+{
+  if (sigma <= 0)
+  {
+    return;
+  }
+  const int          r = static_cast<int>(std::ceil(3 * sigma));
+  std::vector<float> kernel(2 * r + 1);
+  double             total = 0;
+  for (int k = -r; k <= r; ++k)
+  {
+    total += std::exp(-0.5 * k * k / (sigma * sigma));
+  }
+  for (int k = -r; k <= r; ++k)
+  {
+    kernel[k + r] = static_cast<float>(std::exp(-0.5 * k * k / (sigma * sigma)) / total);
+  }
+  const unsigned int units = WorkUnits(grid.n, 0, size_t{ 1 } << 15);
+  for (unsigned int axis = 0; axis < D; ++axis)
+  {
+    const auto * in = reinterpret_cast<const float *>(field->GetBufferPointer());
+    auto *       out = reinterpret_cast<float *>(scratch->GetBufferPointer());
+    const auto   length = static_cast<long>(grid.size[axis]);
+    if (axis == 0)
     {
-      p[k] += d[k];
+      // Each line copied with r border voxels repeated at both ends, then out = sum_k w_k line[x + k]
+      // over the whole line at once (contiguous floats, so the inner loop vectorises).
+      const size_t line = grid.size[0] * D;
+      ParallelRanges(grid.n / grid.size[0], units, [&](size_t first, size_t end, unsigned int) {
+        std::vector<float> padded(line + 2 * r * D);
+        for (size_t l = first; l < end; ++l)
+        {
+          const float * src = in + l * line;
+          for (int k = 0; k < r; ++k)
+          {
+            std::copy(src, src + D, padded.begin() + k * D);
+            std::copy(src + line - D, src + line, padded.begin() + line + (r + k) * D);
+          }
+          std::copy(src, src + line, padded.begin() + r * D);
+          float * dst = out + l * line;
+          std::fill(dst, dst + line, 0.0f);
+          for (int k = 0; k <= 2 * r; ++k)
+          {
+            const float * shifted = padded.data() + k * D;
+            const float   w = kernel[k];
+            for (size_t j = 0; j < line; ++j)
+            {
+              dst[j] += w * shifted[j];
+            }
+          }
+        }
+      });
     }
-    itk::ContinuousIndex<double, D> c;
-    phi->TransformPhysicalPointToContinuousIndex(p, c);
-    for (unsigned int k = 0; k < D; ++k)
+    else
     {
-      c[k] = std::min(std::max(c[k], double(region.GetIndex(k))), double(region.GetIndex(k) + region.GetSize(k) - 1));
+      // Rows of `row` contiguous floats (all voxels with one index along this axis and above it):
+      // out row j = sum_k w_k row (j + k), vectorised along the row.
+      const size_t row = grid.stride[axis] * D;
+      ParallelRanges(grid.n / grid.stride[axis], units, [&](size_t first, size_t end, unsigned int) {
+        for (size_t q = first; q < end; ++q)
+        {
+          const long    j = static_cast<long>(q % length);
+          const float * block = in + (q - j) * row;
+          float *       dst = out + q * row;
+          std::fill(dst, dst + row, 0.0f);
+          for (int k = -r; k <= r; ++k)
+          {
+            const float * src = block + std::min(std::max(j + k, 0L), length - 1) * row;
+            const float   w = kernel[k + r];
+            for (size_t t = 0; t < row; ++t)
+            {
+              dst[t] += w * src[t];
+            }
+          }
+        }
+      });
     }
-    const auto v = interpolate->EvaluateAtContinuousIndex(c);
-    for (unsigned int k = 0; k < D; ++k)
-    {
-      out->GetBufferPointer()[i][k] = static_cast<float>(v[k] + d[k]);
-    }
-  });
-  return out;
+    std::swap(field, scratch);
+  }
 }
 } // namespace
 
@@ -231,9 +342,6 @@ GreedyDiffeomorphicRegistration<D>::Update()
   {
     throw Error("deformable registration", "needs a fixed and a moving image");
   }
-  using GradientFilter = itk::GradientImageFilter<ImageType, float, float>;
-  using Warp = itk::WarpImageFilter<ImageType, ImageType, FieldType>;
-
   const bool correlation = s.metric == DeformableMetric::LocalCorrelation;
   // Unit-variance intensities keep the local variances well above float rounding.
   const auto fixedUnit = Standardise<D>(m_Fixed, m_Fixed);
@@ -254,7 +362,8 @@ GreedyDiffeomorphicRegistration<D>::Update()
     {
       mask = PyramidLevel<MaskImage<D>>(m_FixedMask, s.shrinkFactors[level], 0);
     }
-    const size_t n = fixed->GetLargestPossibleRegion().GetNumberOfPixels();
+    const Grid<D> grid(fixed);
+    const size_t  n = grid.n;
     if (lattice)
     {
       field = lattice->Evaluate(fixed);
@@ -265,10 +374,7 @@ GreedyDiffeomorphicRegistration<D>::Update()
     }
     else
     {
-      field = FieldType::New();
-      field->CopyInformation(fixed);
-      field->SetRegions(fixed->GetLargestPossibleRegion());
-      field->Allocate();
+      field = NewFieldLike<D>(fixed);
       field->FillBuffer(itk::NumericTraits<typename FieldType::PixelType>::ZeroValue());
     }
     double minSpacing = fixed->GetSpacing()[0];
@@ -276,120 +382,145 @@ GreedyDiffeomorphicRegistration<D>::Update()
     {
       minSpacing = std::min(minSpacing, fixed->GetSpacing()[d]);
     }
+    const float * f = fixed->GetBufferPointer();
+    const float * mv = moving->GetBufferPointer();
+    const auto *  in = mask ? mask->GetBufferPointer() : nullptr;
 
-    // Local statistics of the fixed image, once per level.
-    typename ImageType::Pointer fixedMean, fixedVariance;
+    // Buffers for the whole level (fresh ones each iteration cost as much in page faults as the work).
+    auto warpedImage = NewLike<D>(fixed);
+    auto derivativeImage = NewLike<D>(fixed);
+    auto update = NewFieldLike<D>(fixed);
+    auto scratch = NewFieldLike<D>(fixed);
+    float * w = warpedImage->GetBufferPointer();
+    float * dm = derivativeImage->GetBufferPointer();
+    // Local correlation: box means of the fixed image and its square (once per level), and of the
+    // warped image, the product and the warped square (each iteration).
+    std::vector<float> mf, vf, mw, mfw, mww;
     if (correlation)
     {
-      fixedMean = BoxMean<D>(fixed, s.radius);
-      auto squares = NewLike<D>(fixed);
-      ForEachVoxel(n, [&](size_t i) { squares->GetBufferPointer()[i] = fixed->GetBufferPointer()[i] * fixed->GetBufferPointer()[i]; });
-      fixedVariance = BoxMean<D>(squares, s.radius);
-      ForEachVoxel(n, [&](size_t i) {
-        const double m = fixedMean->GetBufferPointer()[i];
-        fixedVariance->GetBufferPointer()[i] = static_cast<float>(fixedVariance->GetBufferPointer()[i] - m * m);
-      });
+      mf.assign(f, f + n);
+      vf.resize(n);
+      mw.resize(n);
+      mfw.resize(n);
+      mww.resize(n);
+      ForEachVoxel(n, [&](size_t i) { vf[i] = f[i] * f[i]; });
+      BoxMean<D>(grid, mf.data(), s.radius);
+      BoxMean<D>(grid, vf.data(), s.radius);
+      ForEachVoxel(n, [&](size_t i) { vf[i] = static_cast<float>(vf[i] - double(mf[i]) * mf[i]); });
     }
 
     for (unsigned int iteration = 0; iteration < s.iterations[level]; ++iteration)
     {
-      auto warp = Warp::New();
-      warp->SetInput(moving);
-      warp->SetDisplacementField(field);
-      warp->SetOutputParametersFromImage(fixed);
-      warp->SetEdgePaddingValue(0);
-      warp->Update();
-      typename ImageType::Pointer warped = warp->GetOutput();
-      auto gradient = GradientFilter::New();
-      gradient->SetInput(warped);
-      gradient->Update();
-      const auto * g = gradient->GetOutput()->GetBufferPointer();
+      // The moving image through phi, linear, 0 outside its grid (as ITK's WarpImageFilter).
+      const auto * phi = field->GetBufferPointer();
+      grid.ForEachRow([&](size_t first, const std::array<size_t, D> & index) {
+        for (size_t x = 0; x < grid.size[0]; ++x)
+        {
+          const auto c = grid.Displaced(index, x, phi[first + x]);
+          bool       inside = true;
+          for (unsigned int d = 0; d < D; ++d)
+          {
+            inside = inside && c[d] >= -0.5 && c[d] < static_cast<double>(grid.size[d]) - 0.5;
+          }
+          w[first + x] = inside ? grid.Interpolate(mv, c) : 0.0f;
+        }
+      });
 
-      // dMetric/dWarped per voxel.
-      auto          derivative = NewLike<D>(fixed);
-      float *       dm = derivative->GetBufferPointer();
-      const float * f = fixed->GetBufferPointer();
-      const float * w = warped->GetBufferPointer();
-      auto          local = NewLike<D>(fixed); // the metric's value at each voxel
-      float *       value = local->GetBufferPointer();
+      // dMetric/dWarped per voxel, and the metric summed over the mask in blocks (the same sum on any thread count).
       if (correlation)
       {
-        auto products = NewLike<D>(fixed);
-        auto squares = NewLike<D>(fixed);
         ForEachVoxel(n, [&](size_t i) {
-          products->GetBufferPointer()[i] = f[i] * w[i];
-          squares->GetBufferPointer()[i] = w[i] * w[i];
+          mw[i] = w[i];
+          mfw[i] = f[i] * w[i];
+          mww[i] = w[i] * w[i];
         });
-        const auto    mw = BoxMean<D>(warped, s.radius);
-        const auto    mfw = BoxMean<D>(products, s.radius);
-        const auto    mww = BoxMean<D>(squares, s.radius);
-        const float * mf = fixedMean->GetBufferPointer();
-        const float * vf = fixedVariance->GetBufferPointer();
-        ForEachVoxel(n, [&](size_t i) {
-          const double m = mw->GetBufferPointer()[i];
-          const double a = mfw->GetBufferPointer()[i] - double(mf[i]) * m;
-          const double b = vf[i];
-          const double c = mww->GetBufferPointer()[i] - m * m;
-          if (b * c > 1e-8 && b > 1e-6 && c > 1e-6)
+        BoxMean<D>(grid, mw.data(), s.radius);
+        BoxMean<D>(grid, mfw.data(), s.radius);
+        BoxMean<D>(grid, mww.data(), s.radius);
+      }
+      const auto sums = BlockSums(n, 2, 0, [&](size_t first, size_t end, std::vector<double> & partial) {
+        for (size_t i = first; i < end; ++i)
+        {
+          double value = 0;
+          if (correlation)
           {
-            dm[i] = static_cast<float>(2.0 * a / (b * c) * ((f[i] - mf[i]) - a / c * (w[i] - m)));
-            value[i] = static_cast<float>(a * a / (b * c));
+            const double m = mw[i];
+            const double a = mfw[i] - double(mf[i]) * m;
+            const double b = vf[i];
+            const double c = mww[i] - m * m;
+            if (b * c > 1e-8 && b > 1e-6 && c > 1e-6)
+            {
+              dm[i] = static_cast<float>(2.0 * a / (b * c) * ((f[i] - mf[i]) - a / c * (w[i] - m)));
+              value = a * a / (b * c);
+            }
+            else
+            {
+              dm[i] = 0;
+            }
           }
           else
           {
-            dm[i] = 0;
-            value[i] = 0;
+            dm[i] = 2.0f * (f[i] - w[i]);
+            value = -double(f[i] - w[i]) * (f[i] - w[i]);
           }
-        });
-      }
-      else
-      {
-        ForEachVoxel(n, [&](size_t i) {
-          dm[i] = 2.0f * (f[i] - w[i]);
-          value[i] = -(f[i] - w[i]) * (f[i] - w[i]);
-        });
-      }
-      if (mask)
-      {
-        const auto * in = mask->GetBufferPointer();
-        ForEachVoxel(n, [&](size_t i) {
-          if (!in[i])
+          if (in && !in[i])
           {
             dm[i] = 0;
-            value[i] = 0;
+            continue;
           }
-        });
-      }
+          partial[0] += value;
+          partial[1] += 1;
+        }
+      });
 
-      // Force = dMetric/dWarped * grad(warped), smoothed ("fluid"), scaled to `step` voxels.
-      auto force = FieldType::New();
-      force->CopyInformation(fixed);
-      force->SetRegions(fixed->GetLargestPossibleRegion());
-      force->Allocate();
-      auto * fp = force->GetBufferPointer();
-      ForEachVoxel(n, [&](size_t i) {
-        for (unsigned int d = 0; d < D; ++d)
+      // Force = dMetric/dWarped * grad(warped): central differences, the border voxel repeated
+      // (ITK's GradientImageFilter), turned into mm^-1 along the physical axes by M^T.
+      auto * up = update->GetBufferPointer();
+      grid.ForEachRow([&](size_t first, const std::array<size_t, D> & index) {
+        for (size_t x = 0; x < grid.size[0]; ++x)
         {
-          fp[i][d] = dm[i] * g[i][d];
+          const size_t i = first + x;
+          if (dm[i] == 0)
+          {
+            up[i].Fill(0);
+            continue;
+          }
+          std::array<double, D> g;
+          for (unsigned int d = 0; d < D; ++d)
+          {
+            const size_t at = d == 0 ? x : index[d];
+            const size_t back = at > 0 ? grid.stride[d] : 0;
+            const size_t ahead = at + 1 < grid.size[d] ? grid.stride[d] : 0;
+            g[d] = 0.5 * (double(w[i + ahead]) - w[i - back]);
+          }
+          for (unsigned int k = 0; k < D; ++k)
+          {
+            double v = 0;
+            for (unsigned int d = 0; d < D; ++d)
+            {
+              v += grid.toIndex[d][k] * g[d];
+            }
+            up[i][k] = static_cast<float>(dm[i] * v);
+          }
         }
       });
       // The B-spline parametrisation smooths through its control grid; the dense one by the fluid sigma.
-      auto update = lattice ? force : SmoothMm<FieldType>(force, VoxelSigma<D>(fixed, s.fluidSigma));
-      auto * up = update->GetBufferPointer();
-      double largest = 0, total = 0; // serial sums: the same whatever the thread count
-      size_t counted = 0;
-      for (size_t i = 0; i < n; ++i)
+      if (!lattice)
       {
-        largest = std::max(largest, static_cast<double>(up[i].GetSquaredNorm()));
-        if (!mask || mask->GetBufferPointer()[i])
-        {
-          total += value[i];
-          ++counted;
-        }
+        SmoothField<D>(grid, update, scratch, s.fluidSigma);
+        up = update->GetBufferPointer();
       }
+      std::vector<double> largestOf(std::max(1u, WorkUnits(n, 0, size_t{ 1 } << 15)), 0.0);
+      ParallelRanges(n, static_cast<unsigned int>(largestOf.size()), [&](size_t first, size_t end, unsigned int unit) {
+        for (size_t i = first; i < end; ++i)
+        {
+          largestOf[unit] = std::max(largestOf[unit], static_cast<double>(up[i].GetSquaredNorm()));
+        }
+      });
+      const double largest = *std::max_element(largestOf.begin(), largestOf.end());
       if (m_Observer)
       {
-        m_Observer(static_cast<unsigned int>(level), iteration, counted ? total / counted : 0.0);
+        m_Observer(static_cast<unsigned int>(level), iteration, sums[1] > 0 ? sums[0] / sums[1] : 0.0);
       }
       if (largest <= 0)
       {
@@ -404,9 +535,17 @@ GreedyDiffeomorphicRegistration<D>::Update()
       const float scale = static_cast<float>(s.step * minSpacing / std::sqrt(largest));
       ForEachVoxel(n, [&](size_t i) { up[i] *= scale; });
 
-      // phi <- phi o (Id + u): phi(x + u(x)) + u(x).
-      field = Compose<D>(field, update);
-      field = SmoothMm<FieldType>(field, VoxelSigma<D>(fixed, s.elasticSigma));
+      // phi <- phi o (Id + u): phi(x + u(x)) + u(x), phi read at the nearest border voxel outside its grid.
+      auto * out = scratch->GetBufferPointer();
+      grid.ForEachRow([&](size_t first, const std::array<size_t, D> & index) {
+        for (size_t x = 0; x < grid.size[0]; ++x)
+        {
+          const auto & u = up[first + x];
+          out[first + x] = grid.Interpolate(phi, grid.Displaced(index, x, u)) + u;
+        }
+      });
+      std::swap(field, scratch);
+      SmoothField<D>(grid, field, scratch, s.elasticSigma);
     }
   }
   if (lattice)
