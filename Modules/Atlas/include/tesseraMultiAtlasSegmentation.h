@@ -33,7 +33,9 @@ public:
   using Observer = std::function<void(const std::string & step, double fraction)>;
 
   void SetTargetImage(const ScalarImage<D> * image) { m_Target = image; }
-  /** Limits registration (the fixed mask) and fusion to the inside (non-zero); optional. */
+  /** Limits fusion to the inside (non-zero); optional. The registrations see the whole image: the
+   * brain's outline is what aligns the cortex (as their fixed mask, even dilated by 6 voxels, it
+   * lowered one MICCAI pair's label Dice from 0.672 to 0.665). */
   void SetMask(const MaskImage<D> * mask) { m_Mask = mask; }
   void SetAtlases(std::vector<AtlasMember> atlases) { m_Atlases = std::move(atlases); }
   void SetRegistrationSettings(const RegistrationSettings & s) { m_Registration = s; }

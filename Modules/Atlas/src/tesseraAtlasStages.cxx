@@ -358,8 +358,8 @@ RegisterAtlasStages(StageRegistry & registry)
       InputPort("atlases", PortKind::File, "Atlases: a list (.csv/.txt, one \"image,labels\" pair per line) or an "
                                            "atlas description (Atlases/*.json)")
         .Alias("a"),
-      InputPort("mask", PortKind::Mask, "Target mask: the registrations' fixed mask, and only voxels inside are "
-                                        "labelled")
+      InputPort("mask", PortKind::Mask, "Target mask: only voxels inside are labelled (the registrations see the "
+                                        "whole image, whose brain outline aligns the cortex)")
         .Optional(),
     };
     s.outputs = {
@@ -368,7 +368,7 @@ RegisterAtlasStages(StageRegistry & registry)
         .Optional(),
       OverlayPort("overlay", "output"),
     };
-    s.parameters = Concatenate(ListParameters(), Concatenate(FusionParameters(), RegistrationParameters()));
+    s.parameters = Concatenate(ListParameters(), Concatenate(FusionParameters(), InterSubjectRegistrationParameters()));
     s.seeded = true;
     s.perImage = false;
     s.run = RunByDimension<SegmentWithAtlases<2>, SegmentWithAtlases<3>>;
@@ -409,7 +409,7 @@ RegisterAtlasStages(StageRegistry & registry)
                       .AtLeast(0)
                       .AtMost(1),
                   }),
-      RegistrationParameters());
+      InterSubjectRegistrationParameters());
     s.seeded = true;
     s.perImage = false;
     s.run = BuildAtlasByDimension;

@@ -93,7 +93,6 @@ MultiAtlasSegmentation<D>::Update()
     ImageRegistration<D> registration;
     registration.SetFixedImage(m_Target);
     registration.SetMovingImage(image);
-    registration.SetFixedMask(m_Mask);
     registration.SetSettings(m_Registration);
     registration.SetObserver([&](const std::string & stage, unsigned int level, unsigned int levels, double fraction) {
       if (m_Observer)

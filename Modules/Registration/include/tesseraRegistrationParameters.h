@@ -15,6 +15,14 @@ namespace tessera
  * settings), as `register` and `atlas-segment` take them. */
 std::vector<ParameterDescription> RegistrationParameters();
 
+/** RegistrationParameters() with the deformable defaults of ANTs' SyN scripts (antsRegistrationSyN.sh:
+ * local correlation radius 4, no smoothing of the field itself), for label propagation between
+ * subjects (`atlas-segment`, `atlas build`): on three MICCAI 2012 brain pairs they raise the warped
+ * labels' mean Dice from 0.652 to 0.671. `register` keeps greedy's (radius 2, field sigma 0.707
+ * voxels), which recover a known smooth deformation better (0.23 mm RMS against 1.7 mm in the unit
+ * test, where the unsmoothed field is left behind in the flat background). */
+std::vector<ParameterDescription> InterSubjectRegistrationParameters();
+
 /** Settings from values of RegistrationParameters(); seed draws the metric samples. */
 RegistrationSettings RegistrationSettingsFrom(const ParameterValues & p, unsigned int seed);
 

@@ -81,6 +81,29 @@ RegistrationParameters()
   };
 }
 
+std::vector<ParameterDescription>
+InterSubjectRegistrationParameters()
+{
+  auto parameters = RegistrationParameters();
+  for (auto & p : parameters)
+  {
+    if (p.name == "radius")
+    {
+      p.defaultValue = "4";
+    }
+    else if (p.name == "elastic-sigma")
+    {
+      p.defaultValue = "0";
+    }
+    else
+    {
+      continue;
+    }
+    p.doc += "; the default is ANTs' SyN scripts' (antsRegistrationSyN.sh), best for labels between subjects";
+  }
+  return parameters;
+}
+
 RegistrationSettings
 RegistrationSettingsFrom(const ParameterValues & p, unsigned int seed)
 {
