@@ -80,6 +80,11 @@ public:
 
 private:
   void RunStaple(const std::vector<size_t> & undecided);
+  /** JLF's patch-wise vote: jointWeights and jointMatches hold, per undecided voxel, each atlas's
+   * weight and matched voxel; index maps labels to their place in m_LabelSet. */
+  void VotePatches(const std::vector<size_t> & undecided, const std::vector<float> & jointWeights,
+                   const std::vector<unsigned int> & jointMatches, const std::vector<unsigned int> & index,
+                   LabelPixel * out, float * probabilities);
 
   FusionSettings                              m_Settings;
   const ScalarImage<D> *                      m_Target = nullptr;
