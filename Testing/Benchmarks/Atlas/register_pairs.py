@@ -8,6 +8,10 @@ the inverse warps a's into b's. The warped images are kept in the cache folder a
 <target>/<atlas>.json; transforms are deleted once used (a dense field is ~140 MB). Pairs already
 in the cache are skipped, so the script can be stopped and resumed; a lock file per pair lets two
 runs share the work (one with --reverse). After a killed run, delete <cache>/transforms.
+
+With --targets, only those targets are labelled: each of their atlases is registered onto the
+target (fixed target, moving atlas, no inverse), as `tessera atlas-segment` does; for a few
+targets that is fewer registrations than all pairs, and no inverse field is needed.
 """
 import argparse
 import json
@@ -21,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 SUBJECTS = ["1000", "1001", "1002", "1003", "1004", "1005", "1006", "1007", "1008", "1009", "1010",
             "1011", "1012", "1013", "1014", "1015", "1017", "1036"]
-REGISTER = ["--transform", "rigid,affine,deformable", "--deformable-iterations", "50,25,0"]
+# `tessera atlas-segment`'s defaults (radius and elastic sigma differ from `register`'s).
+REGISTER = ["--transform", "rigid,affine,deformable", "--radius", "4", "--elastic-sigma", "0"]
 
 
 def run(cmd):
@@ -47,6 +52,21 @@ def warp(args, data, atlas, target, transform, register_seconds):
                                                        t1_warp_seconds=t1_seconds)))
 
 
+def register_onto_targets(args):
+    jobs = [(t, a) for t in args.targets for a in SUBJECTS if a != t]
+    for n, (target, atlas) in enumerate(jobs, 1):
+        if (args.cache / target / f"{atlas}.json").exists():
+            continue
+        work = args.cache / "transforms"
+        work.mkdir(parents=True, exist_ok=True)
+        transform = work / f"{atlas}_to_{target}.h5"
+        seconds = run([args.tessera, "register", "-f", args.data / f"{target}_SS.nii.gz", "-m",
+                       args.data / f"{atlas}_SS.nii.gz", "-o", transform, "--threads", args.threads, "--quiet"] + REGISTER)
+        warp(args, args.data, atlas, target, transform, seconds)
+        transform.unlink()
+        print(f"[{n}/{len(jobs)}] {atlas} -> {target}: register {seconds:.1f} s", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tessera", type=Path, default=REPO / "build/Applications/tessera")
@@ -55,7 +75,11 @@ def main():
     p.add_argument("--threads", default="2")
     p.add_argument("--subjects", type=int, default=len(SUBJECTS), help="use the first N subjects")
     p.add_argument("--reverse", action="store_true", help="take the pairs from the last target's end")
+    p.add_argument("--targets", nargs="+", choices=SUBJECTS, help="register each atlas onto these targets only")
     args = p.parse_args()
+    if args.targets:
+        register_onto_targets(args)
+        return
     subjects = SUBJECTS[: args.subjects]
     # Target by target, so that each finished target's atlases are all there early.
     pairs = []
