@@ -318,6 +318,19 @@ struct Votes
     }
     entries.emplace_back(label, w);
   }
+  /** Voxel i gets the winner's label and, when probabilities is not null, the votes normalised to
+   * sum 1 (one component per entry of labelSet). */
+  void Decide(size_t i, const std::vector<LabelPixel> & labelSet, LabelPixel * out, float * probabilities) const
+  {
+    out[i] = labelSet[Winner()];
+    if (!probabilities)
+      return;
+    double total = 0;
+    for (const auto & e : entries)
+      total += e.second;
+    for (const auto & e : entries)
+      probabilities[i * labelSet.size() + e.first] = static_cast<float>(e.second / total);
+  }
   /** The label index with the most weight, ties to the smallest. */
   unsigned int Winner() const
   {
@@ -622,15 +635,7 @@ LabelFusion<D>::Update()
         case FusionMethod::Staple:
           break;
       }
-      out[i] = m_LabelSet[votes.Winner()];
-      if (probabilities)
-      {
-        double total = 0;
-        for (const auto & e : votes.entries)
-          total += e.second;
-        for (const auto & e : votes.entries)
-          probabilities[i * classes + e.first] = static_cast<float>(e.second / total);
-      }
+      votes.Decide(i, m_LabelSet, out, probabilities);
     }
   };
   // In batches, so that progress is reported from this thread.
@@ -660,7 +665,6 @@ LabelFusion<D>::VotePatches(const std::vector<size_t> & undecided, const std::ve
   // no votes; near the image border a voxel keeps its own vote only.
   const auto &      s = m_Settings;
   const size_t      atlases = m_AtlasLabels.size();
-  const size_t      classes = m_LabelSet.size();
   const Geometry<D> geometry(m_AtlasLabels[0].GetPointer());
   const auto        patch = Geometry<D>::Cube(s.patchRadius, false);
   const auto        patchLinear = geometry.Linear(patch);
@@ -690,15 +694,7 @@ LabelFusion<D>::VotePatches(const std::vector<size_t> & undecided, const std::ve
           votes.Add(index[labels[k][static_cast<long>(jointMatches[x * atlases + k]) + patchLinear[o]]],
                     jointWeights[x * atlases + k]);
       }
-      out[i] = m_LabelSet[votes.Winner()];
-      if (probabilities)
-      {
-        double total = 0;
-        for (const auto & e : votes.entries)
-          total += e.second;
-        for (const auto & e : votes.entries)
-          probabilities[i * classes + e.first] = static_cast<float>(e.second / total);
-      }
+      votes.Decide(i, m_LabelSet, out, probabilities);
     }
   });
 }
