@@ -45,6 +45,24 @@ protected:
   {
     return MeanMiccaiDice(ReadLabelImage<3>(labels), ReadLabelImage<3>(Path("1000_glm.nii.gz")));
   }
+  /** GM and WM Dice of `labels` against the manual classes, as run-brain-tissue-accuracy.sh scores. */
+  std::array<double, 2> TissueDice(const std::string & truth, const std::string & labels, const std::string & csv) const
+  {
+    const auto r = Tessera("evaluate -q --classes 2,3 -r " + truth + " -s " + labels + " --csv " + csv);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    std::array<double, 2> dice{};
+    std::ifstream         file(csv);
+    for (std::string line; std::getline(file, line);)
+    {
+      std::vector<std::string> cells;
+      std::stringstream        ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');)
+        cells.push_back(cell);
+      if (cells[0] == "2" || cells[0] == "3")
+        dice[cells[0] == "3"] = std::stod(cells[3]);
+    }
+    return dice;
+  }
 
   fs::path m_Dir;
 };
@@ -206,20 +224,7 @@ TEST_F(Atlas, TissuePriorsFromIcbm152)
     auto       r = Tessera("segment -i " + target + " --mask " + mask + options + " -o " + out + " --probabilities " +
                      Path("p.nrrd"));
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    r = Tessera("evaluate -q --classes 2,3 -r " + classes + " -s " + out + " --csv " + Path("scores.csv"));
-    ASSERT_EQ(r.exitCode, 0) << r.err;
-    std::ifstream csv(Path("scores.csv"));
-    std::string   line;
-    auto &        d = dice[options.empty() ? "plain" : "priors"];
-    while (std::getline(csv, line))
-    {
-      std::vector<std::string> cells;
-      std::stringstream        ss(line);
-      for (std::string cell; std::getline(ss, cell, ',');)
-        cells.push_back(cell);
-      if (cells[0] == "2" || cells[0] == "3")
-        d[cells[0] == "3"] = std::stod(cells[3]);
-    }
+    dice[options.empty() ? "plain" : "priors"] = TissueDice(classes, out, Path("scores.csv"));
   }
   std::cout << "GM/WM Dice at 2 mm: plain " << dice["plain"][0] << "/" << dice["plain"][1] << ", ICBM152 priors "
             << dice["priors"][0] << "/" << dice["priors"][1] << "\n";
@@ -236,6 +241,41 @@ TEST_F(Atlas, TissuePriorsFromIcbm152)
   ExpectRejected("segment -i " + target + " --atlas " + atlas + " --data-root " + SharedData("") + " -k 4 -o " +
                    Path("x.nii.gz"),
                  "classes", "has 3 classes", { Path("x.nii.gz") });
+}
+
+TEST_F(Atlas, TissuePriorsFromABuiltAtlas)
+{
+  // A tissue atlas built from three subjects' manual classes (0 background, 1 CSF, 2 GM, 3 WM) gives
+  // `segment` its priors: the classes are the built labels, 0 (unlabelled sulci) included, and a fourth subject is
+  // segmented. At 2 mm: at 3 mm the linear stages, restricted to the brain mask, lose the brain's outline and
+  // misalign (GM Dice 0.30).
+  const auto small = [&](const std::string & name) { return MiccaiShrunk(name, m_Dir, 2); };
+  std::ofstream list(Path("tissue.csv"));
+  for (const std::string id : { "1001", "1002", "1003" })
+    list << small(id + "_SS.nii.gz") << "," << small(id + "_classified.nii.gz") << "\n";
+  list.close();
+  auto r = Tessera("atlas build -a " + Path("tissue.csv") + " -o " + Path("template.nii.gz") + " --probabilities " +
+                   Path("tissue.nii.gz") + " --description " + Path("tissue.json") + " --rounds 2" + QuickRegistration);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto target = small("1000_SS.nii.gz"), mask = small("1000_mask.nii.gz"), truth = small("1000_classified.nii.gz");
+  std::map<std::string, std::array<double, 2>> dice;
+  for (const std::string & options : { std::string(), " -k 4 --atlas " + Path("tissue.json") })
+  {
+    const auto name = options.empty() ? "plain" : "priors";
+    r = Tessera("segment -i " + target + " --mask " + mask + options + " -o " + Path(std::string(name) + ".nii.gz") +
+                " --probabilities " + Path("p.nrrd"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    dice[name] = TissueDice(truth, Path(std::string(name) + ".nii.gz"), Path("scores.csv"));
+  }
+  std::cout << "GM/WM Dice at 2 mm: plain " << dice["plain"][0] << "/" << dice["plain"][1] << ", built-atlas priors "
+            << dice["priors"][0] << "/" << dice["priors"][1] << "\n";
+  // 0.923 / 0.931 here, against 0.843 / 0.919 without priors and 0.905 / 0.916 with ICBM152's.
+  EXPECT_GT(dice["priors"][0], dice["plain"][0] + 0.05);
+  EXPECT_GT(dice["priors"][1], 0.92);
+  const auto table = ClassTable<3>(ReadImageFile<ProbabilityImage<3>>(Path("p.nrrd")), "p");
+  EXPECT_EQ(table.Labels(), (std::vector<LabelPixel>{ 0, 1, 2, 3 }));
+  ExpectRejected("segment -i " + target + " --atlas " + Path("tissue.json") + " -k 3 -o " + Path("x.nii.gz"), "classes",
+                 "has 4 classes", { Path("x.nii.gz") });
 }
 
 TEST_F(Atlas, BuildsAnUnbiasedTemplateWithLabelProbabilities)

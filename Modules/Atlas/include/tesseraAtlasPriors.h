@@ -9,18 +9,22 @@
 #include "tesseraImageRegistration.h"
 #include "tesseraImageTypes.h"
 
-/** \file Tissue priors from a probabilistic atlas (Atlases/icbm152-2009a.json): the template
- * registered onto the subject, its probability maps warped along, and a Gaussian mixture whose
- * mixing proportions follow them (Atropos's prior-probability model). */
+/** \file Tissue priors from a probabilistic atlas (Atlases/icbm152-2009a.json, or a template that
+ * `tessera atlas build` made from labelled subjects): the template registered onto the subject,
+ * its probability maps warped along, and a Gaussian mixture whose mixing proportions follow them
+ * (Atropos's prior-probability model). */
 namespace tessera
 {
-/** The classes of a probabilistic atlas, ascending by label: its priors and the remainder class. */
+/** The classes of a probabilistic atlas, ascending by label: its priors and the remainder class,
+ * or every label of its "labelProbabilities" image (as `tessera atlas build` writes), 0 included.
+ * \throws Error naming that image when it cannot be read or has fewer than 2 labels. */
 LabelTable PriorClassTable(const AtlasDescription & atlas);
 
 /** Registers the atlas template onto the target (fixed = target, fixed mask = mask) and warps the
  * probability maps linearly onto the target grid: one component per class of PriorClassTable(),
- * each map / its scale, the remainder 1 − their sum (at least 0), each voxel renormalised to sum 1
- * (0 outside the mask). `observer(step, fraction)` follows the registration.
+ * each map / its scale, the remainder 1 − their sum (at least 0), or the label's component of the
+ * "labelProbabilities" image; each voxel renormalised to sum 1 (uniform where all are 0; 0 outside
+ * the mask). `observer(step, fraction)` follows the registration.
  * \throws Error naming an atlas file that cannot be read or registered. */
 template <unsigned int D>
 typename ProbabilityImage<D>::Pointer

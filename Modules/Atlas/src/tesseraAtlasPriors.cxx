@@ -8,9 +8,39 @@
 
 namespace tessera
 {
+namespace
+{
+/** The table of an atlas's "labelProbabilities" image, read from its header (or sidecar) only. */
+LabelTable
+ProbabilityMapTable(const std::string & path)
+{
+  auto io = CreateImageIO(path, itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  if (!io)
+    throw Error(path, "is not an image format ITK can read (corrupt, or unknown extension)");
+  io->SetFileName(path);
+  io->ReadImageInformation();
+  const std::string text = ReadLabelTableText(path, io->GetMetaDataDictionary());
+  if (!text.empty())
+    return LabelTable::FromJson(text, path);
+  std::vector<LabelPixel> labels(io->GetNumberOfComponents());
+  for (size_t c = 0; c < labels.size(); ++c)
+    labels[c] = static_cast<LabelPixel>(c);
+  return LabelTable::Numbered(labels);
+}
+} // namespace
+
 LabelTable
 PriorClassTable(const AtlasDescription & atlas)
 {
+  if (atlas.priors.empty() && !atlas.labelProbabilities.empty())
+  {
+    // Every label is a class, 0 included: in a brain mask, a built atlas's 0 is the tissue its label images left
+    // unlabelled (sulcal CSF in the MICCAI 2012 classes), and dropping it forces those voxels into the others.
+    const auto table = ProbabilityMapTable(atlas.labelProbabilities);
+    if (table.Size() < 2)
+      throw Error(atlas.labelProbabilities, "has fewer than 2 labels: no classes to segment");
+    return table;
+  }
   LabelTable table;
   for (const auto & p : atlas.priors)
   {
@@ -30,6 +60,7 @@ WarpAtlasPriors(const AtlasDescription & atlas, const ScalarImage<D> * target, c
 {
   const auto raw = ReadIntensityImage<D>(atlas.templateImage);
   CheckFinite<D>(raw.GetPointer(), atlas.templateImage);
+  const auto maps = atlas.priors.empty() ? ReadProbabilityImage<D>(atlas.labelProbabilities) : nullptr;
   ImageRegistration<D> registration;
   registration.SetFixedImage(target);
   registration.SetMovingImage(MeanOfComponents<D>(raw));
@@ -60,6 +91,13 @@ WarpAtlasPriors(const AtlasDescription & atlas, const ScalarImage<D> * target, c
   float * out = priors->GetBufferPointer();
   std::fill(out, out + n * k, 0.0f);
   std::vector<double> assigned(n, 0.0);
+  if (maps)
+  {
+    // One component per label in the table's order, as PriorClassTable() lists them.
+    const auto    warped = WarpImage<D>(maps, target, transform, Interpolation::Linear);
+    const float * v = warped->GetBufferPointer();
+    std::transform(v, v + n * k, out, [](float q) { return std::clamp(q, 0.0f, 1.0f); });
+  }
   for (const auto & p : atlas.priors)
   {
     const auto map = ReadIntensityImage<D>(p.image);

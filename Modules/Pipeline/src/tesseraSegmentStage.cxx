@@ -36,10 +36,10 @@ Segment(StageContext & c)
     // Tissue priors: the atlas template registered onto the image, its maps warped along.
     const std::string path = c.InputPaths("atlas").at(0);
     const auto atlas = AtlasDescription::Load(path, p.Has("data-root") ? p.Text("data-root") : std::string());
-    if (atlas.priors.empty())
+    if (atlas.priors.empty() && atlas.labelProbabilities.empty())
     {
-      throw Error(path, "has no probability maps (\"priors\"): tissue priors need a probabilistic atlas such as "
-                        "Atlases/icbm152-2009a.json");
+      throw Error(path, "has no probability maps (\"priors\" or \"labelProbabilities\"): tissue priors need a "
+                        "probabilistic atlas such as Atlases/icbm152-2009a.json or one from tessera atlas build");
     }
     const auto classes = PriorClassTable(atlas).Size();
     if (p.Count("classes") != classes)
@@ -135,9 +135,10 @@ RegisterSegmentStage(StageRegistry & registry)
   s.seeded = true;
   AddClassifierPorts(s, "Image to segment: scalar, RGB or multi-component, 2D or 3D");
   s.inputs.push_back(InputPort("atlas", PortKind::File,
-                               "Probabilistic atlas (Atlases/*.json with \"priors\", e.g. icbm152-2009a.json): its "
-                               "template is registered onto the image (rigid, affine, deformable) and its maps become "
-                               "spatial priors of the EM; labels are then the atlas's classes")
+                               "Probabilistic atlas (Atlases/*.json with \"priors\", e.g. icbm152-2009a.json, or the "
+                               "description tessera atlas build writes): its template is registered onto the image "
+                               "(rigid, affine, deformable) and its maps become spatial priors of the EM; labels are "
+                               "then the atlas's classes (of a built atlas: all its labels, 0 included)")
                        .Optional());
   s.parameters = {
     ClassesParameter(),
