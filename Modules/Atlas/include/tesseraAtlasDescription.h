@@ -1,10 +1,12 @@
 #ifndef tesseraAtlasDescription_h
 #define tesseraAtlasDescription_h
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tesseraLabelTable.h"
+#include "tesseraParameter.h"
 
 /** \file Atlas descriptions (the JSON files in Atlases/) and plain atlas lists.
  *
@@ -19,7 +21,10 @@
  * or, for a probabilistic atlas, "template" (an image) and "priors": [{"label": 2, "name": "GM",
  * "image": "icbm152-2009a/gm.nii.gz", "scale": 255}, ...] with "remainder": {"label": 1, "name":
  * "CSF"} for the class that takes 1 minus the sum of the maps, or "labelProbabilities": one
- * probability image with a component per label (as `tessera atlas build` writes). A label table file is a label table
+ * probability image with a component per label (as `tessera atlas build` writes). An optional "registration"
+ * object holds the registration parameters (as `tessera register` names them, e.g. {"radius": 4,
+ * "elastic-sigma": 0}) that bring the template onto a subject: `atlas build` writes the ones it built the
+ * template with, and `segment --atlas` registers with them. A label table file is a label table
  * JSON (tesseraLabelTable.h) or a CSV whose first two columns are the label number and its name.
  *
  * An atlas list (.csv or .txt) has one "image,labels" pair per line (blank lines and lines
@@ -52,6 +57,8 @@ struct AtlasDescription
   std::string              labelProbabilities; ///< resolved path, or empty
   LabelPixel               remainderLabel = 0;
   std::string              remainderName;
+  /** "registration": parameter values of RegistrationParameters() (defaults for those not given). */
+  std::optional<ParameterValues> registration;
 
   /** Reads and checks a description: JSON, known keys of the right types, a name, members or a
    * template with priors, and every file it names present under dataRoot (the description's own

@@ -9,6 +9,7 @@
 
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
+#include "tesseraRegistrationParameters.h"
 #include "tesseraStage.h"
 
 namespace tessera
@@ -81,7 +82,7 @@ AtlasDescription::Load(const std::string & path, const std::string & dataRoot)
   }
   static const std::set<std::string> known{ "name", "description", "space", "provenance", "licence", "labelTable",
                                             "members", "template", "priors", "remainder",
-                                            "labelProbabilities" };
+                                            "labelProbabilities", "registration" };
   for (const auto & item : j.items())
   {
     if (!known.count(item.key()))
@@ -165,6 +166,19 @@ AtlasDescription::Load(const std::string & path, const std::string & dataRoot)
     CheckFile(path, "label probabilities", a.labelProbabilities);
     if (a.templateImage.empty())
       throw Error(path, "has label probabilities but no \"template\" image they are defined on");
+  }
+  if (j.contains("registration"))
+  {
+    if (!j["registration"].is_object())
+      throw Error(path, "\"registration\" must be an object of registration parameters (name: value)");
+    try
+    {
+      a.registration = ParameterValues::FromJson(RegistrationParameters(), j["registration"]);
+    }
+    catch (const Error & e)
+    {
+      throw Error(path, std::string("\"registration\": ") + e.what());
+    }
   }
   if (a.members.empty() && a.priors.empty() && a.labelProbabilities.empty())
   {

@@ -273,6 +273,11 @@ BuildAtlas(StageContext & c)
     d["template"] = RelativeTo(c.OutputPath("output"), json);
     if (c.Wants("probabilities") && !c.OutputPath("probabilities").empty())
       d["labelProbabilities"] = RelativeTo(c.OutputPath("probabilities"), json);
+    // Subjects meet the template best as its members did (segment --atlas registers with these).
+    const auto values = p.ToJson();
+    for (const auto & r : InterSubjectRegistrationParameters())
+      if (p.Has(r.name))
+        d["registration"][r.name] = values.at(r.name);
     c.SetText("description", d.dump(2) + "\n");
   }
 }

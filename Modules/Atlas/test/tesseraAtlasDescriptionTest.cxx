@@ -89,6 +89,25 @@ TEST(AtlasDescription, MalformedDescriptionsAreRefusedWithTheProblem)
   ExpectProblem("{" + head + R"(, "template": "a.nii.gz", "priors": [{"label": 2, "name": "GM", "image": "a.nii.gz",
                 "scale": 0}]})",
                 "positive number");
+  const std::string built = "{" + head + R"(, "template": "a.nii.gz", "labelProbabilities": "a.nii.gz", )";
+  ExpectProblem(built + R"("registration": 4})", "\"registration\" must be an object");
+  ExpectProblem(built + R"("registration": {"radius": 0}})", "radius");
+  ExpectProblem(built + R"("registration": {"sigma": 1}})", "sigma: is not a parameter");
+}
+
+TEST(AtlasDescription, RegistrationSettingsOfABuiltAtlas)
+{
+  const fs::path dir = fs::temp_directory_path() / ("tessera-atlas-registration-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.nii.gz") << "x";
+  std::ofstream(dir / "d.json") << R"({"name": "n", "space": "s", "provenance": "p", "licence": "l",
+    "template": "a.nii.gz", "labelProbabilities": "a.nii.gz", "registration": {"radius": 4, "elastic-sigma": 0}})";
+  const auto a = AtlasDescription::Load((dir / "d.json").string(), "");
+  fs::remove_all(dir);
+  ASSERT_TRUE(a.registration.has_value());
+  EXPECT_EQ(a.registration->Count("radius"), 4u);
+  EXPECT_EQ(a.registration->Real("elastic-sigma"), 0.0);
+  EXPECT_EQ(a.registration->Real("fluid-sigma"), 1.732); // not given: RegistrationParameters()'s default
 }
 
 TEST(AtlasDescription, LabelTablesFromCsv)

@@ -9,6 +9,7 @@
 #include "tesseraHiddenMarkovSegmentation.h"
 #include "tesseraMRFStages.h"
 #include "tesseraPottsMRFImageFilter.h"
+#include "tesseraRegistrationParameters.h"
 #include "tesseraStages.h"
 
 namespace tessera
@@ -46,10 +47,18 @@ Segment(StageContext & c)
     {
       throw Error("classes", "the atlas " + path + " has " + std::to_string(classes) + " classes");
     }
+    // The atlas's own registration settings (atlas build writes those it built the template with), else a quick
+    // deformable stage that stops at the half-resolution level.
     RegistrationSettings registration;
-    registration.transforms = { TransformKind::Rigid, TransformKind::Affine, TransformKind::Deformable };
-    registration.deformable.iterations = { 50, 25, 0 };
-    registration.seed = c.Options().seed;
+    if (atlas.registration)
+    {
+      registration = RegistrationSettingsFrom(*atlas.registration, c.Options().seed);
+    }
+    else
+    {
+      registration.deformable.iterations = { 50, 25, 0 };
+      registration.seed = c.Options().seed;
+    }
     priors = WarpAtlasPriors<D>(atlas, MeanOfComponents<D>(image), mask, registration,
                                 [&](const std::string & step, double fraction) {
                                   c.Progress().SetStage(step);
@@ -137,7 +146,9 @@ RegisterSegmentStage(StageRegistry & registry)
   s.inputs.push_back(InputPort("atlas", PortKind::File,
                                "Probabilistic atlas (Atlases/*.json with \"priors\", e.g. icbm152-2009a.json, or the "
                                "description tessera atlas build writes): its template is registered onto the image "
-                               "(rigid, affine, deformable) and its maps become spatial priors of the EM; labels are "
+                               "(rigid, affine, deformable; with the description's \"registration\" settings, which "
+                               "atlas build writes, else a quick deformable stage that stops at half resolution) and "
+                               "its maps become spatial priors of the EM; labels are "
                                "then the atlas's classes (of a built atlas: all its labels, 0 included)")
                        .Optional());
   s.parameters = {
