@@ -29,8 +29,7 @@ struct HiddenMarkovSegmentationSettings
     return o;
   }();
   double                 smoothness = 0.6;  ///< random field: Potts β (nats)
-  double                 priorWeight = 0.5; ///< with priors: w of the external field (random field) or of
-                                            ///< q' = (1 − w) / K + w q (chain)
+  double                 priorWeight = 0.5; ///< with priors: w of the external field q' = (1 − w) / K + w q
   bool                   viterbi = false;   ///< chain: labels by Viterbi instead of the posterior mode (MPM)
 };
 

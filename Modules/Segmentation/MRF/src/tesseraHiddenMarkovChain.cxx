@@ -10,60 +10,6 @@ namespace tessera
 {
 namespace
 {
-/** The chain's transitions at one position, as ForwardBackward() describes: with priors q,
- * a(i, j) = A_ij q(j) / Σ_l A_il q(l). */
-class Transitions
-{
-public:
-  Transitions(const MarkovChain & chain, const float * priors)
-    : m_Chain(chain)
-    , m_Priors(priors)
-    , m_Q(chain.classes, 1.0)
-    , m_Norm(chain.classes, 1.0)
-  {}
-
-  /** Moves to position t. */
-  void
-  At(size_t t)
-  {
-    const unsigned int k = m_Chain.classes;
-    if (!m_Priors)
-      return;
-    const float * row = m_Priors + t * k;
-    double        sum = 0.0;
-    for (unsigned int j = 0; j < k; ++j)
-      sum += row[j];
-    for (unsigned int j = 0; j < k; ++j)
-      m_Q[j] = sum > 0 ? row[j] / sum : 1.0 / k;
-    for (unsigned int i = 0; i < k; ++i)
-    {
-      double z = 0.0;
-      for (unsigned int j = 0; j < k; ++j)
-        z += m_Chain.transition[i * k + j] * m_Q[j];
-      m_Norm[i] = z;
-    }
-    m_StartNorm = 0.0;
-    for (unsigned int j = 0; j < k; ++j)
-      m_StartNorm += m_Chain.initial[j] * m_Q[j];
-  }
-  double
-  Start(unsigned int j) const
-  {
-    return m_StartNorm > 0 ? m_Chain.initial[j] * m_Q[j] / m_StartNorm : 0.0;
-  }
-  double
-  operator()(unsigned int i, unsigned int j) const
-  {
-    return m_Norm[i] > 0 ? m_Chain.transition[i * m_Chain.classes + j] * m_Q[j] / m_Norm[i] : 0.0;
-  }
-
-private:
-  const MarkovChain & m_Chain;
-  const float *       m_Priors;
-  std::vector<double> m_Q, m_Norm;
-  double              m_StartNorm = 1.0;
-};
-
 void
 CheckChain(const std::vector<double> & logEmission, const MarkovChain & chain)
 {
@@ -86,21 +32,27 @@ ScaledEmissions(const double * logEmission, unsigned int k, std::vector<double> 
 }
 } // namespace
 
+void
+AddExternalField(std::vector<double> & logEmission, const float * priors)
+{
+  for (size_t i = 0; i < logEmission.size(); ++i)
+    logEmission[i] += std::log(double(priors[i])); // −∞ for a zero prior: that state is impossible there
+}
+
 double
-ForwardBackward(const std::vector<double> & logEmission, const MarkovChain & chain, const float * priors,
-                std::vector<double> & posteriors, std::vector<double> * transitionCounts)
+ForwardBackward(const std::vector<double> & logEmission, const MarkovChain & chain, std::vector<double> & posteriors,
+                std::vector<double> * transitionCounts)
 {
   CheckChain(logEmission, chain);
   const unsigned int  k = chain.classes;
   const size_t        n = logEmission.size() / k;
-  Transitions         a(chain, priors);
+  const double *      a = chain.transition.data();
   std::vector<double> b(k), scale(n);
   double              logLikelihood = 0.0;
   // Forward: posteriors hold the normalised α_t.
   posteriors.assign(n * k, 0.0);
   for (size_t t = 0; t < n; ++t)
   {
-    a.At(t);
     logLikelihood += ScaledEmissions(logEmission.data() + t * k, k, b);
     double * alpha = posteriors.data() + t * k;
     double   sum = 0.0;
@@ -108,10 +60,10 @@ ForwardBackward(const std::vector<double> & logEmission, const MarkovChain & cha
     {
       double predicted = 0.0;
       if (t == 0)
-        predicted = a.Start(j);
+        predicted = chain.initial[j];
       else
         for (unsigned int i = 0; i < k; ++i)
-          predicted += (alpha - k)[i] * a(i, j);
+          predicted += (alpha - k)[i] * a[i * k + j];
       alpha[j] = predicted * b[j];
       sum += alpha[j];
     }
@@ -131,7 +83,6 @@ ForwardBackward(const std::vector<double> & logEmission, const MarkovChain & cha
   std::vector<double> beta(k, 1.0), next(k);
   for (size_t t = n - 1; t-- > 0;)
   {
-    a.At(t + 1);
     ScaledEmissions(logEmission.data() + (t + 1) * k, k, b);
     for (unsigned int j = 0; j < k; ++j)
       next[j] = b[j] * beta[j] / scale[t + 1];
@@ -141,7 +92,7 @@ ForwardBackward(const std::vector<double> & logEmission, const MarkovChain & cha
       double s = 0.0;
       for (unsigned int j = 0; j < k; ++j)
       {
-        const double term = a(i, j) * next[j];
+        const double term = a[i * k + j] * next[j];
         s += term;
         if (transitionCounts)
           (*transitionCounts)[i * k + j] += alpha[i] * term;
@@ -161,7 +112,7 @@ ForwardBackward(const std::vector<double> & logEmission, const MarkovChain & cha
 }
 
 std::vector<uint16_t>
-Viterbi(const std::vector<double> & logEmission, const MarkovChain & chain, const float * priors)
+Viterbi(const std::vector<double> & logEmission, const MarkovChain & chain)
 {
   CheckChain(logEmission, chain);
   const unsigned int k = chain.classes;
@@ -170,23 +121,21 @@ Viterbi(const std::vector<double> & logEmission, const MarkovChain & chain, cons
     throw Error("hidden Markov chain", "Viterbi decoding takes at most 65535 states");
   }
   const size_t          n = logEmission.size() / k;
-  Transitions           a(chain, priors);
   std::vector<uint16_t> from(n * k), path(n);
   std::vector<double>   score(k), previous(k);
   for (size_t t = 0; t < n; ++t)
   {
-    a.At(t);
     std::swap(score, previous);
     for (unsigned int j = 0; j < k; ++j)
     {
       double   best = -std::numeric_limits<double>::infinity();
       uint16_t arg = 0;
       if (t == 0)
-        best = std::log(a.Start(j));
+        best = std::log(chain.initial[j]);
       else
         for (unsigned int i = 0; i < k; ++i)
         {
-          const double s = previous[i] + std::log(a(i, j));
+          const double s = previous[i] + std::log(chain.transition[i * k + j]);
           if (s > best)
           {
             best = s;
@@ -243,7 +192,9 @@ FitHiddenMarkovChain(const FeatureSamples & samples, std::vector<double> initial
                                                   setTransitions(counts);
                                                   std::copy_n(fit.posteriors.begin(), k, fit.chain.initial.begin());
                                                 }
-                                                const double logLikelihood = ForwardBackward(r, fit.chain, priors, fit.posteriors, &counts);
+                                                if (priors)
+                                                  AddExternalField(r, priors);
+                                                const double logLikelihood = ForwardBackward(r, fit.chain, fit.posteriors, &counts);
                                                 pending = true;
                                                 r = fit.posteriors;
                                                 return logLikelihood / n;

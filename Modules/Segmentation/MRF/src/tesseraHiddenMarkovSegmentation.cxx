@@ -149,7 +149,12 @@ SegmentHiddenMarkov(const VectorImage<D> * image, const MaskImage<D> * mask, con
     out.chain = fit.chain;
     std::vector<uint16_t> chainPath;
     if (s.viterbi)
-      chainPath = Viterbi(ClassLogDensities(fit.emissions, chain), fit.chain, priors ? chainPriors.data() : nullptr);
+    {
+      auto logEmission = ClassLogDensities(fit.emissions, chain);
+      if (priors)
+        AddExternalField(logEmission, chainPriors.data());
+      chainPath = Viterbi(logEmission, fit.chain);
+    }
     posteriors.resize(m * k);
     path.resize(chainPath.size());
     for (size_t t = 0; t < m; ++t)

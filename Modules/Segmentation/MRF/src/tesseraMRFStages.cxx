@@ -54,8 +54,8 @@ PriorWeightParameter()
 {
   return RealParameter("prior-weight", "0.5", "fraction",
                        "With priors: w in the mixing proportions (1-w) pi_k + w prior_k(x) (gmm), or in the external "
-                       "field (hmrf) or the chain's priors (hmc) (1-w)/K + w prior_k(x)")
-    .Source("Atropos prior-probability model, Avants et al., Neuroinformatics 9, 2011; Bricq et al., MedIA 12, 2008")
+                       "field (1-w)/K + w prior_k(x) (hmrf, hmc)")
+    .Source("Atropos prior-probability model, Avants et al., Neuroinformatics 9, 2011; Zhang, Brady, Smith 2001")
     .AtLeast(0)
     .AtMost(1);
 }

@@ -50,30 +50,24 @@ struct TinyChain
         rows[i + j] /= sum;
     }
   }
-  /** p(x, y) of one state sequence, with or without the priors' per-position transitions. */
+  /** p(x, y) of one state sequence; with the priors as an external field, p(x, y, a) with p(a_t | x_t) = q_t(x_t). */
   double
   Joint(const std::vector<unsigned int> & x, bool withPriors) const
   {
-    const auto q = [&](size_t s, unsigned int j) {
-      if (!withPriors)
-        return 1.0;
-      double sum = 0;
-      for (unsigned int l = 0; l < k; ++l)
-        sum += priors[s * k + l];
-      return priors[s * k + j] / sum;
-    };
-    double z0 = 0;
-    for (unsigned int j = 0; j < k; ++j)
-      z0 += chain.initial[j] * q(0, j);
-    double p = chain.initial[x[0]] * q(0, x[0]) / z0 * std::exp(logEmission[x[0]]);
+    const auto q = [&](size_t s) { return withPriors ? double(priors[s * k + x[s]]) : 1.0; };
+    double p = chain.initial[x[0]] * q(0) * std::exp(logEmission[x[0]]);
     for (size_t s = 1; s < t; ++s)
-    {
-      double z = 0;
-      for (unsigned int j = 0; j < k; ++j)
-        z += chain.transition[x[s - 1] * k + j] * q(s, j);
-      p *= chain.transition[x[s - 1] * k + x[s]] * q(s, x[s]) / z * std::exp(logEmission[s * k + x[s]]);
-    }
+      p *= chain.transition[x[s - 1] * k + x[s]] * q(s) * std::exp(logEmission[s * k + x[s]]);
     return p;
+  }
+  /** The log emissions ForwardBackward() and Viterbi() see: with priors, AddExternalField()'s. */
+  std::vector<double>
+  Observed(bool withPriors) const
+  {
+    std::vector<double> e = logEmission;
+    if (withPriors)
+      AddExternalField(e, priors.data());
+    return e;
   }
 };
 
@@ -102,7 +96,7 @@ TEST(HiddenMarkovChain, ForwardBackwardMatchesBruteForceEnumeration)
     const TinyChain     c(withPriors ? 7 : 3);
     std::vector<double> posteriors, counts;
     const double logLikelihood =
-      ForwardBackward(c.logEmission, c.chain, withPriors ? c.priors.data() : nullptr, posteriors, &counts);
+      ForwardBackward(c.Observed(withPriors), c.chain, posteriors, &counts);
     // Brute force over all 3^5 sequences: p(y), the marginals p(x_t | y) and the pair counts.
     double              py = 0;
     std::vector<double> marginal(c.t * c.k, 0.0), pairs(c.k * c.k, 0.0);
@@ -139,7 +133,7 @@ TEST(HiddenMarkovChain, ViterbiFindsTheMostProbableSequence)
         best = x;
       }
     });
-    const auto path = Viterbi(c.logEmission, c.chain, withPriors ? c.priors.data() : nullptr);
+    const auto path = Viterbi(c.Observed(withPriors), c.chain);
     ASSERT_EQ(path.size(), c.t);
     for (size_t s = 0; s < c.t; ++s)
       EXPECT_EQ(path[s], best[s]) << "position " << s;
@@ -192,9 +186,9 @@ TEST(HiddenMarkovChain, RefusesInconsistentInputs)
   std::vector<double> posteriors;
   MarkovChain         bad = c.chain;
   bad.transition.pop_back();
-  EXPECT_THROW(ForwardBackward(c.logEmission, bad, nullptr, posteriors, nullptr), Error);
+  EXPECT_THROW(ForwardBackward(c.logEmission, bad, posteriors, nullptr), Error);
   std::vector<double> impossible = c.logEmission;
   for (unsigned int j = 0; j < c.k; ++j)
     impossible[2 * c.k + j] = -std::numeric_limits<double>::infinity();
-  EXPECT_THROW(ForwardBackward(impossible, c.chain, nullptr, posteriors, nullptr), Error);
+  EXPECT_THROW(ForwardBackward(impossible, c.chain, posteriors, nullptr), Error);
 }
