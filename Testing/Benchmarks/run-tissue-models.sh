@@ -5,10 +5,12 @@
 # manual classes of the other half of the subjects (two folds, 1000-1008 and 1009-1036; --classes 4, label 0 the
 # unlabelled sulci). EM run to convergence (--em-tolerance 1e-6 --em-iterations 1000), one thread per run and
 # TESSERA_JOBS runs side by side (default 2). Scored by `tessera evaluate` against the manual tissue classes (GM, WM).
-# TESSERA_PRIORS (default "none icbm152 study") chooses the rows to run; the report's other rows are kept.
+# TESSERA_PRIORS (default "none icbm152 study") and TESSERA_MODELS (default "gmm hmrf hmc") choose the rows to run;
+# the report's other rows are kept.
 # TESSERA_STUDY_ATLASES: a folder to keep (or reuse) the two built atlases, study-{a,b}.json (about 7 minutes each).
 # Writes Documentation/Results/TissueModels.{md,csv} (or TESSERA_REPORT.{md,csv}).
-# Usage: [TESSERA_SUBJECTS="1000 ..."] [TESSERA_PRIORS=...] [TESSERA_JOBS=2] [TESSERA_REPORT=path-without-extension]
+# Usage: [TESSERA_SUBJECTS="1000 ..."] [TESSERA_PRIORS=...] [TESSERA_MODELS=...] [TESSERA_JOBS=2]
+#        [TESSERA_REPORT=path-without-extension]
 #        run-tissue-models.sh [build-dir]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +20,7 @@ data=$(cd "$root/../shared/data" && pwd)
 report=${TESSERA_REPORT:-$root/Documentation/Results/TissueModels}
 subjects=${TESSERA_SUBJECTS:-1000 1001 1002 1003 1004 1005 1006 1007 1008 1009 1010 1011 1012 1013 1014 1015 1017 1036}
 priors_set=${TESSERA_PRIORS:-none icbm152 study}
+models=${TESSERA_MODELS:-gmm hmrf hmc}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 study=${TESSERA_STUDY_ATLASES:-$work}
 fold_a="1000 1001 1002 1003 1004 1005 1006 1007 1008"
@@ -58,20 +61,21 @@ run() {
   rm -f "$out.nii.gz"
 }
 export -f run; export tessera data root work study fold_b
-for id in $subjects; do for priors in $priors_set; do for n4 in no yes; do for model in gmm hmrf hmc; do
+for id in $subjects; do for priors in $priors_set; do for n4 in no yes; do for model in $models; do
   echo "$id $model $n4 $priors"; done; done; done; done | xargs -P "${TESSERA_JOBS:-2}" -L 1 bash -c 'run "$@"' _
 
 {
   echo "subject,model,n4,priors,dice_gm,dice_wm,hd95_gm_mm,hd95_wm_mm,seconds"
   { cat "$work"/*.row
-    [ -f "$report.csv" ] && awk -F, -v run=" $priors_set " 'NR > 1 && index(run, " " $4 " ") == 0' "$report.csv"
+    [ -f "$report.csv" ] && awk -F, -v run=" $priors_set " -v ranm=" $models " \
+      'NR > 1 && (index(run, " " $4 " ") == 0 || index(ranm, " " $2 " ") == 0)' "$report.csv"
   } | sort
 } > "$report.csv.tmp"
 mv "$report.csv.tmp" "$report.csv"
 /usr/bin/env python3 - "$report" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "${TESSERA_JOBS:-2}" \
-  "$priors_set" <<'PY'
+  "$priors_set" "$models" <<'PY'
 import csv, sys, statistics, datetime
-report, cores, cpu, jobs, ran = sys.argv[1:6]
+report, cores, cpu, jobs, ran, ran_models = sys.argv[1:7]
 rows = list(csv.DictReader(open(report + ".csv")))
 configs = []
 for r in rows:
@@ -115,9 +119,9 @@ for s in subjects:
         r = next(r for r in rows if r["subject"] == s and (r["priors"], r["n4"], r["model"]) == k)
         cells.append(f"{float(r['dice_gm']):.3f} / {float(r['dice_wm']):.3f}")
     out.append(f"| {s} | " + " | ".join(cells) + " |")
-kept = sorted({p for p, _, _ in configs} - set(ran.split()))
-out += ["", f"Machine: {cores} cores, {cpu}; priors {', '.join(ran.split())} run {datetime.date.today().isoformat()}"
-        + (f" (priors {', '.join(kept)}: rows kept from an earlier run)" if kept else "")
+kept = any(p not in ran.split() or m not in ran_models.split() for p, _, m in configs)
+out += ["", f"Machine: {cores} cores, {cpu}; models {', '.join(ran_models.split())} with priors {', '.join(ran.split())} "
+        f"run {datetime.date.today().isoformat()}" + (" (the other rows kept from an earlier run)" if kept else "")
         + f". All figures: `{report.split('/')[-1]}.csv`.",
         "Reproduce: `Testing/Benchmarks/run-tissue-models.sh build`. What the figures say: the user guide, \"Statistical tissue models\"."]
 open(report + ".md", "w").write("\n".join(out) + "\n")
