@@ -103,17 +103,21 @@ TEST(HiddenMarkovSegmentation, PriorsGiveTheirClassesAndLabels)
       priors->GetBufferPointer()[i * 3 + j] = scene.truth[i] == j + 1 ? 0.6f : 0.2f;
   SetLabelTable(priors, LabelTable::Numbered({ 10, 20, 30 }, "tissue "));
   for (const auto model : { HiddenMarkovModel::RandomField, HiddenMarkovModel::Chain })
-  {
-    HiddenMarkovSegmentationSettings s;
-    s.model = model;
-    s.smoothness = 1.0;
-    const auto r = SegmentHiddenMarkov<2>(scene.image, scene.mask, s, priors);
-    EXPECT_EQ(ClassTable<2>(r.probabilities, "p").Labels(), (std::vector<LabelPixel>{ 10, 20, 30 }));
-    size_t wrong = 0;
-    for (size_t i = N; i < N * N; ++i)
-      wrong += r.labels->GetBufferPointer()[i] != 10 * scene.truth[i];
-    EXPECT_LT(double(wrong) / (N * N - N), 0.05) << HiddenMarkovModelName(model);
-  }
+    for (const bool viterbi : { false, true })
+    {
+      if (viterbi && model == HiddenMarkovModel::RandomField)
+        continue;
+      HiddenMarkovSegmentationSettings s;
+      s.model = model;
+      s.smoothness = 1.0;
+      s.viterbi = viterbi;
+      const auto r = SegmentHiddenMarkov<2>(scene.image, scene.mask, s, priors);
+      EXPECT_EQ(ClassTable<2>(r.probabilities, "p").Labels(), (std::vector<LabelPixel>{ 10, 20, 30 }));
+      size_t wrong = 0;
+      for (size_t i = N; i < N * N; ++i)
+        wrong += r.labels->GetBufferPointer()[i] != 10 * scene.truth[i];
+      EXPECT_LT(double(wrong) / (N * N - N), 0.05) << HiddenMarkovModelName(model) << (viterbi ? " viterbi" : "");
+    }
 }
 
 TEST(HiddenMarkovSegmentation, ParsesModelNames)
