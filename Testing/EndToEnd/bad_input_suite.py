@@ -159,12 +159,12 @@ def make_fixtures(executable, fx):
     shutil.rmtree(j("made"))
     model = open(j("knn.json")).read()
     for name, old, new in [("knn-classes1.json", '"classes":3', '"classes":1'),
-                           ("knn-version99.json", '"version":2', '"version":99'),
+                           ("knn-version99.json", '"version":3', '"version":99'),
                            ("knn-scale0.json", '"scale":[', '"scale":[0.0],"was":['),
                            ("knn-k0.json", '"k":5', '"k":0'),
-                           ("knn-label-negative.json", '"labels":[1,', '"labels":[-1,'),
-                           ("knn-label-60000.json", '"labels":[1,', '"labels":[60000,'),
-                           ("knn-sample-text.json", '"samples":[[', '"samples":[["a",'),
+                           ("knn-labels-array.json", '"labels":"', '"labels":[-1],"was":"'),
+                           ("knn-labels-not-base64.json", '"labels":"', '"labels":"!!!!'),
+                           ("knn-sample-text.json", '"samples":"', '"samples":"a'),
                            ("knn-other-model.json", '"model":"tessera-knn"', '"model":"something-else"')]:
         assert old in model, (old, model[:400])
         open(j(name), "w").write(model.replace(old, new))

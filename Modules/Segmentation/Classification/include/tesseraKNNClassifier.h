@@ -61,10 +61,11 @@ public:
   const Parameters & GetParameters() const { return m_Parameters; }
 
   /** Saves parameters and the standardised training set as JSON ("model": "tessera-knn",
-   * "version": 2; "samples" [n, dimension], "labels" [n]), gzip-compressed when the path ends in
-   * .gz (.json.gz). \throws Error naming the file when it cannot be written. */
+   * "version": 3; "samples" [n, dimension] and "labels" [n] as base64 of little-endian float32 and
+   * uint16), gzip-compressed when the path ends in .gz (.json.gz).
+   * \throws Error naming the file when it cannot be written. */
   void Save(const std::string & path) const;
-  /** Reads what Save wrote, every field checked (types, sizes, ranges, finite values, the class
+  /** Reads what Save wrote (and version 2, whose samples and labels are JSON arrays), every field checked (types, sizes, ranges, finite values, the class
    * count against the labels). \throws Error naming the file when it is missing, damaged or not a
    * Tessera kNN model. */
   static KNNClassifier Load(const std::string & path);

@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/flann.hpp>
 
+#include "tesseraBase64.h"
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
 #include "tesseraParallelRanges.h"
@@ -207,18 +208,66 @@ namespace
  * back as the same float (half the text of doubles), keys in the order written. */
 using ModelJson = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool, std::int64_t,
                                        std::uint64_t, float>;
+
+/** Base64 of the values' little-endian bytes (uint16 labels, float32 samples). */
+template <typename T>
+std::string
+EncodeLittleEndian(const std::vector<T> & values)
+{
+  using Word = std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>;
+  std::vector<unsigned char> bytes(values.size() * sizeof(T));
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    Word w;
+    std::memcpy(&w, &values[i], sizeof w);
+    for (size_t b = 0; b < sizeof w; ++b)
+    {
+      bytes[i * sizeof w + b] = static_cast<unsigned char>(w >> (8 * b));
+    }
+  }
+  return EncodeBase64(bytes.data(), bytes.size());
+}
+
+/** The values of EncodeLittleEndian's text. \throws Error(path, ...) naming `field` when it is not base64 of
+ * whole values. */
+template <typename T>
+std::vector<T>
+DecodeLittleEndian(const std::string & text, const std::string & path, const char * field)
+{
+  using Word = std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>;
+  std::vector<unsigned char> bytes;
+  try
+  {
+    bytes = DecodeBase64(text);
+  }
+  catch (const Error &)
+  {
+    bytes.resize(1); // not base64: reported below, as a length that holds no whole number of values
+  }
+  if (bytes.size() % sizeof(T))
+  {
+    throw Error(path, std::string("is a damaged Tessera kNN model (field \"") + field + "\" is not base64 of " +
+                        std::to_string(8 * sizeof(T)) + "-bit values)");
+  }
+  std::vector<T> values(bytes.size() / sizeof(T));
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    Word w = 0;
+    for (size_t b = 0; b < sizeof w; ++b)
+    {
+      w |= static_cast<Word>(static_cast<Word>(bytes[i * sizeof w + b]) << (8 * b));
+    }
+    std::memcpy(&values[i], &w, sizeof w);
+  }
+  return values;
+}
 } // namespace
 
 void
 KNNClassifier::Save(const std::string & path) const
 {
-  ModelJson samples = ModelJson::array();
-  for (size_t i = 0; i < m_Labels.size(); ++i)
-  {
-    samples.push_back(std::vector<float>(m_Samples.begin() + i * m_Dimension, m_Samples.begin() + (i + 1) * m_Dimension));
-  }
   const ModelJson doc{ { "model", "tessera-knn" },
-                       { "version", 2 },
+                       { "version", 3 },
                        { "k", m_Parameters.k },
                        { "localMeanRadius", m_Parameters.features.localMeanRadius },
                        { "position", m_Parameters.features.position },
@@ -228,8 +277,8 @@ KNNClassifier::Save(const std::string & path) const
                        { "classes", m_Classes },
                        { "mean", m_Mean },
                        { "scale", m_Scale },
-                       { "labels", m_Labels },
-                       { "samples", samples } };
+                       { "labels", EncodeLittleEndian(m_Labels) },
+                       { "samples", EncodeLittleEndian(m_Samples) } };
   const std::string text = doc.dump();
   AtomicOutput      out(path);
   const bool        compressed = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
@@ -308,9 +357,10 @@ KNNClassifier::Load(const std::string & path)
   {
     throw Error(path, "is not a Tessera kNN model");
   }
-  if (doc.value("version", json()) != 2)
+  const json version = doc.value("version", json());
+  if (version != 2 && version != 3)
   {
-    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads version 2)");
+    throw Error(path, "is a Tessera kNN model of an unknown version (this build reads versions 2 and 3)");
   }
   try
   {
@@ -320,8 +370,29 @@ KNNClassifier::Load(const std::string & path)
     const long long dimension = count("dimension");
     const long long channels = count("channels");
     const long long classes = count("classes");
-    const auto      labels = Field<std::vector<long long>>(doc, "labels", path, &json::is_array);
-    const auto      samples = Field<std::vector<std::vector<float>>>(doc, "samples", path, &json::is_array);
+    // Version 3 holds the labels and the samples [n, dimension] as base64 of little-endian uint16 and float32 (a
+    // 512² image's model loads in milliseconds); version 2 as JSON arrays (a third of a second to parse).
+    std::vector<long long> labels;
+    std::vector<float>     samples;
+    if (version == 3)
+    {
+      const auto text = [&](const char * name) { return Field<std::string>(doc, name, path, &json::is_string); };
+      const auto wide = DecodeLittleEndian<LabelPixel>(text("labels"), path, "labels");
+      labels.assign(wide.begin(), wide.end());
+      samples = DecodeLittleEndian<float>(text("samples"), path, "samples");
+    }
+    else
+    {
+      labels = Field<std::vector<long long>>(doc, "labels", path, &json::is_array);
+      for (const auto & row : Field<std::vector<std::vector<float>>>(doc, "samples", path, &json::is_array))
+      {
+        if (row.size() != static_cast<size_t>(dimension))
+        {
+          throw Error(path, "is a damaged Tessera kNN model (a sample of the wrong length)");
+        }
+        samples.insert(samples.end(), row.begin(), row.end());
+      }
+    }
     Parameters      p;
     if (k < 1 || static_cast<size_t>(k) > labels.size())
     {
@@ -345,7 +416,7 @@ KNNClassifier::Load(const std::string & path)
     model.m_Channels = static_cast<unsigned int>(channels);
     model.m_Mean = Field<std::vector<float>>(doc, "mean", path, &json::is_array);
     model.m_Scale = Field<std::vector<float>>(doc, "scale", path, &json::is_array);
-    if (samples.size() != labels.size() || model.m_Mean.size() != model.m_Dimension ||
+    if (samples.size() != labels.size() * model.m_Dimension || model.m_Mean.size() != model.m_Dimension ||
         model.m_Scale.size() != model.m_Dimension)
     {
       throw Error(path, "is a damaged Tessera kNN model (inconsistent sizes)");
@@ -357,15 +428,11 @@ KNNClassifier::Load(const std::string & path)
         throw Error(path, "is a damaged Tessera kNN model (feature mean or scale not finite and positive)");
       }
     }
-    model.m_Samples.reserve(samples.size() * model.m_Dimension);
-    for (const auto & row : samples)
+    if (!std::all_of(samples.begin(), samples.end(), [](float v) { return std::isfinite(v); }))
     {
-      if (row.size() != model.m_Dimension || !std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); }))
-      {
-        throw Error(path, "is a damaged Tessera kNN model (a sample of the wrong length or not finite)");
-      }
-      model.m_Samples.insert(model.m_Samples.end(), row.begin(), row.end());
+      throw Error(path, "is a damaged Tessera kNN model (a sample is not finite)");
     }
+    model.m_Samples = std::move(samples);
     for (const long long l : labels)
     {
       if (l < 0 || l > 65535)

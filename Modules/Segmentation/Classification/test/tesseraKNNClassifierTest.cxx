@@ -86,12 +86,14 @@ TEST(KNNClassifier, RejectsModelsWhoseFieldsDisagree)
   std::stringstream text;
   text << std::ifstream(path).rdbuf();
   const std::string good = text.str();
-  // The class count, k, a label and the version, each edited alone.
+  // The class count, k, the version, the scale, each edited alone; labels and samples that are not base64 of
+  // whole values, or three samples too many.
   const std::pair<std::string, std::string> edits[] = {
-    { "\"classes\":3", "\"classes\":1" },     { "\"k\":5", "\"k\":0" },
-    { "\"labels\":[1,", "\"labels\":[60000," }, { "\"version\":2", "\"version\":99" },
-    { "\"k\":5", "\"k\":5.5" },              { "\"samples\":[[", "\"samples\":[[\"a\"," },
-    { "\"scale\":[", "\"scale\":[0," }
+    { "\"classes\":3", "\"classes\":1" },        { "\"k\":5", "\"k\":0" },
+    { "\"version\":3", "\"version\":99" },       { "\"k\":5", "\"k\":5.5" },
+    { "\"scale\":[", "\"scale\":[0," },          { "\"labels\":\"", "\"labels\":\"!!!!" },
+    { "\"samples\":\"", "\"samples\":\"AAAA" }, { "\"samples\":\"", "\"samples\":\"AAAAAAAAAAAAAAAA" },
+    { "\"labels\":\"", "\"labels\":[1],\"x\":\"" }
   };
   for (const auto & [from, to] : edits)
   {
@@ -109,6 +111,29 @@ TEST(KNNClassifier, RejectsModelsWhoseFieldsDisagree)
       EXPECT_EQ(e.Subject(), path) << to;
     }
   }
+  std::filesystem::remove(path);
+}
+
+TEST(KNNClassifier, ReadsVersion2ModelsAndRejectsNonFiniteSamples)
+{
+  const auto path = (std::filesystem::temp_directory_path() / "tessera-knn-versions.json").string();
+  const std::string head = R"({"model":"tessera-knn","version":VERSION,"k":1,"localMeanRadius":0,"position":false,)"
+                           R"("positionWeight":1.0,"dimension":1,"channels":1,"classes":2,"mean":[0],"scale":[1],)";
+  const auto write = [&](const std::string & version, const std::string & rest) {
+    std::string text = head;
+    text.replace(text.find("VERSION"), 7, version);
+    std::ofstream(path) << text << rest;
+  };
+  // Samples 0 and 10 labelled 1 and 2, as version 2's arrays and as version 3's base64 (little-endian).
+  const float probe[] = { 1.0f, 9.0f };
+  const auto  s = FeatureSamples::FromPixels(probe, 2, 1, nullptr);
+  const std::vector<float> expected{ 1.0f, 0.0f, 0.0f, 1.0f };
+  write("2", R"("labels":[1,2],"samples":[[0],[10]]})");
+  EXPECT_EQ(KNNClassifier::Load(path).Predict(s), expected);
+  write("3", R"("labels":"AQACAA==","samples":"AAAAAAAAIEE="})");
+  EXPECT_EQ(KNNClassifier::Load(path).Predict(s), expected);
+  write("3", R"("labels":"AQACAA==","samples":"AAAAAAAAgH8="})"); // 0 and +inf
+  EXPECT_THROW(KNNClassifier::Load(path), Error);
   std::filesystem::remove(path);
 }
 
