@@ -74,6 +74,8 @@ public:
    * \param connectivity which voxels neighbour: 1 = faces (4 in 2D, 6 in 3D), 2 = faces and
    *        edges (8 in 2D, 18 in 3D; scikit-image's rag_mean_color default), 3 = all 26 in 3D;
    *        as scipy.ndimage.generate_binary_structure(D, connectivity).
+   * The sums run on all threads, over slabs along the last axis whose number depends on the image and
+   * the region count only, added in slab order: the same graph on any number of threads.
    * \throws Error if features lie on another grid (size, spacing, origin, direction), the
    *         connectivity is not in 1..D, or the labels hold fewer than two regions
    *         (labels other than 0). */
@@ -115,9 +117,9 @@ public:
 
 private:
   struct Sums;
-  /** Adds voxels `keep` (indices of `labels`' buffer) of a buffer whose index 0 is voxel `offset` of the image. */
-  void Accumulate(const LabelImage<D> * labels, const VectorImage<D> * features, const itk::ImageRegion<D> & keep,
-                  const itk::Index<D> & offset);
+  /** Adds to `sums` voxels `keep` (indices of `labels`' buffer) of a buffer whose index 0 is voxel `offset` of the image. */
+  void Accumulate(Sums & sums, const LabelImage<D> * labels, const VectorImage<D> * features,
+                  const itk::ImageRegion<D> & keep, const itk::Index<D> & offset) const;
 
   std::unique_ptr<Sums>                m_Sums; // while the graph is being built
   GraphType                            m_Graph;

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <string>
 
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraParallelRanges.h"
 
 namespace tessera
 {
@@ -125,6 +127,46 @@ struct RegionAdjacencyGraph<D>::Sums
   std::vector<itk::IndexValueType> lo, hi;
   std::vector<EdgeAccumulator>     edges;
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> adjacency; // (b, edge index) for a < b
+
+  /** The index in `edges` of the edge (a, b), a < b, appended if new. */
+  std::uint32_t
+  Edge(std::uint32_t a, std::uint32_t b)
+  {
+    auto & list = adjacency[a];
+    auto   it = std::find_if(list.begin(), list.end(), [b](const auto & y) { return y.first == b; });
+    if (it != list.end())
+    {
+      return it->second;
+    }
+    list.emplace_back(b, static_cast<std::uint32_t>(edges.size()));
+    edges.push_back({ a, b, {} });
+    return list.back().second;
+  }
+
+  /** Adds the sums of another part of the image (same slots). */
+  void
+  Add(const Sums & other)
+  {
+    for (std::size_t v = 0; v < count.size(); ++v)
+    {
+      count[v] += other.count[v];
+    }
+    const auto add = [](std::vector<double> & to, const std::vector<double> & from) {
+      std::transform(to.begin(), to.end(), from.begin(), to.begin(), std::plus<>());
+    };
+    add(sum, other.sum);
+    add(prod, other.prod);
+    add(isum, other.isum);
+    for (std::size_t i = 0; i < lo.size(); ++i)
+    {
+      lo[i] = std::min(lo[i], other.lo[i]);
+      hi[i] = std::max(hi[i], other.hi[i]);
+    }
+    for (const auto & e : other.edges)
+    {
+      edges[Edge(e.a, e.b)].stats.Merge(e.stats);
+    }
+  }
 };
 
 template <unsigned int D>
@@ -164,7 +206,29 @@ RegionAdjacencyGraph<D>::RegionAdjacencyGraph(const LabelImage<D> * labels, cons
   }
   CheckRegionCount(static_cast<std::size_t>(next));
   m_Sums = std::make_unique<Sums>(m_VertexOfLabel, static_cast<std::size_t>(next), m_NumberOfFeatures);
-  Accumulate(labels, features, labels->GetBufferedRegion(), itk::Index<D>());
+  // Slabs of about 2^17 voxels along the last axis, at most 8, and fewer where the sums of many regions would
+  // outweigh a slab's voxels; each summed on its own (on the threads), then added in slab order.
+  const auto         region = labels->GetBufferedRegion();
+  const std::size_t  rows = region.GetSize(D - 1);
+  const std::size_t  slabs = std::max<std::size_t>(1, std::min({ std::size_t{ 8 }, rows, n >> 17, n / (64 * static_cast<std::size_t>(next)) }));
+  const auto         slab = [&](std::size_t s) {
+    auto keep = region;
+    keep.SetIndex(D - 1, region.GetIndex(D - 1) + static_cast<itk::IndexValueType>(rows * s / slabs));
+    keep.SetSize(D - 1, rows * (s + 1) / slabs - rows * s / slabs);
+    return keep;
+  };
+  std::vector<std::unique_ptr<Sums>> parts(slabs);
+  ParallelRanges(slabs, WorkUnits(slabs, 0, 2), [&](std::size_t first, std::size_t end, unsigned int) {
+    for (std::size_t s = first; s < end; ++s)
+    {
+      parts[s] = s ? std::make_unique<Sums>(m_VertexOfLabel, static_cast<std::size_t>(next), m_NumberOfFeatures) : nullptr;
+      Accumulate(s ? *parts[s] : *m_Sums, labels, features, slab(s), itk::Index<D>());
+    }
+  });
+  for (std::size_t s = 1; s < slabs; ++s)
+  {
+    m_Sums->Add(*parts[s]);
+  }
   Finish();
 }
 
@@ -216,15 +280,14 @@ RegionAdjacencyGraph<D>::AddTile(const LabelImage<D> * labels, const VectorImage
   {
     offset[d] = read.GetIndex(d) - labels->GetBufferedRegion().GetIndex(d);
   }
-  Accumulate(labels, features, keep, offset);
+  Accumulate(*m_Sums, labels, features, keep, offset);
 }
 
 template <unsigned int D>
 void
-RegionAdjacencyGraph<D>::Accumulate(const LabelImage<D> * labels, const VectorImage<D> * features,
-                                    const itk::ImageRegion<D> & keep, const itk::Index<D> & offset)
+RegionAdjacencyGraph<D>::Accumulate(Sums & S, const LabelImage<D> * labels, const VectorImage<D> * features,
+                                    const itk::ImageRegion<D> & keep, const itk::Index<D> & offset) const
 {
-  Sums &             S = *m_Sums;
   const auto         region = labels->GetBufferedRegion();
   const auto         size = region.GetSize();
   const LabelPixel * L = labels->GetBufferPointer();
@@ -378,30 +441,13 @@ RegionAdjacencyGraph<D>::Accumulate(const LabelImage<D> * labels, const VectorIm
         }
         const std::uint32_t a = static_cast<std::uint32_t>(std::min(vp, vq)),
                             b = static_cast<std::uint32_t>(std::max(vp, vq));
-        std::uint32_t e;
-        if (a == lastA && b == lastB)
+        if (a != lastA || b != lastB)
         {
-          e = lastE;
-        }
-        else
-        {
-          auto & list = S.adjacency[a];
-          auto   it = std::find_if(list.begin(), list.end(), [b](const auto & y) { return y.first == b; });
-          if (it == list.end())
-          {
-            e = static_cast<std::uint32_t>(S.edges.size());
-            S.edges.push_back({ a, b, {} });
-            list.emplace_back(b, e);
-          }
-          else
-          {
-            e = it->second;
-          }
+          lastE = S.Edge(a, b);
           lastA = a;
           lastB = b;
-          lastE = e;
         }
-        auto & s = S.edges[e].stats;
+        auto & s = S.edges[lastE].stats;
         ++s.size;
         if (nc)
         {

@@ -3,10 +3,12 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <memory>
 #include <type_traits>
 
 #include <gtest/gtest.h>
 
+#include "itkMultiThreaderBase.h"
 #include "itkRegionOfInterestImageFilter.h"
 
 #include "tesseraError.h"
@@ -253,6 +255,60 @@ TEST(RegionAdjacencyGraph, GatheredTileByTileEqualsOneSweep)
   const itk::ImageRegion<2>        tile({ { 8, 8 } }, { { 8, 8 } });
   EXPECT_THROW(graph.AddTile(crop(labels.GetPointer(), tile), crop(features.GetPointer(), tile), tile, tile), tessera::Error);
   EXPECT_THROW(graph.Finish(), tessera::Error); // no region
+}
+
+// An image large enough to be summed in 4 slabs (rows 0-174, 175-349, ...), with regions that cross the slab
+// borders and features that are not integers (so that an order of additions shows in the last bits): the same
+// graph on 1 and 3 threads, and slab-border pairs counted once (edge sizes against a direct count).
+TEST(RegionAdjacencyGraph, SameGraphOnAnyNumberOfThreads)
+{
+  auto labels = MakeLabels<2>({ 768, 700 }, [](const itk::Index<2> & i) {
+    return static_cast<tessera::LabelPixel>(1 + (i[0] / 97 + 8 * (i[1] / 120) + (i[0] * i[1]) % 7 / 6) % 40);
+  });
+  auto features = MakeFeatures<2>(labels, 2, [](const itk::Index<2> & i, unsigned int c) {
+    return std::sin(0.013f * static_cast<float>(i[0] * (c + 1)) + 0.029f * static_cast<float>(i[1]));
+  });
+  const auto build = [&](unsigned int threads) {
+    const auto before = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+    itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(threads);
+    auto rag = std::make_unique<tessera::RegionAdjacencyGraph<2>>(labels, features, 2);
+    itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(before);
+    return rag;
+  };
+  const auto one = build(1), three = build(3);
+  ASSERT_EQ(one->NumberOfRegions(), three->NumberOfRegions());
+  std::map<std::pair<int, int>, std::uint64_t> pairs; // direct count of 8-neighbour pairs across labels
+  const auto L = [&](long x, long y) { return static_cast<int>(labels->GetPixel({ { x, y } })); };
+  for (long y = 0; y < 700; ++y)
+  {
+    for (long x = 0; x < 768; ++x)
+    {
+      for (const auto & [dx, dy] : { std::pair{ 1L, 0L }, { -1L, 1L }, { 0L, 1L }, { 1L, 1L } })
+      {
+        if (x + dx >= 0 && x + dx < 768 && y + dy < 700 && L(x, y) != L(x + dx, y + dy))
+        {
+          ++pairs[{ std::min(L(x, y), L(x + dx, y + dy)), std::max(L(x, y), L(x + dx, y + dy)) }];
+        }
+      }
+    }
+  }
+  EXPECT_EQ(EdgeMap(*one), pairs);
+  EXPECT_EQ(EdgeMap(*three), pairs);
+  for (std::size_t v = 0; v < one->NumberOfRegions(); ++v)
+  {
+    EXPECT_EQ(one->Region(v).sum, three->Region(v).sum);
+    EXPECT_EQ(one->Region(v).sumOfProducts, three->Region(v).sumOfProducts);
+    EXPECT_EQ(one->Region(v).indexSum, three->Region(v).indexSum);
+    EXPECT_EQ(one->Region(v).lower, three->Region(v).lower);
+    EXPECT_EQ(one->Region(v).upper, three->Region(v).upper);
+  }
+  const auto & g = one->Graph();
+  for (auto [e, end] = boost::edges(g); e != end; ++e)
+  {
+    const auto [f, found] = boost::edge(boost::source(*e, g), boost::target(*e, g), three->Graph());
+    ASSERT_TRUE(found);
+    EXPECT_EQ(three->Boundary(f).gradientSum, one->Boundary(*e).gradientSum);
+  }
 }
 
 // Supervoxels (ITK SLIC) on a real T1 volume; every region statistic checked against a
