@@ -204,25 +204,26 @@ RegionAdjacencyGraph<D>::RegionAdjacencyGraph(const LabelImage<D> * labels, cons
       m_VertexOfLabel[l] = next++;
     }
   }
-  CheckRegionCount(static_cast<std::size_t>(next));
-  m_Sums = std::make_unique<Sums>(m_VertexOfLabel, static_cast<std::size_t>(next), m_NumberOfFeatures);
+  const std::size_t regions = static_cast<std::size_t>(next);
+  CheckRegionCount(regions);
+  m_Sums = std::make_unique<Sums>(m_VertexOfLabel, regions, m_NumberOfFeatures);
   // Slabs of about 2^17 voxels along the last axis, at most 8, and fewer where the sums of many regions would
   // outweigh a slab's voxels; each summed on its own (on the threads), then added in slab order.
   const auto         region = labels->GetBufferedRegion();
   const std::size_t  rows = region.GetSize(D - 1);
-  const std::size_t  slabs = std::max<std::size_t>(1, std::min({ std::size_t{ 8 }, rows, n >> 17, n / (64 * static_cast<std::size_t>(next)) }));
+  const std::size_t  slabs = std::max<std::size_t>(1, std::min({ std::size_t{ 8 }, rows, n >> 17, n / (64 * regions) }));
   const auto         slab = [&](std::size_t s) {
     auto keep = region;
     keep.SetIndex(D - 1, region.GetIndex(D - 1) + static_cast<itk::IndexValueType>(rows * s / slabs));
     keep.SetSize(D - 1, rows * (s + 1) / slabs - rows * s / slabs);
     return keep;
   };
-  std::vector<std::unique_ptr<Sums>> parts(slabs);
+  std::vector<std::unique_ptr<Sums>> parts(slabs); // slab 0 goes into m_Sums
   ParallelRanges(slabs, WorkUnits(slabs, 0, 2), [&](std::size_t first, std::size_t end, unsigned int) {
     for (std::size_t s = first; s < end; ++s)
     {
-      parts[s] = s ? std::make_unique<Sums>(m_VertexOfLabel, static_cast<std::size_t>(next), m_NumberOfFeatures) : nullptr;
-      Accumulate(s ? *parts[s] : *m_Sums, labels, features, slab(s), itk::Index<D>());
+      Sums & into = s ? *(parts[s] = std::make_unique<Sums>(m_VertexOfLabel, regions, m_NumberOfFeatures)) : *m_Sums;
+      Accumulate(into, labels, features, slab(s), itk::Index<D>());
     }
   });
   for (std::size_t s = 1; s < slabs; ++s)
