@@ -171,7 +171,9 @@ def main():
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     date = f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M}"
-    if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout:
+    # Changes to the pages this script writes (an earlier run's) do not make the measured code uncommitted.
+    if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!" + args.output],
+                      capture_output=True, text=True).stdout:
         commit += " (with uncommitted changes)"
     # Every run's ratios are kept (Threads-history.csv): on a shared machine they move from run to run.
     history_path = os.path.join(args.output, "Threads-history.csv")
