@@ -8,7 +8,7 @@
 namespace tessera
 {
 /** Base64 (RFC 4648, standard alphabet, '=' padding) of `size` bytes: binary arrays inside JSON files
- * (models), which read back in milliseconds where arrays of numbers take a parser seconds per million. */
+ * (models), which decode at memory speed where a JSON parser takes about 0.4 s per million numbers. */
 std::string
 EncodeBase64(const void * data, std::size_t size);
 

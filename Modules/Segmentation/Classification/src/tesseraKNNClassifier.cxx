@@ -370,8 +370,8 @@ KNNClassifier::Load(const std::string & path)
     const long long dimension = count("dimension");
     const long long channels = count("channels");
     const long long classes = count("classes");
-    // Version 3 holds the labels and the samples [n, dimension] as base64 of little-endian uint16 and float32 (a
-    // 512² image's model loads in milliseconds); version 2 as JSON arrays (a third of a second to parse).
+    // Version 3 holds the labels and the samples [n, dimension] as base64 of little-endian uint16 and float32;
+    // version 2 as JSON arrays, whose parsing took 0.3 s of every knn apply with a 512² image's model.
     std::vector<long long> labels;
     std::vector<float>     samples;
     if (version == 3)
