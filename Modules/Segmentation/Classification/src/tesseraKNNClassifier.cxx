@@ -235,6 +235,8 @@ std::vector<T>
 DecodeLittleEndian(const std::string & text, const std::string & path, const char * field)
 {
   using Word = std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>;
+  const Error damaged(path, std::string("is a damaged Tessera kNN model (field \"") + field + "\" is not base64 of " +
+                              std::to_string(8 * sizeof(T)) + "-bit values)");
   std::vector<unsigned char> bytes;
   try
   {
@@ -242,12 +244,11 @@ DecodeLittleEndian(const std::string & text, const std::string & path, const cha
   }
   catch (const Error &)
   {
-    bytes.resize(1); // not base64: reported below, as a length that holds no whole number of values
+    throw damaged;
   }
   if (bytes.size() % sizeof(T))
   {
-    throw Error(path, std::string("is a damaged Tessera kNN model (field \"") + field + "\" is not base64 of " +
-                        std::to_string(8 * sizeof(T)) + "-bit values)");
+    throw damaged;
   }
   std::vector<T> values(bytes.size() / sizeof(T));
   for (size_t i = 0; i < values.size(); ++i)
