@@ -65,9 +65,9 @@ public:
    * uint16), gzip-compressed when the path ends in .gz (.json.gz).
    * \throws Error naming the file when it cannot be written. */
   void Save(const std::string & path) const;
-  /** Reads what Save wrote (and version 2, whose samples and labels are JSON arrays), every field checked (types, sizes, ranges, finite values, the class
-   * count against the labels). \throws Error naming the file when it is missing, damaged or not a
-   * Tessera kNN model. */
+  /** Reads what Save wrote (and version 2, whose samples and labels are JSON arrays), every field
+   * checked (types, sizes, ranges, finite values, the class count against the labels).
+   * \throws Error naming the file when it is missing, damaged or not a Tessera kNN model. */
   static KNNClassifier Load(const std::string & path);
 
 private:

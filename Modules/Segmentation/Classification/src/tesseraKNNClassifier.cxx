@@ -214,6 +214,7 @@ template <typename T>
 std::string
 EncodeLittleEndian(const std::vector<T> & values)
 {
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4, "16- or 32-bit values");
   using Word = std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>;
   std::vector<unsigned char> bytes(values.size() * sizeof(T));
   for (size_t i = 0; i < values.size(); ++i)
@@ -234,6 +235,7 @@ template <typename T>
 std::vector<T>
 DecodeLittleEndian(const std::string & text, const std::string & path, const char * field)
 {
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4, "16- or 32-bit values");
   using Word = std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>;
   const Error damaged(path, std::string("is a damaged Tessera kNN model (field \"") + field + "\" is not base64 of " +
                               std::to_string(8 * sizeof(T)) + "-bit values)");
