@@ -207,11 +207,13 @@ RegionAdjacencyGraph<D>::RegionAdjacencyGraph(const LabelImage<D> * labels, cons
   const std::size_t regions = static_cast<std::size_t>(next);
   CheckRegionCount(regions);
   m_Sums = std::make_unique<Sums>(m_VertexOfLabel, regions, m_NumberOfFeatures);
-  // Slabs of about 2^17 voxels along the last axis, at most 8, and fewer where the sums of many regions would
-  // outweigh a slab's voxels; each summed on its own (on the threads), then added in slab order.
+  // Slabs of about 2^17 voxels along the last axis, at most 8, each summed on its own (on the threads), then added
+  // in slab order. Each slab but the first has its own sums (about 200 bytes per region with RGB features): at
+  // most one extra slab per 64 voxels per region keeps them under ~3 bytes per voxel in all.
   const auto         region = labels->GetBufferedRegion();
   const std::size_t  rows = region.GetSize(D - 1);
-  const std::size_t  slabs = std::max<std::size_t>(1, std::min({ std::size_t{ 8 }, rows, n >> 17, n / (64 * regions) }));
+  const std::size_t  slabs =
+    std::max<std::size_t>(1, std::min({ std::size_t{ 8 }, rows, n >> 17, 1 + n / (64 * regions) }));
   const auto         slab = [&](std::size_t s) {
     auto keep = region;
     keep.SetIndex(D - 1, region.GetIndex(D - 1) + static_cast<itk::IndexValueType>(rows * s / slabs));
