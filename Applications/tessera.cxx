@@ -141,6 +141,7 @@ Suggestion(CLI::App & app, const std::string & name)
 int
 main(int argc, char ** argv)
 {
+  tessera::RetainFreedMemory();
   CLI::App app{ "Tessera: image segmentation for 2D and 3D medical, natural and aerial images.\n"
                 "Run `tessera <application> --help` for an application's options." };
   app.name("tessera");

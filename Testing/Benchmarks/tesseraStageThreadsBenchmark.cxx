@@ -75,6 +75,7 @@ Checksum(const StageContext & context)
 int
 main(int argc, char * argv[])
 {
+  tessera::RetainFreedMemory(); // as the `tessera` launcher
   try
   {
     const bool oneThread = argc > 1 && std::string(argv[1]) == "--one-thread";

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <sstream>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "itkImageIOFactory.h"
@@ -411,6 +413,15 @@ FailedAllocationBytes()
 {
   static std::atomic<std::size_t> bytes{ 0 };
   return bytes;
+}
+
+void
+RetainFreedMemory()
+{
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
 }
 
 std::string
