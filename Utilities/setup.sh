@@ -10,8 +10,10 @@ case "$mode" in demo|test|build) ;; *) echo "usage: $0 demo|test|build" >&2; exi
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TESSERA_BUILD_DIR:-$root/build}
 
+# libopenblas0-openmp: LibTorch's matrix products (and numpy's) go through the system BLAS, which is otherwise
+# Debian's single-threaded reference one; this OpenBLAS shares LibTorch's OpenMP threads.
 packages=(
-  g++ cmake ninja-build ccache pkg-config
+  g++ cmake ninja-build ccache pkg-config libopenblas0-openmp
   libinsighttoolkit5-dev libfftw3-dev libgdcm-tools
   libopencv-dev libopencv-contrib-dev libboost-graph-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev libtorch-dev python3-torch
