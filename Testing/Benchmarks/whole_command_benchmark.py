@@ -66,6 +66,7 @@ labels = graph.merge_hierarchical(regions, graph.rag_mean_color(img, regions), t
                                   in_place_merge=True, merge_func=merge_mean_color, weight_func=_weight_mean_color)
 skimage.io.imsave(out, (labels + 1).astype(np.uint16), check_contrast=False)
 """
+FRESH = ["/bin/sh", "-c", 'rm -f "$0" && exec "$@"']
 INFO_PEER = """
 import sys, skimage.io
 image = skimage.io.imread(sys.argv[1])
@@ -127,7 +128,11 @@ def contests(tessera, f, out):
 
     def installed(*contenders):
         """Peers from Debian packages that may be absent (otb-bin, mia-tools): only those installed."""
-        return [c for c in contenders if shutil.which(c[1][0])]
+        return [c for c in contenders if shutil.which(c[1][len(FRESH) + 1] if c[1][:len(FRESH)] == FRESH else c[1][0])]
+
+    def fresh(output, *command):
+        """A command that will not overwrite (MIA's NIfTI writer), exec'd by a shell that removes its last output."""
+        return [*FRESH, output, *command]
 
     o = lambda name: os.path.join(out, name)  # noqa: E731
     return [
@@ -141,21 +146,33 @@ def contests(tessera, f, out):
             peer("scikit-image imread + statistics", INFO_PEER, f["png64"]),
         ] + installed(("OTB otbcli_ReadImageInfo", ["otbcli_ReadImageInfo", "-in", f["png64"]]),
                       ("MIA mia-2dimagestats", ["mia-2dimagestats", "-i", f["png64"]]))),
-        ("kmeans", "3 classes (3 k-means++ starts) in the mask of a MICCAI T1 (1000_SS, 256×256×287), NIfTI in and out",
+        ("kmeans", "3 classes (3 k-means++ starts) in the mask of a MICCAI T1 (1000_SS, 162×214×167), NIfTI in and "
+         "out; MIA's k-means filter has no mask and runs on the whole skull-stripped volume with a fourth class for "
+         "the background",
          ours("kmeans", "-i", f["t1"], "--mask", f["mask"], "--classes", "3", "-o", o("kmeans.nii.gz"))
-         + [peer("scikit-learn KMeans", KMEANS_PEER, f["t1"], f["mask"], o("kmeans-peer.nii.gz"))]),
+         + [peer("scikit-learn KMeans", KMEANS_PEER, f["t1"], f["mask"], o("kmeans-peer.nii.gz"))]
+         + installed(("MIA mia-3dimagefilter kmeans:c=4",
+                      fresh(o("kmeans-mia.nii.gz"), "mia-3dimagefilter", "-i", f["t1"], "-o", o("kmeans-mia.nii.gz"),
+                            "kmeans:c=4")))),
         ("superpixels", "1000 SLIC superpixels of a 797×644 aerial RGB tile (compactness 10), PNG out",
          ours("superpixels", "-i", f["aerial"], "-n", "1000", "-o", o("slic.png"))
          + [peer("scikit-image slic", SLIC_PEER, f["aerial"], o("slic-peer.png"))]),
         ("watershed", "flooding from 1024 markers on the Gaussian gradient magnitude (σ = 1) of a 1024×1024 grey aerial crop (Dubai tile 5)",
          ours("watershed", "-i", f["grey"], "--markers", f["markers"], "--sigma", "1", "-o", o("ws.png"))
-         + [peer("scikit-image watershed", WATERSHED_PEER, f["grey"], f["markers"], o("ws-peer.png"))]),
+         + [peer("scikit-image watershed", WATERSHED_PEER, f["grey"], f["markers"], o("ws-peer.png"))]
+         + installed(("MIA mia-2dimagefilter (Gaussian, half width 2; seeded watershed)",
+                      ["mia-2dimagefilter", "-i", f["grey"], "-o", o("ws-mia.png"), "sepconv:kx=[gauss:w=2],ky=[gauss:w=2]",
+                       f"sws:seed={f['markers']}"]))),
         ("rag-merge", "2000 SLIC superpixels of astronaut.png merged hierarchically by mean colour below 25",
          ours("rag-merge", "-i", f["astronaut"], "-n", "2000", "-t", "25", "-o", o("rag.png"))
          + [peer("scikit-image merge_hierarchical", RAG_PEER, f["astronaut"], o("rag-peer.png"),
                  os.path.dirname(os.path.abspath(__file__)))]),
-        ("segment", "GMM + Potts (alpha-expansion) of a MICCAI T1 in its mask, 3 classes",
-         ours("segment", "-i", f["t1"], "--mask", f["mask"], "-o", o("segment.nii.gz"))),
+        ("segment", "GMM + Potts (alpha-expansion) of a MICCAI T1 in its mask, 3 classes; MIA has no MRF "
+         "segmentation: its nearest tool, fuzzy c-means with bias-field estimation (Ahmed et al. 2002; no mask, so 4 "
+         "classes with the background), writes class probabilities",
+         ours("segment", "-i", f["t1"], "--mask", f["mask"], "-o", o("segment.nii.gz"))
+         + installed(("MIA mia-3dsegment-ahmed -n 4", ["mia-3dsegment-ahmed", "-i", f["t1"], "-n", "4", "-c",
+                                                      o("segment-mia.v")]))),
     ]
 
 
