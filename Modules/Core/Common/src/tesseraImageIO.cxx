@@ -31,6 +31,7 @@
 #include "itkMRCImageIOFactory.h"
 #include "itkMetaDataObject.h"
 #include "itkMetaImageIOFactory.h"
+#include "itkNiftiImageIO.h"
 #include "itkNiftiImageIOFactory.h"
 #include "itkNrrdImageIOFactory.h"
 #include "itkPNGImageIOFactory.h"
@@ -45,6 +46,58 @@ namespace tessera
 {
 namespace
 {
+/** ITK's NIfTI writer, with .nii.gz deflated at zlib's fastest level. Its NIfTI library deflates at zlib's default
+ * level (6) and ignores ImageIOBase's compression level: `tessera kmeans` on a brain took 0.32 s instead of 0.24 s
+ * for a file of 292 KB instead of 515 KB. Writes the .nii beside the target (in the output's temporary folder, so
+ * the uncompressed size is on disk for a moment), deflates it, and removes it. */
+class FastDeflateNiftiImageIO : public itk::NiftiImageIO
+{
+public:
+  using Self = FastDeflateNiftiImageIO;
+  using Superclass = itk::NiftiImageIO;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+
+  void
+  Write(const void * buffer) override
+  {
+    const std::string gz = GetFileName();
+    const std::string nii = gz.substr(0, gz.size() - 3);
+    struct Restore
+    {
+      Self *            io;
+      const std::string gz, nii;
+      ~Restore()
+      {
+        io->SetFileName(gz);
+        std::remove(nii.c_str());
+      }
+    } restore{ this, gz, nii };
+    SetFileName(nii);
+    Superclass::Write(buffer);
+    std::ifstream in(nii, std::ios::binary);
+    gzFile        out = gzopen(gz.c_str(), "wb1");
+    if (!in || !out)
+    {
+      if (out)
+      {
+        gzclose(out);
+      }
+      itkExceptionMacro("cannot open " << (in ? gz : nii));
+    }
+    std::vector<char> chunk(std::size_t{ 1 } << 22);
+    bool              written = true;
+    while (written && in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())).gcount() > 0)
+    {
+      written = gzwrite(out, chunk.data(), static_cast<unsigned>(in.gcount())) == in.gcount();
+    }
+    if (gzclose(out) != Z_OK || !written || in.bad())
+    {
+      itkExceptionMacro("cannot deflate " << nii << " into " << gz);
+    }
+  }
+};
+
 /** ITK's image formats whose libraries load in well under a millisecond, in the order of ITK's
  * own registration (alphabetical), which decides who reads a file several formats accept. */
 void
@@ -547,6 +600,10 @@ CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode
     {
       throw Error(path, "is not a raster GDAL can read: " + reason);
     }
+  }
+  if (!reading && extension == ".nii.gz")
+  {
+    return FastDeflateNiftiImageIO::New().GetPointer();
   }
   RegisterLightIOFactories();
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), mode);

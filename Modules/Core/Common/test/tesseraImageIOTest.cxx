@@ -1,10 +1,13 @@
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "tesseraImageIO.h"
 #include "tesseraImageUtilities.h"
@@ -81,6 +84,32 @@ TEST(ImageIO, RoundTripKeepsValuesAndPhysicalSpaceInEveryFormat)
   // .mhd writes a header and its data file.
   EXPECT_TRUE(fs::exists(dir / "labels.zraw")); // compressed .mhd data; nothing temporary is left
   EXPECT_EQ(CountFiles(dir), 5u);
+}
+
+TEST(ImageIO, NiftiGzIsTheNiftiDeflatedAtZlibsFastestLevel)
+{
+  const auto dir = FreshDir("deflate");
+  const auto image = MakeLabels();
+  WriteImageFile(image.GetPointer(), (dir / "labels.nii").string());
+  WriteImageFile(image.GetPointer(), (dir / "labels.nii.gz").string());
+  std::ifstream     gz(dir / "labels.nii.gz", std::ios::binary);
+  std::vector<char> header(10);
+  ASSERT_TRUE(gz.read(header.data(), 10));
+  EXPECT_EQ(static_cast<unsigned char>(header[0]), 0x1f); // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(header[1]), 0x8b);
+  EXPECT_EQ(header[8], 4); // XFL 4: zlib's fastest level (ITK's NIfTI library writes 0, its default level)
+  std::stringstream raw, inflated;
+  raw << std::ifstream(dir / "labels.nii", std::ios::binary).rdbuf();
+  gzFile in = gzopen((dir / "labels.nii.gz").c_str(), "rb");
+  ASSERT_NE(in, nullptr);
+  char buffer[4096];
+  for (int n; (n = gzread(in, buffer, sizeof(buffer))) > 0;)
+  {
+    inflated.write(buffer, n);
+  }
+  gzclose(in);
+  EXPECT_EQ(inflated.str(), raw.str());
+  EXPECT_EQ(CountFiles(dir), 2u); // the uncompressed .nii it deflated is gone
 }
 
 TEST(ImageIO, FailedWriteLeavesNothingBehind)
