@@ -183,6 +183,19 @@ TEST_F(BadInput, OutputOverInput)
   EXPECT_EQ(fs::file_size(in), before);
 }
 
+TEST_F(BadInput, UpperCaseNiftiOutputIsRefusedBeforeTheWork)
+{
+  const auto in = TwoValued("image.nii.gz");
+  for (const std::string name : { "out.NII.GZ", "out.Nii.gz", "out.NII" })
+  {
+    const auto r = Tessera("segment -i " + in + " -o " + Path(name));
+    EXPECT_EQ(r.exitCode, 1) << name;
+    EXPECT_NE(r.err.find(Path(name) + ": a NIfTI output needs a lower-case extension"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("segment ["), std::string::npos) << "refused after the work started: " << r.err;
+    EXPECT_FALSE(fs::exists(Path(name)));
+  }
+}
+
 TEST_F(BadInput, UnknownOptionAndMissingRequiredOption)
 {
   EXPECT_NE(Tessera("segment -i x.nii.gz -o y.nii.gz --no-such-option").exitCode, 0);

@@ -601,9 +601,18 @@ CreateImageIO(const std::string & path, itk::ImageIOFactory::IOFileModeEnum mode
       throw Error(path, "is not a raster GDAL can read: " + reason);
     }
   }
-  if (!reading && extension == ".nii.gz")
+  if (!reading && detail::IsNiftiPath(path))
   {
-    return FastDeflateNiftiImageIO::New().GetPointer();
+    const std::string given = path.substr(path.size() - extension.size());
+    if (given != extension)
+    {
+      // ITK's NIfTI writer takes lower-case extensions only (its reader takes both): refused here, before the work.
+      throw Error(path, "a NIfTI output needs a lower-case extension: '" + extension + "', not '" + given + "'");
+    }
+    if (extension == ".nii.gz")
+    {
+      return FastDeflateNiftiImageIO::New().GetPointer();
+    }
   }
   RegisterLightIOFactories();
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), mode);
