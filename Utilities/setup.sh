@@ -66,6 +66,9 @@ case "$mode" in
     ;;
   test)
     cd "$build"
-    ctest --output-on-failure -j "$(nproc)" --timeout 1200
+    # The tests' scratch files (temp_directory_path, mktemp) go into the build, kept until the next run for
+    # inspection, instead of piling up in /tmp.
+    rm -rf Testing/scratch && mkdir -p Testing/scratch
+    TMPDIR="$build/Testing/scratch" ctest --output-on-failure -j "$(nproc)" --timeout 1200
     ;;
 esac
