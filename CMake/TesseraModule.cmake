@@ -19,11 +19,19 @@ function(tessera_module name)
   target_include_directories(${target} SYSTEM PUBLIC ${ITK_INCLUDE_DIRS})
   target_link_libraries(${target} PUBLIC ${M_DEPENDS})
   target_compile_options(${target} PRIVATE ${TESSERA_WARNINGS})
+  # Stages draw their overlays and charts through Figures (tesseraFigureFiles.h), which Common loads
+  # on first use and nothing links: every program that links a module is built after it.
+  if(NOT name MATCHES "^(Common|Figures)$")
+    add_dependencies(${target} TesseraFigures)
+  endif()
   if(TESSERA_BUILD_TESTING AND M_TESTS)
     foreach(test_source ${M_TESTS})
       get_filename_component(test_name ${test_source} NAME_WE)
       add_executable(${test_name} ${test_source})
       target_link_libraries(${test_name} PRIVATE ${target} ${M_TEST_DEPENDS} GTest::gtest_main)
+      if(name STREQUAL "Common")
+        add_dependencies(${test_name} TesseraFigures)
+      endif()
       target_compile_options(${test_name} PRIVATE ${TESSERA_WARNINGS})
       target_compile_definitions(${test_name} PRIVATE
         TESSERA_DATA_DIR="${TESSERA_DATA_DIR}"

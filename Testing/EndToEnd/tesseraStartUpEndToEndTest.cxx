@@ -1,8 +1,9 @@
-// Start-up: commands load only the libraries they use. LibTorch, OpenCV's ximgproc (which brings
-// its codecs and GDAL) and ITK's DICOM/HDF5/MINC IO sit in modules loaded on first use
+// Start-up: commands load only the libraries they use. LibTorch, OpenCV (whose core binds BLAS and
+// LAPACK; its ximgproc brings its codecs and GDAL) and ITK's DICOM/HDF5/MINC IO sit in modules loaded on first use
 // (tesseraModuleLoader.h); these tests read the dynamic loader's own list of the files it opened.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "tesseraCommandLine.h"
@@ -46,12 +47,31 @@ TEST(StartUp, HelpAndInfoLoadNoHeavyLibrary)
     ASSERT_GT(files.size(), 5u) << arguments << ": the loader's report was not read";
     for (const auto & file : files)
     {
-      for (const char * heavy : { "libtorch", "libc10", "ximgproc", "imgcodecs", "gdal", "gdcm", "hdf5", "minc", "Qt5" })
+      for (const char * heavy : { "libtorch", "libc10", "opencv", "blas", "lapack", "gdal", "gdcm", "hdf5", "minc", "Qt5" })
       {
         EXPECT_EQ(file.find(heavy), std::string::npos) << arguments << " loaded " << file;
       }
     }
   }
+}
+
+TEST(StartUp, OpenCVIsLoadedOnlyToDrawAnOverlay)
+{
+  const std::string png = tessera::testing::ItkExample("BrainProtonDensitySlice.png");
+  const auto        dir = ScratchDir("overlay");
+  const auto        opened = [](const std::set<std::string> & files, const std::string & name) {
+    return std::any_of(files.begin(), files.end(), [&](const std::string & f) { return f.find(name) != std::string::npos; });
+  };
+  const auto plain = LoadedLibraries("kmeans -i " + png + " --classes 3 -o " + (dir / "plain.png").string());
+  EXPECT_TRUE(std::filesystem::exists(dir / "plain.png"));
+  EXPECT_FALSE(opened(plain, "libopencv_core")) << "kmeans without a figure loaded OpenCV";
+  EXPECT_FALSE(opened(plain, "libTesseraFigures"));
+  const auto drawn = LoadedLibraries("kmeans -i " + png + " --classes 3 -o " + (dir / "drawn.png").string() +
+                                     " --overlay " + (dir / "overlay.png").string());
+  EXPECT_TRUE(std::filesystem::exists(dir / "overlay.png"));
+  EXPECT_TRUE(opened(drawn, "libTesseraFigures"));
+  EXPECT_TRUE(opened(drawn, "libopencv_core"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StartUp, DicomAndMincAreReadThroughTheExtraIOModule)

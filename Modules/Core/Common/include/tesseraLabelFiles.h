@@ -8,9 +8,8 @@
 #include <vector>
 
 #include "itkMetaDataDictionary.h"
+#include "tesseraFigureFiles.h"
 #include "tesseraImageIO.h"
-#include "tesseraOverlay.h"
-#include "tesseraPlot.h"
 #include "tesseraProbabilityImage.h"
 
 /** \file The label table in the files viewers read beside a label image: ITK-SNAP's label
@@ -173,8 +172,9 @@ WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out, bool colou
     options.legend = false;
     options.minimumPanel = 0;
     const std::string path = LabelColoursPath(out.FinalPath());
-    WritePng(RenderOverlay<D>(black, labels, table, options),
-                 (std::filesystem::path(out.TemporaryPath()).parent_path() / std::filesystem::path(path).filename()).string());
+    WriteOverlay<D>(black, labels, table,
+                    (std::filesystem::path(out.TemporaryPath()).parent_path() / std::filesystem::path(path).filename()).string(),
+                    options);
   }
 }
 } // namespace tessera

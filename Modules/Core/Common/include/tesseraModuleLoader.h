@@ -4,8 +4,9 @@
 #include <functional>
 #include <string>
 
-/** \file Modules loaded on first use. LibTorch, OpenCV's ximgproc and ITK's DICOM, HDF5 and MINC
- * IO take 0.05–0.4 s and 10–110 MB to load; the stages and file formats that need them load the
+/** \file Modules loaded on first use. LibTorch, OpenCV (with the BLAS and LAPACK its core binds)
+ * and ITK's DICOM, HDF5 and MINC IO take 0.01–0.4 s and 6–110 MB to load; the stages, figures and
+ * file formats that need them load the
  * shared library that holds them the first time they run, so every other command starts in a few
  * milliseconds (Documentation/Benchmarks/WholeCommand.md). Modules are looked up beside
  * libTesseraCommon.so (the build's lib/ folder). */

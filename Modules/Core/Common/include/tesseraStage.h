@@ -11,7 +11,7 @@
 
 #include "itkDataObject.h"
 #include "itkImageBase.h"
-#include "tesseraOverlay.h"
+#include "tesseraFigureFiles.h"
 #include "tesseraParameter.h"
 #include "tesseraProbabilityImage.h"
 #include "tesseraProgress.h"

@@ -2,7 +2,7 @@
 #define tesseraStage_hxx
 
 #include "tesseraLabelFiles.h"
-#include "tesseraOverlay.h"
+#include "tesseraFigureFiles.h"
 
 namespace tessera
 {

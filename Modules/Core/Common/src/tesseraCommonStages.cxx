@@ -9,11 +9,9 @@
 #include <sstream>
 
 #include "itkImageIOFactory.h"
-#include "tesseraContactSheet.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraLabelFiles.h"
 #include "tesseraModuleLoader.h"
-#include "tesseraPlot.h"
 #include "itkRelabelComponentImageFilter.h"
 #include "itkScalarConnectedComponentImageFilter.h"
 
@@ -450,22 +448,6 @@ ConnectedComponents(StageContext & c)
                   : std::string()));
 }
 
-/** One overlay per input image, beside its reference's when given, for looking over a folder. */
-void
-ContactSheet(StageContext & c)
-{
-  const auto rows = MatchContactSheetRows(c.InputPaths("input").front(), c.InputPaths("segmentation").front(),
-                                          c.HasInput("reference") ? c.InputPaths("reference").front() : "");
-  OverlayOptions options;
-  options.opacity = c.Parameters().Real("opacity");
-  options.outline = c.Parameters().Boolean("outline");
-  const cv::Mat sheet = RenderContactSheet(rows, c.InputLabelTable("labels"), options,
-                                           static_cast<int>(c.Parameters().Integer("row-height")));
-  c.SetWriter("output", [sheet](const std::string & path) { WritePng(sheet, path); });
-  c.Report(std::to_string(rows.size()) + " images, " + std::to_string(sheet.cols) + " x " +
-           std::to_string(sheet.rows) + " px");
-}
-
 PortDescription
 LabelsOut(const std::string & doc)
 {
@@ -510,7 +492,7 @@ RegisterCommonStages(StageRegistry & registry)
       RealParameter("opacity", "0.45", "weight", "Weight of the label colours inside the regions").AtLeast(0).AtMost(1),
       BooleanParameter("outline", "Draw only the region borders"),
     };
-    s.run = ContactSheet;
+    s.run = ModuleRun("TesseraFigures", "tesseraRunContactSheet");
     registry.Add(s);
   }
   {

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "tesseraEvaluationReport.h"
-#include "tesseraPlot.h"
+#include "tesseraFigureFiles.h"
 
 namespace tessera
 {
@@ -37,9 +37,9 @@ Score(double value)
   return s.str();
 }
 
-/** The per-class Dice bar chart, in the label table's colours (palette colours without one). */
-cv::Mat
-DiceChart(const EvaluationReport & report, const LabelTable & table)
+/** The per-class Dice bar chart, in the label table's colours (palette colours without one), written to `path`. */
+void
+WriteDiceChart(const EvaluationReport & report, const LabelTable & table, const std::string & path)
 {
   std::vector<LabelPixel> labels;
   std::vector<double>     dice;
@@ -48,13 +48,14 @@ DiceChart(const EvaluationReport & report, const LabelTable & table)
     labels.push_back(row.label);
     dice.push_back(row.dice);
   }
-  return DrawBarChart(ClassBars(labels, dice, table), { "Dice per class (mean " + Score(report.meanDice) + ")", "Dice", "" });
+  WriteBarChart(ClassBars(labels, dice, table), { "Dice per class (mean " + Score(report.meanDice) + ")", "Dice", "" },
+                BarDirection::Horizontal, path);
 }
 
-/** The confusion matrix over the scored classes; labels not scored (background left out, or
- * classes outside --classes) are pooled as "other" so that no compared voxel is lost. */
-cv::Mat
-ConfusionChart(const EvaluationReport & report)
+/** The confusion matrix over the scored classes, written to `path`; labels not scored (background left
+ * out, or classes outside --classes) are pooled as "other" so that no compared voxel is lost. */
+void
+WriteConfusionChart(const EvaluationReport & report, const std::string & path)
 {
   std::vector<LabelPixel>  labels;
   std::vector<std::string> names;
@@ -82,8 +83,9 @@ ConfusionChart(const EvaluationReport & report)
       counts[index(r)][index(s)] += report.matrix.Pairs(r, s);
     }
   }
-  return DrawConfusionMatrix(
-    names, counts, { "Confusion matrix (pixel accuracy " + Score(report.pixelAccuracy) + ")", "segmentation", "reference" });
+  WriteConfusionMatrix(names, counts,
+                       { "Confusion matrix (pixel accuracy " + Score(report.pixelAccuracy) + ")", "segmentation", "reference" },
+                       path);
 }
 
 template <unsigned int D>
@@ -133,13 +135,7 @@ Evaluate(StageContext & c)
   const auto             reference = c.Input<LabelImage<D>>("reference");
   const auto             segmentation = c.Input<LabelImage<D>>("segmentation");
   const EvaluationReport report = EvaluationReport::Compute<D>(reference, segmentation, options);
-  cv::Mat dice, confusion;
   const bool figures = !stem.empty() && !report.classes.empty(); // nothing scored: no figure to draw
-  if (figures)
-  {
-    dice = DiceChart(report, names);
-    confusion = ConfusionChart(report);
-  }
   // The figures are written into the temporary folder of the CSV (or JSON), so that they are
   // committed with it and a failed run leaves none of them.
   const std::string figuresBeside = c.OutputPath("csv").empty() ? "json" : "csv";
@@ -147,12 +143,12 @@ Evaluate(StageContext & c)
                                      std::pair<std::string, std::string>{ "json", report.ToJson().dump(2) + "\n" } })
   {
     const bool beside = figures && port == figuresBeside;
-    c.SetWriter(port, [text = text, beside, dice, confusion](const std::string & path) {
+    c.SetWriter(port, [text = text, beside, report, names](const std::string & path) {
       WriteTextFile(path, text);
       if (beside)
       {
-        WritePng(dice, SplitExtension(path).first + "-dice.png");
-        WritePng(confusion, SplitExtension(path).first + "-confusion.png");
+        WriteDiceChart(report, names, SplitExtension(path).first + "-dice.png");
+        WriteConfusionChart(report, SplitExtension(path).first + "-confusion.png");
       }
     });
   }

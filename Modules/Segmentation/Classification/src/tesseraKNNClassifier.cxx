@@ -9,20 +9,33 @@
 #include <zlib.h>
 
 #include <nlohmann/json.hpp>
-#include <opencv2/core.hpp>
-#include <opencv2/flann.hpp>
 
 #include "tesseraBase64.h"
 #include "tesseraError.h"
 #include "tesseraImageIO.h"
+#include "tesseraModuleLoader.h"
 #include "tesseraParallelRanges.h"
 
 namespace tessera
 {
+namespace
+{
+/** OpenCV's FLANN k-d tree, in a module loaded on first use (tesseraOpenCVFLANN.cxx) so that only
+ * kNN commands load OpenCV. */
+const std::string FLANNModule = "TesseraOpenCVFLANN";
+} // namespace
+
+/** The k-d tree over m_Samples (which it reads, not copies), owned through the module that built it. */
 struct KNNClassifier::Index
 {
-  cv::Mat               data;
-  cv::flann::Index      index;
+  void * tree = nullptr;
+  ~Index()
+  {
+    if (tree)
+    {
+      ModuleFunction<void(void *)>(FLANNModule, "tesseraKdTreeFree")(tree);
+    }
+  }
 };
 
 KNNClassifier::KNNClassifier(const Parameters & parameters)
@@ -141,14 +154,8 @@ KNNClassifier::BuildIndex()
       std::lower_bound(m_ClassLabels.begin(), m_ClassLabels.end(), m_Labels[i]) - m_ClassLabels.begin());
   }
   m_Index = std::make_unique<Index>();
-  m_Index->data = cv::Mat(static_cast<int>(m_Labels.size()), static_cast<int>(m_Dimension), CV_32F, m_Samples.data());
-  // The tree's split dimensions are drawn from OpenCV's RNG of this thread: a fixed seed gives every build of a
-  // model the same tree, so that training samples at equal distances from a pixel are chosen the same way each
-  // time (tiles of one image, or its whole, label alike).
-  const cv::RNG drawn = cv::theRNG();
-  cv::theRNG() = cv::RNG(0x5eed);
-  m_Index->index.build(m_Index->data, cv::flann::KDTreeIndexParams(1), cvflann::FLANN_DIST_L2);
-  cv::theRNG() = drawn;
+  m_Index->tree = ModuleFunction<void *(const float *, size_t, unsigned int)>(FLANNModule, "tesseraKdTreeBuild")(
+    m_Samples.data(), m_Labels.size(), m_Dimension);
 }
 
 std::vector<float>
@@ -166,22 +173,24 @@ KNNClassifier::Predict(const FeatureSamples & samples, unsigned int threads) con
   const size_t       n = samples.Size();
   const unsigned int d = m_Dimension, k = m_Parameters.k;
   std::vector<float> votes(n * m_Classes, 0.0f);
-  const auto search = [&](size_t begin, size_t end) {
-    cv::Mat query(static_cast<int>(end - begin), static_cast<int>(d), CV_32F);
+  const auto search = ModuleFunction<void(void *, const float *, size_t, unsigned int, unsigned int, int *)>(
+    FLANNModule, "tesseraKdTreeSearch");
+  const auto vote = [&](size_t begin, size_t end) {
+    std::vector<float> query((end - begin) * d);
     for (size_t i = begin; i < end; ++i)
     {
       for (unsigned int a = 0; a < d; ++a)
       {
-        query.at<float>(static_cast<int>(i - begin), static_cast<int>(a)) = (samples.Sample(i)[a] - m_Mean[a]) * m_Scale[a];
+        query[(i - begin) * d + a] = (samples.Sample(i)[a] - m_Mean[a]) * m_Scale[a];
       }
     }
-    cv::Mat indices, distances;
-    m_Index->index.knnSearch(query, indices, distances, static_cast<int>(k), cv::flann::SearchParams(-1));
+    std::vector<int> indices((end - begin) * k);
+    search(m_Index->tree, query.data(), end - begin, d, k, indices.data());
     for (size_t i = begin; i < end; ++i)
     {
       for (unsigned int j = 0; j < k; ++j)
       {
-        const int neighbour = indices.at<int>(static_cast<int>(i - begin), static_cast<int>(j));
+        const int neighbour = indices[(i - begin) * k + j];
         votes[i * m_Classes + m_ClassOfSample[neighbour]] += 1.0f / static_cast<float>(k);
       }
     }
@@ -196,7 +205,7 @@ KNNClassifier::Predict(const FeatureSamples & samples, unsigned int threads) con
   ParallelRanges(units, units, [&](size_t, size_t, unsigned int) {
     for (size_t b = next++; b < blocks; b = next++)
     {
-      search(b * block, std::min(n, (b + 1) * block));
+      vote(b * block, std::min(n, (b + 1) * block));
     }
   });
   return votes;

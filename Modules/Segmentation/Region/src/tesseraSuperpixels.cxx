@@ -6,8 +6,6 @@
 #include <cmath>
 #include <map>
 
-#include <opencv2/imgproc.hpp>
-
 #include "itkImageAlgorithm.h"
 #include "itkPoolMultiThreader.h"
 #include "itkSLICImageFilter.h"
@@ -71,32 +69,6 @@ RelabelConnected(const itk::ImageBase<D> * grid, const T * raw)
     }
   }
   return out;
-}
-
-/** An 8-bit cv::Mat (rows = y) of a 2D image: RGB → OpenCV's 8-bit L*a*b* when lab, grey and
- * other channel counts scaled to 0–255 over their range unless already within it. */
-cv::Mat
-ToMat(const VectorImage<2> * image, bool lab)
-{
-  const auto         size = image->GetLargestPossibleRegion().GetSize();
-  const int          w = static_cast<int>(size[0]), h = static_cast<int>(size[1]);
-  const unsigned int nc = image->GetNumberOfComponentsPerPixel();
-  const size_t       n = size_t(w) * h;
-  const float *      p = image->GetBufferPointer();
-  const auto [lo, hi] = std::minmax_element(p, p + n * nc);
-  const bool   byte = *lo >= 0.0f && *hi <= 255.0f && *hi > 1.0f;
-  const bool   unit = *lo >= 0.0f && *hi <= 1.0f;
-  const double a = byte ? 1.0 : unit ? 255.0 : (*hi > *lo ? 255.0 / (*hi - *lo) : 1.0);
-  const double b = byte || unit ? 0.0 : -*lo * a;
-  cv::Mat      mat(h, w, CV_MAKETYPE(CV_32F, static_cast<int>(nc)));
-  std::copy(p, p + n * nc, mat.ptr<float>());
-  cv::Mat bytes;
-  mat.convertTo(bytes, CV_MAKETYPE(CV_8U, static_cast<int>(nc)), a, b);
-  if (lab && nc == 3)
-  {
-    cv::cvtColor(bytes, bytes, cv::COLOR_RGB2Lab);
-  }
-  return bytes;
 }
 
 /** ITK's pool threader with ParallelizeArray run in index order on the calling thread. SLIC's
@@ -164,14 +136,10 @@ ITKSLIC(const VectorImage<D> * image, const SuperpixelOptions & o)
 typename LabelImage<2>::Pointer
 OpenCVSuperpixels(const VectorImage<2> * image, const SuperpixelOptions & o)
 {
-  // Felzenszwalb-Huttenlocher weigh RGB distances (as the paper, scikit-image and OpenCV do), so
-  // the same scale, sigma and minimum size give OpenCV's own segmentation.
-  const cv::Mat mat = ToMat(image, o.lab && o.method != SuperpixelMethod::Felzenszwalb);
-  cv::Mat       labels;
-  ModuleFunction<void(const cv::Mat &, const SuperpixelOptions &, cv::Mat &)>(
-    "TesseraOpenCVSuperpixels", "tesseraOpenCVSuperpixels")(mat, o, labels);
-  CV_Assert(labels.type() == CV_32S && labels.isContinuous());
-  return RelabelConnected<2>(image, labels.ptr<int>());
+  std::vector<int> labels;
+  ModuleFunction<void(const VectorImage<2> *, const SuperpixelOptions &, std::vector<int> &)>(
+    "TesseraOpenCVSuperpixels", "tesseraOpenCVSuperpixels")(image, o, labels);
+  return RelabelConnected<2>(image, labels.data());
 }
 } // namespace
 

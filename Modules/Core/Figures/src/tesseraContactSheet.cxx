@@ -7,7 +7,9 @@
 
 #include "tesseraImageIO.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraPlot.h"
 #include "tesseraProbabilityImage.h"
+#include "tesseraStage.h"
 
 namespace fs = std::filesystem;
 
@@ -149,3 +151,21 @@ RenderContactSheet(const std::vector<ContactSheetRow> & rows, const LabelTable &
   return sheet;
 }
 } // namespace tessera
+
+/** The contact-sheet stage (registered in tesseraCommonStages.cxx, which loads this module): one
+ * overlay per input image, beside its reference's when given, for looking over a folder. */
+extern "C" void
+tesseraRunContactSheet(tessera::StageContext & c)
+{
+  using namespace tessera;
+  const auto rows = MatchContactSheetRows(c.InputPaths("input").front(), c.InputPaths("segmentation").front(),
+                                          c.HasInput("reference") ? c.InputPaths("reference").front() : "");
+  OverlayOptions options;
+  options.opacity = c.Parameters().Real("opacity");
+  options.outline = c.Parameters().Boolean("outline");
+  const cv::Mat sheet = RenderContactSheet(rows, c.InputLabelTable("labels"), options,
+                                           static_cast<int>(c.Parameters().Integer("row-height")));
+  c.SetWriter("output", [sheet](const std::string & path) { WritePng(sheet, path); });
+  c.Report(std::to_string(rows.size()) + " images, " + std::to_string(sheet.cols) + " x " +
+           std::to_string(sheet.rows) + " px");
+}

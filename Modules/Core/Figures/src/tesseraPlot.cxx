@@ -165,21 +165,6 @@ DrawText(cv::Mat & image, const ChartText & text, const cv::Rect & area, int xAx
 }
 } // namespace
 
-std::vector<Bar>
-ClassBars(const std::vector<LabelPixel> & labels, const std::vector<double> & values, const LabelTable & table)
-{
-  if (labels.size() != values.size())
-  {
-    throw Error("bar chart", std::to_string(labels.size()) + " classes but " + std::to_string(values.size()) + " values");
-  }
-  std::vector<Bar> bars;
-  for (size_t i = 0; i < labels.size(); ++i)
-  {
-    bars.push_back({ table.Name(labels[i]), values[i], table.Color(labels[i]) });
-  }
-  return bars;
-}
-
 cv::Mat
 DrawBarChart(const std::vector<Bar> & bars, const ChartText & text, BarDirection direction, cv::Rect * plotArea)
 {
@@ -735,3 +720,19 @@ WritePng(const cv::Mat & image, const std::string & path)
   WriteImageFile(rgb.GetPointer(), path);
 }
 } // namespace tessera
+
+/** Entry points of WriteBarChart and WriteConfusionMatrix (tesseraFigureFiles.h), which load this module. */
+extern "C" void
+tesseraWriteBarChart(const std::vector<tessera::Bar> & bars, const tessera::ChartText & text,
+                     tessera::BarDirection direction, const std::string & path)
+{
+  tessera::WritePng(tessera::DrawBarChart(bars, text, direction), path);
+}
+
+extern "C" void
+tesseraWriteConfusionMatrix(const std::vector<std::string> & names,
+                            const std::vector<std::vector<std::int64_t>> & counts, const tessera::ChartText & text,
+                            const std::string & path)
+{
+  tessera::WritePng(tessera::DrawConfusionMatrix(names, counts, text), path);
+}

@@ -2,24 +2,13 @@
 #define tesseraOverlay_h
 
 #include <set>
-#include <string>
 
 #include <opencv2/core.hpp>
 
-#include "tesseraImageTypes.h"
-#include "tesseraLabelTable.h"
+#include "tesseraFigureFiles.h"
 
 namespace tessera
 {
-/** How labels are drawn over an image. */
-struct OverlayOptions
-{
-  double opacity = 0.45;     ///< colour weight in [0, 1] inside the regions (borders are always drawn in full colour)
-  bool   outline = false;    ///< borders only: the regions' insides stay bare
-  bool   legend = true;      ///< a legend of the labels shown, with their names, under the views
-  int    minimumPanel = 256; ///< views are enlarged by a whole factor until each is at least this tall or wide (px)
-};
-
 /** Draws label colours blended over the intensities, region borders in full colour, for a quick
  * look. A 2D image is shown whole. A 3D volume is shown as its axial, coronal and sagittal
  * middle slices, titled, whatever the storage order: the direction matrix names each voxel axis
@@ -34,12 +23,6 @@ template <unsigned int D>
 cv::Mat RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
                       const OverlayOptions & options = {});
 
-/** RenderOverlay() written as PNG, atomically (WritePng).
- * \throws Error naming the output when it cannot be written. */
-template <unsigned int D>
-void WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
-                  const std::string & path, const OverlayOptions & options = {});
-
 /** A legend: a colour swatch and "label name" per label, wrapped to `width` px; more than 40
  * labels (superpixels, instances) are summarised by their count. \returns BGR 8-bit. */
 cv::Mat RenderLegend(const std::set<LabelPixel> & labels, const LabelTable & table, int width);
@@ -48,10 +31,6 @@ extern template cv::Mat RenderOverlay<2>(const VectorImage<2> *, const LabelImag
                                          const OverlayOptions &);
 extern template cv::Mat RenderOverlay<3>(const VectorImage<3> *, const LabelImage<3> *, const LabelTable &,
                                          const OverlayOptions &);
-extern template void WriteOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &,
-                                     const std::string &, const OverlayOptions &);
-extern template void WriteOverlay<3>(const VectorImage<3> *, const LabelImage<3> *, const LabelTable &,
-                                     const std::string &, const OverlayOptions &);
 } // namespace tessera
 
 #endif

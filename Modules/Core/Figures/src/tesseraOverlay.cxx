@@ -307,20 +307,23 @@ RenderOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const 
   return canvas;
 }
 
-template <unsigned int D>
-void
-WriteOverlay(const VectorImage<D> * image, const LabelImage<D> * labels, const LabelTable & table,
-             const std::string & path, const OverlayOptions & options)
-{
-  WritePng(RenderOverlay<D>(image, labels, table, options), path);
-}
-
 template cv::Mat RenderOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &,
                                   const OverlayOptions &);
 template cv::Mat RenderOverlay<3>(const VectorImage<3> *, const LabelImage<3> *, const LabelTable &,
                                   const OverlayOptions &);
-template void WriteOverlay<2>(const VectorImage<2> *, const LabelImage<2> *, const LabelTable &, const std::string &,
-                              const OverlayOptions &);
-template void WriteOverlay<3>(const VectorImage<3> *, const LabelImage<3> *, const LabelTable &, const std::string &,
-                              const OverlayOptions &);
 } // namespace tessera
+
+/** Entry points of WriteOverlay<D> (tesseraFigureFiles.h), which loads this module. */
+extern "C" void
+tesseraWriteOverlay2(const tessera::VectorImage<2> * image, const tessera::LabelImage<2> * labels,
+                     const tessera::LabelTable & table, const std::string & path, const tessera::OverlayOptions & options)
+{
+  tessera::WritePng(tessera::RenderOverlay<2>(image, labels, table, options), path);
+}
+
+extern "C" void
+tesseraWriteOverlay3(const tessera::VectorImage<3> * image, const tessera::LabelImage<3> * labels,
+                     const tessera::LabelTable & table, const std::string & path, const tessera::OverlayOptions & options)
+{
+  tessera::WritePng(tessera::RenderOverlay<3>(image, labels, table, options), path);
+}

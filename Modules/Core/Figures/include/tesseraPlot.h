@@ -10,7 +10,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "tesseraLabelTable.h"
+#include "tesseraFigureFiles.h"
 
 /** \file Figures for reports (evaluation scores, training curves), drawn with OpenCV so that no
  * plotting package is needed: white background, text in FONT_HERSHEY_SIMPLEX, at least 640
@@ -18,34 +18,6 @@
  * the rectangle (pixels) that the axes span, so callers and tests can locate values. */
 namespace tessera
 {
-/** Title (above) and axis names of a chart: xAxis below the plot, yAxis turned on its left (a
- * vertical bar chart has its values on y); "" leaves one out. */
-struct ChartText
-{
-  std::string title;
-  std::string xAxis;
-  std::string yAxis;
-};
-
-/** One bar: its name, its value in [0, 1] (NaN = undefined, drawn as "n/a") and RGB colour. */
-struct Bar
-{
-  std::string            name;
-  double                 value = 0.0;
-  std::array<uint8_t, 3> color{ { 70, 130, 180 } };
-};
-
-/** Bars of classes: values[i] belongs to labels[i]; names and colours from `table`, a label it
- * does not list being named by its number with its palette colour (LabelTable::Color). */
-std::vector<Bar>
-ClassBars(const std::vector<LabelPixel> & labels, const std::vector<double> & values, const LabelTable & table);
-
-enum class BarDirection
-{
-  Horizontal, ///< one row per bar, names on the left, values along x
-  Vertical    ///< one column per bar, names below (turned when wide), values along y
-};
-
 /** A bar chart of values in [0, 1] (Dice, IoU) with light grid lines every 0.1 (ticks every
  * 0.2) and each value printed with 3 decimals on or beside its bar. A bar of value v spans
  * v × the value axis of `plotArea`, from its left edge (horizontal) or bottom edge (vertical).
