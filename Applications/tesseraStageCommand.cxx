@@ -6,8 +6,10 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "itkMultiThreaderBase.h"
 #include "tesseraModuleLoader.h"
@@ -245,12 +247,43 @@ CommandText(const StageDescription & stage, const PortFiles & ports, const Param
   return text;
 }
 
+/** The inputs of a run record, each input file's absolute path and SHA-256 by port, computed on a
+ * thread of their own beside the run: reading and decompressing the inputs, its usual start, keeps
+ * one thread busy. The thread is detached and holds copies of the names, so that a run that fails
+ * early (a FIFO, a damaged file) exits at once, without waiting for the checksums. */
+std::future<nlohmann::ordered_json>
+InputChecksums(const StageDescription & stage, const PortFiles & ports)
+{
+  std::vector<std::pair<std::string, std::vector<std::string>>> files;
+  for (const auto & p : stage.inputs)
+  {
+    if (ports.count(p.name))
+    {
+      files.emplace_back(p.name, ports.at(p.name));
+    }
+  }
+  std::packaged_task<nlohmann::ordered_json()> task([files] {
+    nlohmann::ordered_json inputs = nlohmann::ordered_json::object();
+    for (const auto & [port, paths] : files)
+    {
+      for (const auto & f : paths)
+      {
+        inputs[port].push_back({ { "path", Absolute(f) }, { "sha256", Sha256OfPath(f) } });
+      }
+    }
+    return inputs;
+  });
+  auto checksums = task.get_future();
+  std::thread(std::move(task)).detach();
+  return checksums;
+}
+
 /** The run record of one job: application, version, every parameter (defaults included), the
- * common options given, inputs with SHA-256, outputs, timings and peak memory. */
+ * common options given, inputs with SHA-256 (InputChecksums), outputs, timings and peak memory. */
 std::string
 RunRecord(const StageDescription & stage, const PortFiles & ports, const ParameterValues & parameters,
           const ParameterValues & common, const std::vector<ParameterDescription> & commonDescriptions,
-          const std::string & started, double seconds)
+          const nlohmann::ordered_json & inputs, const std::string & started, double seconds)
 {
   nlohmann::ordered_json record;
   record["tessera_run_record"] = 1;
@@ -258,15 +291,7 @@ RunRecord(const StageDescription & stage, const PortFiles & ports, const Paramet
   record["version"] = TESSERA_VERSION;
   record["command"] = CommandText(stage, ports, parameters, stage.parameters, true) +
                       CommandText(stage, {}, common, commonDescriptions, false).substr(8 + stage.name.size());
-  nlohmann::ordered_json inputs = nlohmann::ordered_json::object();
   nlohmann::ordered_json outputs = nlohmann::ordered_json::object();
-  for (const auto & p : stage.inputs)
-  {
-    for (const auto & f : ports.count(p.name) ? ports.at(p.name) : std::vector<std::string>{})
-    {
-      inputs[p.name].push_back({ { "path", Absolute(f) }, { "sha256", Sha256OfPath(f) } });
-    }
-  }
   for (const auto & p : stage.outputs)
   {
     if (ports.count(p.name))
@@ -447,6 +472,11 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
   {
     const std::string started = UtcNow();
     const auto        start = std::chrono::steady_clock::now();
+    std::future<nlohmann::ordered_json> checksums;
+    if (!records[j].empty())
+    {
+      checksums = InputChecksums(stage, jobFiles[j]);
+    }
     std::vector<std::unique_ptr<AtomicOutput>> pending;
     if (!common.Has("ram") || !RunTiled(stage, jobFiles[j], parameters, options, static_cast<double>(common.Integer("ram")), pending))
     {
@@ -461,7 +491,8 @@ RunApplication(const StageDescription & stage, const PortFiles & ports, const Pa
     {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       pending.push_back(std::make_unique<AtomicOutput>(records[j]));
-      WriteTextFile(*pending.back(), RunRecord(stage, jobFiles[j], parameters, common, commonDescriptions, started, seconds));
+      WriteTextFile(*pending.back(), RunRecord(stage, jobFiles[j], parameters, common, commonDescriptions,
+                                               checksums.get(), started, seconds));
     }
     outputSet.Commit(pending);
     if (!batch.empty() && !options.quiet)

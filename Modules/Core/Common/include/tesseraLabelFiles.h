@@ -123,8 +123,10 @@ template <unsigned int D>
 void
 WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out, bool colours = false)
 {
-  const auto extents = LabelExtents<D>(labels);
   LabelTable table = GetLabelTable(labels, out.FinalPath());
+  // The labels present, from a pass over the voxels that only a table-less image or a Slicer segmentation needs.
+  const bool slicer = IsSlicerSegmentationPath(out.FinalPath());
+  const auto extents = table.Empty() || slicer ? LabelExtents<D>(labels) : std::map<LabelPixel, LabelExtent>{};
   if (table.Empty())
   {
     std::vector<LabelPixel> present;
@@ -134,7 +136,7 @@ WriteLabelImageForViewers(LabelImage<D> * labels, AtomicOutput & out, bool colou
     }
     table = LabelTable::Numbered(present);
   }
-  if (IsSlicerSegmentationPath(out.FinalPath()))
+  if (slicer)
   {
     const itk::MetaDataDictionary original = labels->GetMetaDataDictionary();
     AddSlicerSegmentationKeys(labels->GetMetaDataDictionary(), table, extents);
