@@ -66,9 +66,7 @@ case "$mode" in
     ;;
   test)
     cd "$build"
-    # The tests' scratch files (temp_directory_path, mktemp) go into the build, kept until the next run for
-    # inspection, instead of piling up in /tmp.
-    rm -rf Testing/scratch && mkdir -p Testing/scratch
-    TMPDIR="$build/Testing/scratch" ctest --output-on-failure -j "$(nproc)" --timeout 1200
+    # The tests' scratch files go into build/Testing/scratch (TMPDIR, set by ctest: CMakeLists.txt).
+    ctest --output-on-failure -j "$(nproc)" --timeout 1200
     ;;
 esac
