@@ -213,3 +213,25 @@ TEST(Plot, WritePngIsReadBack)
   EXPECT_FALSE(fs::exists(dir / "chart.jpg"));
   fs::remove_all(dir);
 }
+
+TEST(Plot, FigureFilesWriteWhatTheDrawFunctionsDraw)
+{
+  // WriteBarChart and WriteConfusionMatrix (tesseraFigureFiles.h) reach this library through the module loader.
+  const auto dir = fs::temp_directory_path() / "tessera-figure-files-test";
+  fs::create_directories(dir);
+  const std::vector<Bar> bars{ { "grey matter", 0.81 }, { "white matter", 0.9, { { 250, 250, 225 } } } };
+  const ChartText        text{ "Dice", "Dice", "" };
+  WriteBarChart(bars, text, BarDirection::Vertical, (dir / "bars.png").string());
+  EXPECT_EQ(cv::norm(cv::imread((dir / "bars.png").string()), DrawBarChart(bars, text, BarDirection::Vertical),
+                     cv::NORM_INF),
+            0);
+  const std::vector<std::string>                names{ "a", "b" };
+  const std::vector<std::vector<std::int64_t>> counts{ { 5, 1 }, { 0, 7 } };
+  WriteConfusionMatrix(names, counts, text, (dir / "confusion.png").string());
+  EXPECT_EQ(cv::norm(cv::imread((dir / "confusion.png").string()), DrawConfusionMatrix(names, counts, text),
+                     cv::NORM_INF),
+            0);
+  EXPECT_THROW(WriteBarChart({}, text, BarDirection::Horizontal, (dir / "empty.png").string()), Error);
+  EXPECT_FALSE(fs::exists(dir / "empty.png"));
+  fs::remove_all(dir);
+}
