@@ -3,6 +3,7 @@
 #include "tesseraSuperpixels.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -197,11 +198,20 @@ RGBToLab(const VectorImage<D> * image)
     c = std::clamp(c, 0.0, 1.0);
     return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
   };
+  // Most colour images hold bytes: their 256 linear values are computed once (the same values, without a pow each).
+  std::array<double, 256> byteLinear;
+  for (int v = 0; v < 256; ++v)
+  {
+    byteLinear[v] = linear(v * scale);
+  }
+  auto channel = [&](float v) {
+    return v >= 0.0f && v <= 255.0f && v == std::floor(v) ? byteLinear[static_cast<int>(v)] : linear(v * scale);
+  };
   auto f = [](double t) { return t > 216.0 / 24389.0 ? std::cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0; };
   ParallelRanges(n, WorkUnits(n, 0, 1u << 16), [&](size_t begin, size_t end, unsigned int) {
     for (size_t i = begin; i < end; ++i)
     {
-      const double r = linear(p[3 * i] * scale), g = linear(p[3 * i + 1] * scale), b = linear(p[3 * i + 2] * scale);
+      const double r = channel(p[3 * i]), g = channel(p[3 * i + 1]), b = channel(p[3 * i + 2]);
       const double x = (0.412453 * r + 0.357580 * g + 0.180423 * b) / 0.950456;
       const double y = 0.212671 * r + 0.715160 * g + 0.072169 * b;
       const double z = (0.019334 * r + 0.119193 * g + 0.950227 * b) / 1.088754;
