@@ -2,6 +2,7 @@
 #define tesseraMultiAtlasSegmentation_h
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ public:
   void SetAtlases(std::vector<AtlasMember> atlases) { m_Atlases = std::move(atlases); }
   void SetRegistrationSettings(const RegistrationSettings & s) { m_Registration = s; }
   void SetFusionSettings(const FusionSettings & s) { m_Fusion = s; }
+  /** Non-empty: every atlas is used twice, as it is and mirrored left-right with these label pairs
+   * swapped (LeftRightLabelPairs), so N atlases give 2N registrations to fuse. */
+  void SetMirroredLabels(std::map<LabelPixel, LabelPixel> pairs) { m_MirroredLabels = std::move(pairs); }
   void SetComputeProbabilities(bool on) { m_ComputeProbabilities = on; }
   void SetObserver(Observer observer) { m_Observer = std::move(observer); }
   /** \throws Error naming an atlas file when it cannot be read or registered. */
@@ -58,6 +62,7 @@ private:
   std::vector<AtlasMember>              m_Atlases;
   RegistrationSettings                  m_Registration;
   FusionSettings                        m_Fusion;
+  std::map<LabelPixel, LabelPixel>      m_MirroredLabels;
   bool                                  m_ComputeProbabilities = false;
   Observer                              m_Observer;
   typename LabelImage<D>::Pointer       m_Labels;

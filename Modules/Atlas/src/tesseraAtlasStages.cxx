@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tesseraAtlasBuilder.h"
+#include "tesseraAtlasMirror.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraMultiAtlasSegmentation.h"
 #include "tesseraRegistrationParameters.h"
@@ -188,11 +189,6 @@ SegmentWithAtlases(StageContext & c)
   segmentation.SetRegistrationSettings(registration);
   segmentation.SetFusionSettings(FusionSettingsFrom(p));
   segmentation.SetComputeProbabilities(c.Wants("probabilities"));
-  segmentation.SetObserver([&](const std::string & step, double fraction) {
-    c.Progress().SetStage(step);
-    c.Progress().Report(fraction);
-  });
-  segmentation.Update();
   if (names.Empty())
   {
     const auto labels = ReadLabelImage<D>(atlases.front().labels);
@@ -200,10 +196,25 @@ SegmentWithAtlases(StageContext & c)
     if (!text.empty())
       names = LabelTable::FromJson(text, atlases.front().labels);
   }
+  if (p.Boolean("mirror"))
+  {
+    if (names.Empty())
+      throw Error("mirror", "needs a label table to pair left and right labels: give an atlas description with a "
+                            "labelTable, or atlas labels that carry one");
+    auto pairs = LeftRightLabelPairs(names);
+    if (pairs.empty())
+      throw Error("mirror", "the atlases' label table names no left/right pair (such as \"Left X\" and \"Right X\")");
+    segmentation.SetMirroredLabels(std::move(pairs));
+  }
+  segmentation.SetObserver([&](const std::string & step, double fraction) {
+    c.Progress().SetStage(step);
+    c.Progress().Report(fraction);
+  });
+  segmentation.Update();
   SetFusedOutputs<D>(c, segmentation.GetLabels(), segmentation.GetProbabilities(), segmentation.GetLabelSet(), names);
   std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << atlases.size() << " atlases registered and warped in "
-    << segmentation.GetRegistrationSeconds() << " s, fused (" << p.Text("fusion") << ") in "
+  s << std::fixed << std::setprecision(1) << atlases.size() * (p.Boolean("mirror") ? 2 : 1)
+    << " atlases registered and warped in " << segmentation.GetRegistrationSeconds() << " s, fused (" << p.Text("fusion") << ") in "
     << segmentation.GetFusionSeconds() << " s";
   c.Report(s.str());
 }
@@ -373,7 +384,13 @@ RegisterAtlasStages(StageRegistry & registry)
         .Optional(),
       OverlayPort("overlay", "output"),
     };
-    s.parameters = Concatenate(ListParameters(), Concatenate(FusionParameters(), InterSubjectRegistrationParameters()));
+    s.parameters = Concatenate(
+      Concatenate(ListParameters(),
+                  { BooleanParameter("mirror", "Also use every atlas mirrored left-right, its left and right labels "
+                                               "swapped (paired by the label table's names, \"Left X\"/\"Right X\"): "
+                                               "twice the atlases for twice the registration time")
+                      .Source("brains are nearly symmetric; +0.004 mean Dice with jlf on MICCAI 2012 (AtlasSegmentation.md)") }),
+      Concatenate(FusionParameters(), InterSubjectRegistrationParameters()));
     s.seeded = true;
     s.perImage = false;
     s.run = RunByDimension<SegmentWithAtlases<2>, SegmentWithAtlases<3>>;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "tesseraAtlasMirror.h"
 #include "tesseraImageIO.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraWarpImage.h"
@@ -79,16 +80,25 @@ MultiAtlasSegmentation<D>::Update()
   std::vector<typename LabelImage<D>::Pointer>  warpedLabels;
   std::vector<typename ScalarImage<D>::Pointer> warpedImages;
   const auto                                    start = Clock::now();
-  const size_t                                  n = m_Atlases.size();
+  const size_t                                  sides = m_MirroredLabels.empty() ? 1 : 2;
+  const size_t                                  n = m_Atlases.size() * sides;
   for (size_t i = 0; i < n; ++i)
   {
-    const auto &      atlas = m_Atlases[i];
-    const std::string name = "atlas " + std::to_string(i + 1) + "/" + std::to_string(n) + " " + atlas.id;
-    const auto        raw = ReadIntensityImage<D>(atlas.image);
+    const auto &      atlas = m_Atlases[i / sides];
+    const bool        mirrored = i % sides == 1;
+    const std::string name = "atlas " + std::to_string(i + 1) + "/" + std::to_string(n) + " " + atlas.id +
+                             (mirrored ? " (mirrored)" : "");
+    auto raw = ReadIntensityImage<D>(atlas.image);
     CheckFinite<D>(raw.GetPointer(), atlas.image);
+    auto labels = ReadLabelImage<D>(atlas.labels);
+    CheckSameGrid(raw.GetPointer(), atlas.image, labels.GetPointer(), atlas.labels);
+    if (mirrored)
+    {
+      const unsigned int axis = LeftRightAxis<D>(raw);
+      raw = MirrorImage<VectorImage<D>>(raw, axis);
+      labels = MirrorLabels<D>(labels, axis, m_MirroredLabels);
+    }
     const auto image = MeanOfComponents<D>(raw);
-    const auto        labels = ReadLabelImage<D>(atlas.labels);
-    CheckSameGrid(image.GetPointer(), atlas.image, labels.GetPointer(), atlas.labels);
 
     ImageRegistration<D> registration;
     registration.SetFixedImage(m_Target);
