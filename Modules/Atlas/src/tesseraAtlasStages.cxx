@@ -389,7 +389,8 @@ RegisterAtlasStages(StageRegistry & registry)
                   { BooleanParameter("mirror", "Also use every atlas mirrored left-right, its left and right labels "
                                                "swapped (paired by the label table's names, \"Left X\"/\"Right X\"): "
                                                "twice the atlases for twice the registration time")
-                      .Source("brains are nearly symmetric; +0.004 mean Dice with jlf on MICCAI 2012 (AtlasSegmentation.md)") }),
+                      .Source("brains are nearly symmetric; what it gains on MICCAI 2012: "
+                              "Documentation/Benchmarks/AtlasSegmentation.md") }),
       Concatenate(FusionParameters(), InterSubjectRegistrationParameters()));
     s.seeded = true;
     s.perImage = false;
