@@ -40,7 +40,8 @@ _spec.loader.exec_module(reg)
 sys.path.insert(0, str(HERE))
 from register_pairs import REGISTER, SUBJECTS  # noqa: E402
 
-METHODS = ["majority", "weighted", "local", "staple", "jlf"]
+METHODS = ["majority", "weighted", "local", "staple", "jlf", "jlf-mirror"]
+MIRROR = "-mirror"  # a method on the 17 atlases and their left-right mirrors (register_pairs.py --mirror)
 CSV_FIELDS = ["target", "method", "atlases", "mean_dice", "ants_dice", "seconds", "peak_mib"]
 
 
@@ -53,23 +54,26 @@ def fuse(args, target, atlases, method, work):
     folder = args.cache / target
     out = work / f"{target}_{method}.nii.gz"
     cmd = [args.tessera, "label-fusion", "-i", args.data / f"{target}_SS.nii.gz",
-           "--mask", args.data / f"{target}_mask.nii.gz", "--fusion", method, "-o", out,
+           "--mask", args.data / f"{target}_mask.nii.gz", "--fusion", method.removesuffix(MIRROR), "-o", out,
            "--threads", args.threads]
+    if method.endswith(MIRROR):
+        atlases = atlases + [a + "-mirrored" for a in atlases]
     for a in atlases:
         cmd += ["-l", folder / f"{a}_labels.nii.gz", "--atlas-images", folder / f"{a}_t1.nii.gz"]
     seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_{method}", args.probe)
     return out, seconds, peak
 
 
-def segment_whole(args, target, work):
+def segment_whole(args, target, work, mirror):
     """The whole application on one target: returns (seconds, peak MiB, registration s, fusion s, labels)."""
-    out = work / f"{target}_atlas-segment.nii.gz"
+    name = f"{target}_atlas-segment" + ("-mirror" if mirror else "")
+    out = work / f"{name}.nii.gz"
     cmd = [args.tessera, "atlas-segment", "-i", args.data / f"{target}_SS.nii.gz",
            "--mask", args.data / f"{target}_mask.nii.gz", "-a", REPO / "Atlases/miccai2012-multiatlas.json",
            "--data-root", args.data.parent, "--exclude", target, "--fusion", "jlf", "-o", out,
-           "--threads", args.threads] + REGISTER
-    seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_atlas-segment", args.probe)
-    text = (work / f"{target}_atlas-segment.out").read_text()
+           "--threads", args.threads] + REGISTER + (["--mirror"] if mirror else [])
+    seconds, peak = reg.run_measured([str(c) for c in cmd], work, name, args.probe)
+    text = (work / f"{name}.out").read_text()
     m = re.search(r"registered and warped in ([0-9.]+) s, fused \(jlf\) in ([0-9.]+) s", text)
     if not m:
         raise reg.CommandFailed(f"no time split in the output of atlas-segment:\n{text}")
@@ -121,6 +125,8 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "runs, and some targets were fused while registrations of the cache shared the two cores: the times are "
       "upper bounds).\n\n")
     subset = " --targets " + " ".join(targets) if len(targets) < len(SUBJECTS) else ""
+    if any(r["method"].endswith(MIRROR) for r in rows):
+        subset += " --mirror"
     w("Reproduce with (from the repository root):\n\n```\nTesting/Benchmarks/Atlas/register_pairs.py" + subset + "\n"
       "Testing/Benchmarks/Atlas/benchmark.py" + (" --time-targets " + " ".join(args.time_targets)
                                                   if args.time_targets else "") + "\n```\n\n")
@@ -146,12 +152,14 @@ def report(args, rows, timed, ants, labels_count, version, commit):
     if timed:
         w("## The whole application, registrations included\n\n")
         w("`tessera atlas-segment` with 17 atlases (`Atlases/miccai2012-multiatlas.json --exclude ID`, "
-          "`--fusion jlf`, the registration options above), wall time of the process:\n\n")
-        w("| target | total s | registering and warping s | fusion s | peak MiB | mean Dice | ANTs |\n")
-        w("|---|---|---|---|---|---|---|\n")
+          "`--fusion jlf`, the registration options above; with `--mirror`, also their 17 left-right mirrors), "
+          "wall time of the process:\n\n")
+        w("| target | atlases | total s | registering and warping s | fusion s | peak MiB | mean Dice | ANTs |\n")
+        w("|---|---|---|---|---|---|---|---|\n")
         for t in timed:
-            w(f"| {t['target']} | {t['seconds']:.0f} | {t['registration']:.0f} | {t['fusion']:.0f} | "
-              f"{t['peak_mib']:.0f} | {t['dice']:.4f} | {ants[t['target']]:.4f} |\n")
+            w(f"| {t['target']} | {'17 + 17 mirrored (`--mirror`)' if t['mirror'] else '17'} | {t['seconds']:.0f} | "
+              f"{t['registration']:.0f} | {t['fusion']:.0f} | {t['peak_mib']:.0f} | {t['dice']:.4f} | "
+              f"{ants[t['target']]:.4f} |\n")
         w("\n")
     w("## Per target\n\n| target | " + " | ".join(order) + " | ANTs |\n|" + "---|" * (len(order) + 2) + "\n")
     for t in targets:
@@ -166,7 +174,10 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "- **local**: locally weighted vote, weight (patch MSD)^-2, patch radius 2 (Artaechevarria 2009; Isgum 2009).\n"
       "- **staple**: multi-label STAPLE, ITK's EM in double over distinct atlas-label tuples (Warfield 2004).\n"
       "- **jlf**: joint label fusion, patch radius 2, search radius 1, alpha 0.1, beta 2, votes spread over each "
-      "patch as `antsJointFusion` spreads them (Wang et al. 2013).\n")
+      "patch as `antsJointFusion` spreads them (Wang et al. 2013).\n"
+      "- **jlf-mirror**: jlf on 34 atlases, the 17 and their left-right mirrors (voxel order reversed along the "
+      "left-right axis, left and right labels swapped), each registered onto the target: what "
+      "`tessera atlas-segment --mirror` does.\n")
     return "".join(lines)
 
 
@@ -228,19 +239,26 @@ def main():
                 if kept.exists():
                     rows.append(json.loads(kept.read_text()))
                     continue
+                if m.endswith(MIRROR) and not all((args.cache / t / f"{a}-mirrored.json").exists() for a in atlases):
+                    reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, no mirrored atlases (register_pairs.py --mirror)")
+                    continue
                 out, seconds, peak = fuse(args, t, atlases, m, work)
                 d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
-                rows.append(dict(target=t, method=m, atlases=len(atlases), mean_dice=d, ants_dice=ants[t],
+                rows.append(dict(target=t, method=m, atlases=len(atlases) * (2 if m.endswith(MIRROR) else 1),
+                                 mean_dice=d, ants_dice=ants[t],
                                  seconds=seconds, peak_mib=peak))
                 atomic_write(kept, lambda tmp: tmp.write_text(json.dumps(rows[-1])))
                 out.unlink()
                 reg.log(f"[{n}/{len(targets)}] {t} {m}: Dice {d:.4f} (ANTs {ants[t]:.4f}), {seconds:.1f} s, {peak:.0f} MiB")
         for t in args.time_targets:
-            seconds, peak, registration, fusion, out = segment_whole(args, t, work)
-            ref, _, _ = reg.load_labels(args.data / f"{t}_glm.nii.gz")
-            d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
-            timed.append(dict(target=t, seconds=seconds, peak_mib=peak, registration=registration, fusion=fusion, dice=d))
-            reg.log(f"atlas-segment {t}: {seconds:.0f} s ({registration:.0f} s registering, {fusion:.0f} s fusing), Dice {d:.4f}")
+            for mirror in (False, True) if "jlf" + MIRROR in args.methods else (False,):
+                seconds, peak, registration, fusion, out = segment_whole(args, t, work, mirror)
+                ref, _, _ = reg.load_labels(args.data / f"{t}_glm.nii.gz")
+                d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
+                timed.append(dict(target=t, mirror=mirror, seconds=seconds, peak_mib=peak, registration=registration,
+                                  fusion=fusion, dice=d))
+                reg.log(f"atlas-segment {t}{' --mirror' if mirror else ''}: {seconds:.0f} s ({registration:.0f} s "
+                        f"registering, {fusion:.0f} s fusing), Dice {d:.4f}")
     except reg.CommandFailed as e:
         sys.exit(str(e))
     version = reg.capture([str(args.tessera), "--version"]) or "tessera"
