@@ -214,8 +214,8 @@ SegmentWithAtlases(StageContext & c)
   SetFusedOutputs<D>(c, segmentation.GetLabels(), segmentation.GetProbabilities(), segmentation.GetLabelSet(), names);
   std::ostringstream s;
   s << std::fixed << std::setprecision(1) << atlases.size() * (p.Boolean("mirror") ? 2 : 1)
-    << " atlases registered and warped in " << segmentation.GetRegistrationSeconds() << " s, fused (" << p.Text("fusion") << ") in "
-    << segmentation.GetFusionSeconds() << " s";
+    << " atlases registered and warped in " << segmentation.GetRegistrationSeconds() << " s, fused ("
+    << p.Text("fusion") << ") in " << segmentation.GetFusionSeconds() << " s";
   c.Report(s.str());
 }
 
