@@ -82,21 +82,27 @@ MultiAtlasSegmentation<D>::Update()
   const auto                                    start = Clock::now();
   const size_t                                  sides = m_MirroredLabels.empty() ? 1 : 2;
   const size_t                                  n = m_Atlases.size() * sides;
+  typename VectorImage<D>::Pointer              raw;
+  typename LabelImage<D>::Pointer               labels;
   for (size_t i = 0; i < n; ++i)
   {
     const auto &      atlas = m_Atlases[i / sides];
     const bool        mirrored = i % sides == 1;
     const std::string name = "atlas " + std::to_string(i + 1) + "/" + std::to_string(n) + " " + atlas.id +
                              (mirrored ? " (mirrored)" : "");
-    auto raw = ReadIntensityImage<D>(atlas.image);
-    CheckFinite<D>(raw.GetPointer(), atlas.image);
-    auto labels = ReadLabelImage<D>(atlas.labels);
-    CheckSameGrid(raw.GetPointer(), atlas.image, labels.GetPointer(), atlas.labels);
     if (mirrored)
     {
+      // The atlas just registered as it is, read once for both sides.
       const unsigned int axis = LeftRightAxis<D>(raw);
       raw = MirrorImage<VectorImage<D>>(raw, axis);
       labels = MirrorLabels<D>(labels, axis, m_MirroredLabels);
+    }
+    else
+    {
+      raw = ReadIntensityImage<D>(atlas.image);
+      CheckFinite<D>(raw.GetPointer(), atlas.image);
+      labels = ReadLabelImage<D>(atlas.labels);
+      CheckSameGrid(raw.GetPointer(), atlas.image, labels.GetPointer(), atlas.labels);
     }
     const auto image = MeanOfComponents<D>(raw);
 
