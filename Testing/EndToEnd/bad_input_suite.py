@@ -315,7 +315,7 @@ def check(executable, case, fx, scratch):
     last = lines[-1] if lines else ""
     # The launcher's own errors (an unknown application) start `tessera: error: `, or
     # `tessera knn: error: ` for an unknown member of a group.
-    group = arguments[0] in ("knn", "atlas")
+    group = arguments[0] in ("knn", "atlas", "corrective-learning")
     if case["name"].startswith("launcher-"):
         application = arguments[0] if group else ""
     else:

@@ -2,14 +2,17 @@
 // (register every atlas, warp, fuse).
 #include "tesseraAtlasStages.h"
 
+#include <chrono>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "tesseraAtlasBuilder.h"
 #include "tesseraAtlasMirror.h"
+#include "tesseraCorrectiveLearning.h"
 #include "tesseraImageUtilities.h"
 #include "tesseraMultiAtlasSegmentation.h"
 #include "tesseraRegistrationParameters.h"
@@ -206,17 +209,106 @@ SegmentWithAtlases(StageContext & c)
       throw Error("mirror", "the atlases' label table names no left/right pair (such as \"Left X\" and \"Right X\")");
     segmentation.SetMirroredLabels(std::move(pairs));
   }
+  // Read before the registrations, so that a wrong model file stops the run at once.
+  std::optional<CorrectiveLearning<D>> corrector;
+  if (!c.InputPaths("corrector").empty())
+    corrector = CorrectiveLearning<D>::Load(c.InputPaths("corrector").at(0));
   segmentation.SetObserver([&](const std::string & step, double fraction) {
     c.Progress().SetStage(step);
     c.Progress().Report(fraction);
   });
   segmentation.Update();
-  SetFusedOutputs<D>(c, segmentation.GetLabels(), segmentation.GetProbabilities(), segmentation.GetLabelSet(), names);
+  auto labels = segmentation.GetLabels();
   std::ostringstream s;
   s << std::fixed << std::setprecision(1) << atlases.size() * (p.Boolean("mirror") ? 2 : 1)
     << " atlases registered and warped in " << segmentation.GetRegistrationSeconds() << " s, fused ("
     << p.Text("fusion") << ") in " << segmentation.GetFusionSeconds() << " s";
+  if (corrector)
+  {
+    c.Progress().SetStage("corrective learning");
+    corrector->SetObserver([&](const std::string &, double f) { c.Progress().Report(f); });
+    const auto start = std::chrono::steady_clock::now();
+    labels = corrector->Apply(target, labels, c.Input<MaskImage<D>>("mask"));
+    s << ", corrected (" << corrector->GetChangedVoxels() << " voxels relabelled) in "
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s";
+  }
+  SetFusedOutputs<D>(c, labels, segmentation.GetProbabilities(), segmentation.GetLabelSet(), names);
   c.Report(s.str());
+}
+
+CorrectiveLearningSettings
+CorrectiveLearningSettingsFrom(const StageContext & c)
+{
+  const auto &               p = c.Parameters();
+  CorrectiveLearningSettings s;
+  s.dilation = p.Count("dilation");
+  s.samplesPerLabel = p.Count("samples-per-label");
+  s.trees = p.Count("trees");
+  s.depth = p.Count("depth");
+  s.seed = c.Options().seed;
+  return s;
+}
+
+template <unsigned int D>
+void
+TrainCorrection(StageContext & c)
+{
+  const auto & images = c.InputPaths("input");
+  const auto & automatic = c.InputPaths("automatic");
+  const auto & manual = c.InputPaths("manual");
+  const auto & masks = c.InputPaths("mask");
+  auto         count = [&](const std::string & port, size_t n) {
+    if (n != images.size())
+      throw Error(port, "give one per training image, in the same order (" + std::to_string(images.size()) +
+                          " images, " + std::to_string(n) + " " + port + " files)");
+  };
+  count("automatic", automatic.size());
+  count("manual", manual.size());
+  if (!masks.empty())
+    count("mask", masks.size());
+  // Every file is read and checked before the first subject's features are computed.
+  for (size_t i = 0; i < images.size(); ++i)
+  {
+    const auto image = ReadIntensityImage<D>(images[i]);
+    CheckFinite<D>(image.GetPointer(), images[i]);
+    CheckSameGrid(image.GetPointer(), images[i], ReadLabelImage<D>(automatic[i]).GetPointer(), automatic[i]);
+    CheckSameGrid(image.GetPointer(), images[i], ReadLabelImage<D>(manual[i]).GetPointer(), manual[i]);
+    if (!masks.empty())
+      ReadMask<D>(masks[i], image.GetPointer(), images[i]);
+  }
+  auto learner = std::make_shared<CorrectiveLearning<D>>();
+  learner->SetSettings(CorrectiveLearningSettingsFrom(c));
+  for (size_t i = 0; i < images.size(); ++i)
+  {
+    c.Progress().SetStage("subject " + std::to_string(i + 1) + "/" + std::to_string(images.size()) + ": features");
+    const auto image = MeanOfComponents<D>(ReadIntensityImage<D>(images[i]));
+    const auto mask = masks.empty() ? nullptr : ReadMask<D>(masks[i], image.GetPointer(), images[i]);
+    learner->SetObserver([&](const std::string &, double f) { c.Progress().Report((i + f) / images.size()); });
+    learner->AddSubject(image, ReadLabelImage<D>(automatic[i]), ReadLabelImage<D>(manual[i]), mask);
+  }
+  c.Progress().SetStage("training");
+  learner->Train();
+  c.SetWriter("model", [learner](const std::string & path) { learner->Save(path); });
+  c.Report("corrective-learning model: " + std::to_string(learner->GetLabels().size()) + " labels, " +
+           std::to_string(images.size()) + " subjects");
+}
+
+template <unsigned int D>
+void
+ApplyCorrection(StageContext & c)
+{
+  const auto image = MeanOfComponents<D>(c.Input<VectorImage<D>>("input"));
+  const auto automatic = c.Input<LabelImage<D>>("automatic");
+  const auto mask = c.Input<MaskImage<D>>("mask");
+  auto       model = CorrectiveLearning<D>::Load(c.InputPaths("model").at(0));
+  const auto table = ReadLabelTableText(c.InputPaths("automatic").at(0), automatic->GetMetaDataDictionary());
+  c.Progress().SetStage("correcting");
+  model.SetObserver([&](const std::string &, double f) { c.Progress().Report(f); });
+  const auto corrected = model.Apply(image, automatic, mask);
+  if (!table.empty())
+    SetLabelTable(corrected, LabelTable::FromJson(table, c.InputPaths("automatic").at(0)));
+  c.SetOutput("output", corrected);
+  c.Report(std::to_string(model.GetChangedVoxels()) + " voxels relabelled");
 }
 
 /** The path of `file` relative to the folder of `from` (both as given on the command line). */
@@ -377,6 +469,10 @@ RegisterAtlasStages(StageRegistry & registry)
       InputPort("mask", PortKind::Mask, "Target mask: only voxels inside are labelled (the registrations see the "
                                         "whole image, whose brain outline aligns the cortex)")
         .Optional(),
+      InputPort("corrector", PortKind::File, "A corrective-learning model (`tessera corrective-learning train`, on "
+                                             "the atlases segmented by this command from the others) applied to the "
+                                             "fused labels; --probabilities stay the fusion's")
+        .Optional(),
     };
     s.outputs = {
       OutputPort("output", PortKind::Labels, "Fused labels, with the atlases' label table").Alias("o"),
@@ -395,6 +491,70 @@ RegisterAtlasStages(StageRegistry & registry)
     s.seeded = true;
     s.perImage = false;
     s.run = RunByDimension<SegmentWithAtlases<2>, SegmentWithAtlases<3>>;
+    registry.Add(s);
+  }
+  const std::string correctiveSource = "Wang et al., NeuroImage 56, 2011 (corrective learning); Breiman, Machine "
+                                       "Learning 45, 2001 (random forests, OpenCV's RTrees)";
+  {
+    StageDescription s;
+    s.name = "corrective-learning train";
+    s.summary = "Learns where an automatic segmentation method errs, per label, from subjects it segmented and "
+                "their manual labels";
+    s.source = correctiveSource;
+    s.inputs = {
+      InputPort("input", PortKind::File, "Training images (intensities)").Alias("i").Multiple(),
+      InputPort("automatic", PortKind::File, "The method's labels of each training image, in the same order (for "
+                                             "multi-atlas segmentation: each atlas segmented from the others)")
+        .Multiple(),
+      InputPort("manual", PortKind::File, "Manual labels of each training image, in the same order").Alias("l").Multiple(),
+      InputPort("mask", PortKind::File, "Masks of the training images, in the same order: only voxels inside are "
+                                        "learnt from")
+        .Multiple()
+        .Optional(),
+    };
+    s.outputs = { OutputPort("model", PortKind::File, "Model to write: one random forest per label (OpenCV "
+                                                     "FileStorage; .yml.gz is the most compact)")
+                    .Alias("m")
+                    .Extensions({ ".yml.gz", ".yml", ".json.gz", ".json", ".xml.gz", ".xml" }) };
+    s.parameters = {
+      IntegerParameter("dilation", "1", "voxels", "Each label's working region: its automatic region dilated this far "
+                                                  "(a ball); only voxels there can change to or from it")
+        .AtLeast(0)
+        .AtMost(5),
+      IntegerParameter("samples-per-label", "20000", "count", "Training voxels kept per label, drawn at random "
+                                                              "(seeded) from all subjects' working regions")
+        .AtLeast(100)
+        .AtMost(10000000),
+      IntegerParameter("trees", "30", "count", "Trees of each label's random forest").AtLeast(1).AtMost(1000),
+      IntegerParameter("depth", "10", "count", "Largest depth of a tree").AtLeast(1).AtMost(25),
+    };
+    s.seeded = true;
+    s.perImage = false;
+    s.run = [](StageContext & c) {
+      const auto dimension = ReadImageInfo(c.InputPaths("input").at(0)).dimension;
+      if (dimension != 2 && dimension != 3)
+        throw Error(c.InputPaths("input").at(0), "is " + std::to_string(dimension) + "D; Tessera handles 2D and 3D");
+      dimension == 2 ? TrainCorrection<2>(c) : TrainCorrection<3>(c);
+    };
+    registry.Add(s);
+  }
+  {
+    StageDescription s;
+    s.name = "corrective-learning apply";
+    s.summary = "Corrects an automatic segmentation with a model from `corrective-learning train`";
+    s.source = correctiveSource;
+    s.inputs = {
+      InputPort("input", PortKind::Image, "Image the automatic labels segment (intensities)").Alias("i"),
+      InputPort("automatic", PortKind::Labels, "Its labels from the method the model was trained on").Alias("l"),
+      InputPort("model", PortKind::File, "Model written by `tessera corrective-learning train`").Alias("m"),
+      InputPort("mask", PortKind::Mask, "Only voxels inside (non-zero) are corrected").Optional(),
+    };
+    s.outputs = {
+      OutputPort("output", PortKind::Labels, "Corrected labels, with the automatic labels' table").Alias("o"),
+      OverlayPort("overlay", "output"),
+    };
+    s.perImage = false;
+    s.run = RunByDimension<ApplyCorrection<2>, ApplyCorrection<3>>;
     registry.Add(s);
   }
   {

@@ -1,0 +1,475 @@
+#include "tesseraCorrectiveLearning.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include <opencv2/core.hpp>
+#include <opencv2/ml.hpp>
+
+#include "itkBinaryDilateImageFilter.h"
+#include "itkFlatStructuringElement.h"
+#include "itkImageRegionConstIteratorWithIndex.h"
+#include "itkSignedMaurerDistanceMapImageFilter.h"
+#include "itkSmoothingRecursiveGaussianImageFilter.h"
+#include "tesseraError.h"
+#include "tesseraImageUtilities.h"
+#include "tesseraParallelRanges.h"
+
+namespace tessera
+{
+namespace
+{
+constexpr const char * ModelName = "tessera-corrective-learning";
+constexpr int          ModelVersion = 1;
+
+/** Features per voxel: 3^D neighbours, intensity smoothed at 1 and 2 mm, signed distance, the
+ * region's indicator smoothed at 1, 2 and 4 mm, position relative to the centroid. */
+template <unsigned int D>
+constexpr unsigned int
+FeatureCount()
+{
+  return (D == 2 ? 9 : 27) + 2 + 1 + 3 + D;
+}
+
+template <unsigned int D>
+typename ScalarImage<D>::Pointer
+Smoothed(const ScalarImage<D> * image, double sigma)
+{
+  auto filter = itk::SmoothingRecursiveGaussianImageFilter<ScalarImage<D>, ScalarImage<D>>::New();
+  filter->SetInput(image);
+  filter->SetSigma(sigma);
+  filter->Update();
+  return filter->GetOutput();
+}
+
+/** One subject ready for feature extraction: intensities standardised by the median and the
+ * interquartile range inside the mask, their smoothings, and each label's bounding box and centroid. */
+template <unsigned int D>
+struct Subject
+{
+  using Index = itk::Index<D>;
+  typename ScalarImage<D>::Pointer      intensity;
+  typename ScalarImage<D>::Pointer      smooth1, smooth2;
+  const LabelImage<D> *                 automatic = nullptr;
+  const MaskImage<D> *                  mask = nullptr;
+  std::map<LabelPixel, itk::ImageRegion<D>> boxes;
+  std::map<LabelPixel, itk::Point<double, D>> centroids;
+
+  Subject(const ScalarImage<D> * image, const LabelImage<D> * labels, const MaskImage<D> * m)
+    : automatic(labels)
+    , mask(m)
+  {
+    const size_t        n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+    const float *       in = image->GetBufferPointer();
+    const std::uint8_t * k = mask ? mask->GetBufferPointer() : nullptr;
+    std::vector<float>  values;
+    for (size_t i = 0; i < n; ++i)
+      if (!k || k[i])
+        values.push_back(in[i]);
+    if (values.empty())
+      throw Error("mask", "has no voxel inside");
+    auto quantile = [&](double q) {
+      auto at = values.begin() + static_cast<std::ptrdiff_t>(q * (values.size() - 1));
+      std::nth_element(values.begin(), at, values.end());
+      return static_cast<double>(*at);
+    };
+    const double median = quantile(0.5);
+    const double iqr = std::max(quantile(0.75) - quantile(0.25), 1e-6);
+    intensity = ScalarImage<D>::New();
+    intensity->CopyInformation(image);
+    intensity->SetRegions(image->GetLargestPossibleRegion());
+    intensity->Allocate();
+    float * out = intensity->GetBufferPointer();
+    for (size_t i = 0; i < n; ++i)
+      out[i] = static_cast<float>((in[i] - median) / iqr);
+    smooth1 = Smoothed<D>(intensity, 1.0);
+    smooth2 = Smoothed<D>(intensity, 2.0);
+
+    std::map<LabelPixel, std::pair<Index, Index>> extent;
+    std::map<LabelPixel, std::pair<itk::Vector<double, D>, size_t>> sums;
+    for (itk::ImageRegionConstIteratorWithIndex<LabelImage<D>> it(labels, labels->GetLargestPossibleRegion()); !it.IsAtEnd();
+         ++it)
+    {
+      const auto   index = it.GetIndex();
+      const size_t i = labels->ComputeOffset(index);
+      if (k && !k[i])
+        continue;
+      auto [e, added] = extent.try_emplace(it.Get(), index, index);
+      auto & s = sums[it.Get()];
+      for (unsigned d = 0; d < D; ++d)
+      {
+        e->second.first[d] = std::min(e->second.first[d], index[d]);
+        e->second.second[d] = std::max(e->second.second[d], index[d]);
+        s.first[d] += static_cast<double>(index[d]);
+      }
+      ++s.second;
+    }
+    for (const auto & [label, e] : extent)
+    {
+      itk::ImageRegion<D> box;
+      for (unsigned d = 0; d < D; ++d)
+      {
+        box.SetIndex(d, e.first[d]);
+        box.SetSize(d, static_cast<itk::SizeValueType>(e.second[d] - e.first[d] + 1));
+      }
+      boxes[label] = box;
+      itk::ContinuousIndex<double, D> c;
+      for (unsigned d = 0; d < D; ++d)
+        c[d] = sums[label].first[d] / static_cast<double>(sums[label].second);
+      labels->TransformContinuousIndexToPhysicalPoint(c, centroids[label]);
+    }
+  }
+
+  /** Features of label `label`'s working region: one row of FeatureCount<D>() per voxel, and the
+   * voxels' offsets in the image buffer. */
+  void Features(LabelPixel label, unsigned int dilation, std::vector<float> & rows, std::vector<size_t> & voxels) const
+  {
+    using ByteImage = itk::Image<std::uint8_t, D>;
+    constexpr unsigned int margin = 4; // voxels around the region: context for the 4 mm smoothing
+    auto box = boxes.at(label);
+    box.PadByRadius(static_cast<itk::IndexValueType>(dilation + margin));
+    box.Crop(automatic->GetLargestPossibleRegion());
+
+    auto inside = ByteImage::New();
+    inside->CopyInformation(automatic);
+    inside->SetRegions(box);
+    inside->Allocate();
+    auto indicator = ScalarImage<D>::New();
+    indicator->CopyInformation(automatic);
+    indicator->SetRegions(box);
+    indicator->Allocate();
+    for (itk::ImageRegionConstIteratorWithIndex<ByteImage> it(inside, box); !it.IsAtEnd(); ++it)
+    {
+      const bool in = automatic->GetPixel(it.GetIndex()) == label;
+      inside->SetPixel(it.GetIndex(), in ? 1 : 0);
+      indicator->SetPixel(it.GetIndex(), in ? 1.0f : 0.0f);
+    }
+    auto distance = itk::SignedMaurerDistanceMapImageFilter<ByteImage, ScalarImage<D>>::New();
+    distance->SetInput(inside);
+    distance->SetInsideIsPositive(false);
+    distance->SetUseImageSpacing(true);
+    distance->SetSquaredDistance(false);
+    distance->SetBackgroundValue(0);
+    distance->Update();
+    using Element = itk::FlatStructuringElement<D>;
+    typename Element::RadiusType radius;
+    radius.Fill(dilation);
+    auto dilate = itk::BinaryDilateImageFilter<ByteImage, ByteImage, Element>::New();
+    dilate->SetInput(inside);
+    dilate->SetKernel(Element::Ball(radius));
+    dilate->SetForegroundValue(1);
+    dilate->Update();
+    const ByteImage * region = dilate->GetOutput();
+    const typename ScalarImage<D>::Pointer smoothed[3] = { Smoothed<D>(indicator, 1.0), Smoothed<D>(indicator, 2.0),
+                                                           Smoothed<D>(indicator, 4.0) };
+
+    const auto   whole = automatic->GetLargestPossibleRegion();
+    const auto & centroid = centroids.at(label);
+    for (itk::ImageRegionConstIteratorWithIndex<ByteImage> it(region, box); !it.IsAtEnd(); ++it)
+    {
+      const auto index = it.GetIndex();
+      if (!it.Get() || (mask && !mask->GetPixel(index)))
+        continue;
+      voxels.push_back(automatic->ComputeOffset(index));
+      // The 3^D neighbours, clamped at the image's border, x fastest.
+      for (unsigned int q = 0; q < (D == 2 ? 9u : 27u); ++q)
+      {
+        auto     at = index;
+        unsigned r = q;
+        for (unsigned d = 0; d < D; ++d, r /= 3)
+        {
+          at[d] = std::clamp<itk::IndexValueType>(index[d] + static_cast<int>(r % 3) - 1, whole.GetIndex(d),
+                                                  whole.GetUpperIndex()[d]);
+        }
+        rows.push_back(intensity->GetPixel(at));
+      }
+      rows.push_back(smooth1->GetPixel(index));
+      rows.push_back(smooth2->GetPixel(index));
+      rows.push_back(distance->GetOutput()->GetPixel(index));
+      for (const auto & s : smoothed)
+        rows.push_back(s->GetPixel(index));
+      itk::Point<double, D> p;
+      automatic->TransformIndexToPhysicalPoint(index, p);
+      for (unsigned d = 0; d < D; ++d)
+        rows.push_back(static_cast<float>(p[d] - centroid[d]));
+    }
+  }
+};
+} // namespace
+
+template <unsigned int D>
+struct CorrectiveLearning<D>::Model
+{
+  /** Training samples of one label: a uniform draw of at most samplesPerLabel voxels over all
+   * subjects (reservoir sampling, Vitter's algorithm R). */
+  struct Reservoir
+  {
+    std::vector<float> rows, answers;
+    size_t             seen = 0;
+  };
+  /** A label's forest, or (when its training voxels all gave one answer) that answer. */
+  struct Classifier
+  {
+    cv::Ptr<cv::ml::RTrees> forest;
+    float                   constant = 0;
+  };
+  std::map<LabelPixel, Reservoir>  samples;
+  std::map<LabelPixel, Classifier> forests;
+  std::mt19937_64                                  random;
+};
+
+template <unsigned int D>
+CorrectiveLearning<D>::CorrectiveLearning()
+  : m_Model(std::make_unique<Model>())
+{}
+template <unsigned int D>
+CorrectiveLearning<D>::~CorrectiveLearning() = default;
+template <unsigned int D>
+CorrectiveLearning<D>::CorrectiveLearning(CorrectiveLearning &&) noexcept = default;
+template <unsigned int D>
+CorrectiveLearning<D> & CorrectiveLearning<D>::operator=(CorrectiveLearning &&) noexcept = default;
+
+template <unsigned int D>
+void
+CorrectiveLearning<D>::AddSubject(const ImageType * image, const LabelImageType * automatic,
+                                  const LabelImageType * manual, const MaskImageType * mask)
+{
+  CheckSameGrid(image, "image", automatic, "automatic labels");
+  CheckSameGrid(image, "image", manual, "manual labels");
+  if (mask)
+    CheckSameGrid(image, "image", mask, "mask");
+  if (m_Model->samples.empty() && m_Model->forests.empty())
+    m_Model->random.seed(m_Settings.seed);
+  const Subject<D>   subject(image, automatic, mask);
+  const LabelPixel * truth = manual->GetBufferPointer();
+  constexpr unsigned F = FeatureCount<D>();
+  size_t             done = 0;
+  for (const auto & entry : subject.boxes)
+  {
+    const LabelPixel    label = entry.first;
+    std::vector<float>  rows;
+    std::vector<size_t> voxels;
+    subject.Features(label, m_Settings.dilation, rows, voxels);
+    auto & r = m_Model->samples[label];
+    for (size_t v = 0; v < voxels.size(); ++v, ++r.seen)
+    {
+      size_t slot = r.answers.size();
+      if (slot >= m_Settings.samplesPerLabel)
+      {
+        slot = std::uniform_int_distribution<size_t>(0, r.seen)(m_Model->random);
+        if (slot >= m_Settings.samplesPerLabel)
+          continue;
+      }
+      else
+      {
+        r.answers.push_back(0);
+        r.rows.resize(r.rows.size() + F);
+      }
+      std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(v * F), F, r.rows.begin() + static_cast<std::ptrdiff_t>(slot * F));
+      r.answers[slot] = truth[voxels[v]] == label ? 1.0f : 0.0f;
+    }
+    if (m_Observer)
+      m_Observer("features", double(++done) / subject.boxes.size());
+  }
+}
+
+template <unsigned int D>
+void
+CorrectiveLearning<D>::Train()
+{
+  auto & samples = m_Model->samples;
+  if (samples.empty())
+    throw Error("corrective learning", "no training subject was added");
+  std::vector<LabelPixel> labels;
+  for (const auto & entry : samples)
+    labels.push_back(entry.first);
+  std::vector<typename Model::Classifier> forests(labels.size());
+  constexpr int F = static_cast<int>(FeatureCount<D>());
+  ParallelRanges(labels.size(), WorkUnits(labels.size(), 0, 2), [&](size_t begin, size_t end, unsigned) {
+    for (size_t i = begin; i < end; ++i)
+    {
+      auto &    r = samples.at(labels[i]);
+      const int n = static_cast<int>(r.answers.size());
+      if (std::all_of(r.answers.begin(), r.answers.end(), [&](float a) { return a == r.answers.front(); }))
+      {
+        forests[i].constant = r.answers.front();
+        continue;
+      }
+      auto      forest = cv::ml::RTrees::create();
+      forest->setMaxDepth(static_cast<int>(m_Settings.depth));
+      forest->setMinSampleCount(5);
+      forest->setRegressionAccuracy(0);
+      forest->setUseSurrogates(false);
+      forest->setCVFolds(0);
+      forest->setActiveVarCount(0); // sqrt(features) per split
+      forest->setTermCriteria(cv::TermCriteria(cv::TermCriteria::MAX_ITER, static_cast<int>(m_Settings.trees), 0));
+      const cv::Mat x(n, F, CV_32F, r.rows.data()), y(n, 1, CV_32F, r.answers.data());
+      forest->train(cv::ml::TrainData::create(x, cv::ml::ROW_SAMPLE, y));
+      forests[i].forest = forest;
+    }
+  });
+  for (size_t i = 0; i < labels.size(); ++i)
+    m_Model->forests[labels[i]] = forests[i];
+  samples.clear();
+}
+
+template <unsigned int D>
+typename LabelImage<D>::Pointer
+CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * automatic, const MaskImageType * mask) const
+{
+  if (m_Model->forests.empty())
+    throw Error("corrective learning", "the model has no classifier: train it first");
+  CheckSameGrid(image, "image", automatic, "automatic labels");
+  if (mask)
+    CheckSameGrid(image, "image", mask, "mask");
+  const Subject<D> subject(image, automatic, mask);
+  const size_t     n = automatic->GetLargestPossibleRegion().GetNumberOfPixels();
+  auto             out = LabelImageType::New();
+  out->CopyInformation(automatic);
+  out->SetRegions(automatic->GetLargestPossibleRegion());
+  out->Allocate();
+  std::copy_n(automatic->GetBufferPointer(), n, out->GetBufferPointer());
+  LabelPixel * result = out->GetBufferPointer();
+  // A voxel of a label the model has not seen keeps it unless another label is more likely than not.
+  const LabelPixel * a = automatic->GetBufferPointer();
+  std::vector<float> best(n, -1.0f);
+  for (size_t i = 0; i < n; ++i)
+    if (!m_Model->forests.count(a[i]))
+      best[i] = 0.5f;
+  constexpr int F = static_cast<int>(FeatureCount<D>());
+  size_t        done = 0;
+  for (const auto & entry : subject.boxes)
+  {
+    const auto forest = m_Model->forests.find(entry.first);
+    if (forest != m_Model->forests.end())
+    {
+      std::vector<float>  rows;
+      std::vector<size_t> voxels;
+      subject.Features(entry.first, m_Settings.dilation, rows, voxels);
+      if (!voxels.empty())
+      {
+        cv::Mat p(static_cast<int>(voxels.size()), 1, CV_32F, cv::Scalar(forest->second.constant));
+        if (forest->second.forest)
+          forest->second.forest->predict(cv::Mat(static_cast<int>(voxels.size()), F, CV_32F, rows.data()), p);
+        for (size_t v = 0; v < voxels.size(); ++v)
+        {
+          const float score = p.at<float>(static_cast<int>(v));
+          if (score > best[voxels[v]])
+          {
+            best[voxels[v]] = score;
+            result[voxels[v]] = entry.first;
+          }
+        }
+      }
+    }
+    if (m_Observer)
+      m_Observer("correcting", double(++done) / subject.boxes.size());
+  }
+  m_Changed = 0;
+  for (size_t i = 0; i < n; ++i)
+    m_Changed += result[i] != a[i];
+  return out;
+}
+
+template <unsigned int D>
+std::vector<LabelPixel>
+CorrectiveLearning<D>::GetLabels() const
+{
+  std::vector<LabelPixel> labels;
+  for (const auto & entry : m_Model->forests)
+    labels.push_back(entry.first);
+  return labels;
+}
+
+template <unsigned int D>
+void
+CorrectiveLearning<D>::Save(const std::string & path) const
+{
+  cv::FileStorage fs;
+  try
+  {
+    fs.open(path, cv::FileStorage::WRITE);
+  }
+  catch (const cv::Exception & e)
+  {
+    throw Error(path, "cannot be written (" + std::string(e.what()) + ")");
+  }
+  if (!fs.isOpened())
+    throw Error(path, "cannot be written");
+  fs << "model" << ModelName << "version" << ModelVersion << "dimension" << static_cast<int>(D);
+  fs << "dilation" << static_cast<int>(m_Settings.dilation) << "samplesPerLabel"
+     << static_cast<int>(m_Settings.samplesPerLabel) << "trees" << static_cast<int>(m_Settings.trees) << "depth"
+     << static_cast<int>(m_Settings.depth) << "seed" << static_cast<int>(m_Settings.seed);
+  std::vector<int> labels;
+  for (const auto & entry : m_Model->forests)
+    labels.push_back(entry.first);
+  fs << "labels" << labels;
+  for (const auto & [label, classifier] : m_Model->forests)
+  {
+    if (!classifier.forest)
+    {
+      fs << "constant_" + std::to_string(label) << classifier.constant;
+      continue;
+    }
+    fs << "forest_" + std::to_string(label) << "{";
+    classifier.forest->write(fs);
+    fs << "}";
+  }
+  fs.release();
+}
+
+template <unsigned int D>
+CorrectiveLearning<D>
+CorrectiveLearning<D>::Load(const std::string & path)
+{
+  cv::FileStorage fs;
+  try
+  {
+    fs.open(path, cv::FileStorage::READ);
+  }
+  catch (const cv::Exception &)
+  {
+    throw Error(path, "is not a corrective-learning model (tessera corrective-learning train writes them)");
+  }
+  if (!fs.isOpened() || static_cast<std::string>(fs["model"]) != ModelName)
+    throw Error(path, "is not a corrective-learning model (tessera corrective-learning train writes them)");
+  if (static_cast<int>(fs["version"]) != ModelVersion)
+    throw Error(path, "is a corrective-learning model of version " + std::to_string(static_cast<int>(fs["version"])) +
+                        "; this Tessera reads version " + std::to_string(ModelVersion));
+  if (static_cast<int>(fs["dimension"]) != static_cast<int>(D))
+    throw Error(path, "was trained on " + std::to_string(static_cast<int>(fs["dimension"])) + "D images, not " +
+                        std::to_string(D) + "D");
+  CorrectiveLearning model;
+  model.m_Settings.dilation = static_cast<unsigned>(static_cast<int>(fs["dilation"]));
+  model.m_Settings.samplesPerLabel = static_cast<unsigned>(static_cast<int>(fs["samplesPerLabel"]));
+  model.m_Settings.trees = static_cast<unsigned>(static_cast<int>(fs["trees"]));
+  model.m_Settings.depth = static_cast<unsigned>(static_cast<int>(fs["depth"]));
+  model.m_Settings.seed = static_cast<unsigned>(static_cast<int>(fs["seed"]));
+  std::vector<int> labels;
+  fs["labels"] >> labels;
+  for (const int label : labels)
+  {
+    auto &     classifier = model.m_Model->forests[static_cast<LabelPixel>(label)];
+    const auto constant = fs["constant_" + std::to_string(label)];
+    if (!constant.empty())
+    {
+      classifier.constant = static_cast<float>(constant);
+      continue;
+    }
+    const auto node = fs["forest_" + std::to_string(label)];
+    if (node.empty())
+      throw Error(path, "has no classifier for label " + std::to_string(label));
+    classifier.forest = cv::ml::RTrees::create();
+    classifier.forest->read(node);
+    if (!classifier.forest->isTrained())
+      throw Error(path, "holds an unreadable classifier for label " + std::to_string(label));
+  }
+  if (model.m_Model->forests.empty())
+    throw Error(path, "holds no classifier");
+  return model;
+}
+
+template class CorrectiveLearning<2>;
+template class CorrectiveLearning<3>;
+} // namespace tessera

@@ -1,0 +1,168 @@
+#include "tesseraCorrectiveLearning.h"
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "itkImageRegionIteratorWithIndex.h"
+#include "tesseraError.h"
+
+namespace tessera
+{
+namespace
+{
+/** A subject of `size`^D voxels (1 mm): a ball of label 1 (intensity 100) of radius `radius`
+ * around `centre`, inside a box of label 2 (intensity 50) two voxels from the border, label 0
+ * (intensity 0) outside. The automatic labels overgrow the ball by one voxel into label 2
+ * (a systematic error) when `overgrow`. */
+template <unsigned int D>
+struct Synthetic
+{
+  typename ScalarImage<D>::Pointer image = ScalarImage<D>::New();
+  typename LabelImage<D>::Pointer  manual = LabelImage<D>::New();
+  typename LabelImage<D>::Pointer  automatic = LabelImage<D>::New();
+
+  Synthetic(unsigned int size, const std::array<double, D> & centre, double radius, bool overgrow)
+  {
+    itk::ImageRegion<D> region;
+    region.SetSize(itk::Size<D>::Filled(size));
+    for (auto * i : std::initializer_list<itk::ImageBase<D> *>{ image, manual, automatic })
+    {
+      i->SetRegions(region);
+      i->Allocate();
+    }
+    for (itk::ImageRegionIteratorWithIndex<ScalarImage<D>> it(image, region); !it.IsAtEnd(); ++it)
+    {
+      const auto index = it.GetIndex();
+      double     r2 = 0;
+      bool       box = true;
+      for (unsigned d = 0; d < D; ++d)
+      {
+        r2 += (index[d] - centre[d]) * (index[d] - centre[d]);
+        box = box && index[d] >= 2 && index[d] < static_cast<long>(size) - 2;
+      }
+      const double r = std::sqrt(r2);
+      const LabelPixel truth = r <= radius ? 1 : box ? 2 : 0;
+      it.Set(truth == 1 ? 100.0f : truth == 2 ? 50.0f : 0.0f);
+      manual->SetPixel(index, truth);
+      automatic->SetPixel(index, overgrow && truth == 2 && r <= radius + 1 ? 1 : truth);
+    }
+  }
+};
+
+template <unsigned int D>
+size_t
+Differences(const LabelImage<D> * a, const LabelImage<D> * b)
+{
+  size_t     n = 0;
+  const auto count = a->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < count; ++i)
+    n += a->GetBufferPointer()[i] != b->GetBufferPointer()[i];
+  return n;
+}
+
+template <unsigned int D>
+CorrectiveLearning<D>
+Trained(bool overgrow)
+{
+  CorrectiveLearning<D> learner;
+  CorrectiveLearningSettings s;
+  s.trees = 20;
+  s.depth = 8;
+  learner.SetSettings(s);
+  for (const auto & [centre, radius] : std::vector<std::pair<double, double>>{ { 10, 4 }, { 12, 5 }, { 11, 3.5 } })
+  {
+    std::array<double, D> c;
+    c.fill(centre);
+    const Synthetic<D> subject(24, c, radius, overgrow);
+    learner.AddSubject(subject.image, subject.automatic, subject.manual, nullptr);
+  }
+  learner.Train();
+  return learner;
+}
+
+template <unsigned int D>
+void
+ExpectSystematicErrorCorrected()
+{
+  const auto            learner = Trained<D>(true);
+  std::array<double, D> c;
+  c.fill(11.5);
+  const Synthetic<D> target(24, c, 4.5, true);
+  const size_t       before = Differences<D>(target.automatic, target.manual);
+  const auto         corrected = learner.Apply(target.image, target.automatic, nullptr);
+  ASSERT_GT(before, D == 3 ? 200u : 20u); // the shell of one voxel around the ball
+  EXPECT_EQ(Differences<D>(corrected, target.manual), 0u);
+  EXPECT_EQ(learner.GetChangedVoxels(), before);
+  EXPECT_EQ(learner.GetLabels(), (std::vector<LabelPixel>{ 0, 1, 2 }));
+}
+
+TEST(CorrectiveLearning, UndoesASystematicOvergrowthIn3D)
+{
+  ExpectSystematicErrorCorrected<3>();
+}
+
+TEST(CorrectiveLearning, UndoesASystematicOvergrowthIn2D)
+{
+  ExpectSystematicErrorCorrected<2>();
+}
+
+TEST(CorrectiveLearning, LeavesAnErrorFreeMethodAlone)
+{
+  const auto            learner = Trained<3>(false);
+  std::array<double, 3> c{ 11, 12, 10.5 };
+  const Synthetic<3>    target(24, c, 5.5, false);
+  const auto            corrected = learner.Apply(target.image, target.automatic, nullptr);
+  EXPECT_EQ(Differences<3>(corrected, target.automatic), 0u);
+  EXPECT_EQ(learner.GetChangedVoxels(), 0u);
+}
+
+TEST(CorrectiveLearning, RetrainedAndSavedModelsCorrectAlike)
+{
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tessera-corrective-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto            learner = Trained<3>(true);
+  std::array<double, 3> c{ 12, 11, 11 };
+  const Synthetic<3>    target(24, c, 4, true);
+  const auto            expected = learner.Apply(target.image, target.automatic, nullptr);
+  // Training is deterministic: a second model corrects alike.
+  EXPECT_EQ(Differences<3>(Trained<3>(true).Apply(target.image, target.automatic, nullptr), expected), 0u);
+  const std::string     path = (dir / "model.yml.gz").string();
+  learner.Save(path);
+  const auto loaded = CorrectiveLearning<3>::Load(path);
+  EXPECT_EQ(loaded.GetLabels(), learner.GetLabels());
+  EXPECT_EQ(loaded.GetSettings().trees, 20u);
+  EXPECT_EQ(Differences<3>(loaded.Apply(target.image, target.automatic, nullptr), expected), 0u);
+  // A 3D model refuses 2D images; a file that is no model is named.
+  EXPECT_THROW(CorrectiveLearning<2>::Load(path), Error);
+  std::ofstream((dir / "other.yml").string()) << "%YAML:1.0\nmodel: something-else\n";
+  try
+  {
+    CorrectiveLearning<3>::Load((dir / "other.yml").string());
+    ADD_FAILURE() << "no error";
+  }
+  catch (const Error & e)
+  {
+    EXPECT_EQ(e.Subject(), (dir / "other.yml").string());
+  }
+  fs::remove_all(dir);
+}
+
+TEST(CorrectiveLearning, RefusesUntrainedUseAndOtherGrids)
+{
+  CorrectiveLearning<3>  learner;
+  std::array<double, 3>  c{ 11, 11, 11 };
+  const Synthetic<3>     subject(24, c, 4, true);
+  EXPECT_THROW(learner.Apply(subject.image, subject.automatic, nullptr), Error);
+  EXPECT_THROW(learner.Train(), Error);
+  const Synthetic<3> other(20, c, 4, true);
+  EXPECT_THROW(learner.AddSubject(subject.image, other.automatic, subject.manual, nullptr), Error);
+}
+} // namespace
+} // namespace tessera
