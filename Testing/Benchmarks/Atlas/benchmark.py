@@ -11,7 +11,9 @@ and scores the mean Dice over the 126 labels of scored-labels.csv against the ma
 
 Each fusion's result (seconds, peak memory, Dice) is kept in <cache>/fusion/<target>_<method>.json
 and reused by later runs (delete the folder to measure again), so targets can be added as
-register_pairs.py completes them.
+register_pairs.py completes them; so are the whole-application timings (<target>_atlas-segment*.timing.json)
+and the labels that corrective learning needs (jlf-mirror's, and the training segmentations in
+<cache>/fusion/training/).
 
 --time-targets ID... also runs the whole `tessera atlas-segment` (registrations included, 17 atlases,
 --threads as given) for those targets and reports its time split; run it on an idle machine.
@@ -40,9 +42,10 @@ _spec.loader.exec_module(reg)
 sys.path.insert(0, str(HERE))
 from register_pairs import REGISTER, SUBJECTS  # noqa: E402
 
-METHODS = ["majority", "weighted", "local", "staple", "jlf", "jlf-mirror"]
+METHODS = ["majority", "weighted", "local", "staple", "jlf", "jlf-mirror", "jlf-mirror-cl"]
 MIRROR = "-mirror"  # a method on the 17 atlases and their left-right mirrors (register_pairs.py --mirror)
-CSV_FIELDS = ["target", "method", "atlases", "mean_dice", "ants_dice", "seconds", "peak_mib"]
+CORRECTED = "jlf-mirror-cl"  # jlf-mirror's labels corrected by corrective learning
+CSV_FIELDS = ["target", "method", "atlases", "mean_dice", "ants_dice", "seconds", "peak_mib", "train_seconds"]
 
 
 def cached_atlases(cache, target):
@@ -50,9 +53,9 @@ def cached_atlases(cache, target):
     return [s for s in SUBJECTS if s != target and (folder / f"{s}.json").exists()]
 
 
-def fuse(args, target, atlases, method, work):
+def fuse(args, target, atlases, method, work, out=None):
     folder = args.cache / target
-    out = work / f"{target}_{method}.nii.gz"
+    out = out or work / f"{target}_{method}.nii.gz"
     cmd = [args.tessera, "label-fusion", "-i", args.data / f"{target}_SS.nii.gz",
            "--mask", args.data / f"{target}_mask.nii.gz", "--fusion", method.removesuffix(MIRROR), "-o", out,
            "--threads", args.threads]
@@ -62,6 +65,36 @@ def fuse(args, target, atlases, method, work):
         cmd += ["-l", folder / f"{a}_labels.nii.gz", "--atlas-images", folder / f"{a}_t1.nii.gz"]
     seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_{method}", args.probe)
     return out, seconds, peak
+
+
+def training_segmentation(args, subject, targets, work):
+    """jlf-mirror labels of `subject` from the atlases that are no target (and their mirrors): training data for
+    corrective learning that no target's own labels have touched. Kept in <work>/training/."""
+    out = work / "training" / f"{subject}.nii.gz"
+    if not out.exists():
+        out.parent.mkdir(exist_ok=True)
+        outside = [a for a in cached_atlases(args.cache, subject) if a not in targets]
+        fuse(args, subject, outside, "jlf" + MIRROR, work / "training", out)
+    return out
+
+
+def correct(args, target, targets, work):
+    """Corrective learning for `target`: trained on the other targets' training segmentations and manual labels,
+    applied to the target's jlf-mirror labels. Returns (labels, training s, applying s, peak MiB)."""
+    model = work / f"{target}_cl-model.yml.gz"
+    cmd = [args.tessera, "corrective-learning", "train", "-m", model, "--threads", args.threads]
+    for s in targets:
+        if s != target:
+            cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", training_segmentation(args, s, targets, work),
+                    "--manual", args.data / f"{s}_glm.nii.gz", "--mask", args.data / f"{s}_mask.nii.gz"]
+    train_seconds, train_peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_cl-train", args.probe)
+    out = work / f"{target}_{CORRECTED}.nii.gz"
+    cmd = [args.tessera, "corrective-learning", "apply", "-i", args.data / f"{target}_SS.nii.gz",
+           "-l", work / f"{target}_jlf{MIRROR}.nii.gz", "--mask", args.data / f"{target}_mask.nii.gz", "-m", model,
+           "-o", out, "--threads", args.threads]
+    seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_{CORRECTED}", args.probe)
+    model.unlink()
+    return out, train_seconds, seconds, max(peak, train_peak)
 
 
 def segment_whole(args, target, work, mirror):
@@ -178,6 +211,16 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "- **jlf-mirror**: jlf on 34 atlases, the 17 and their left-right mirrors (voxel order reversed along the "
       "left-right axis, left and right labels swapped), each registered onto the target: what "
       "`tessera atlas-segment --mirror` does.\n")
+    corrected = by.get(CORRECTED, [])
+    if corrected:
+        w(f"- **{CORRECTED}**: jlf-mirror's labels corrected by `tessera corrective-learning apply` (Wang et al. "
+          "2011: per label, a random forest decides from intensities, the distance to the label's boundary and the "
+          "position whether each voxel near the label belongs to it). The model of each target is trained "
+          "(`tessera corrective-learning train`, default settings) on the other targets: their manual labels and "
+          "their jlf-mirror labels from the atlases that are no target "
+          f"({len(SUBJECTS) - len(targets)} subjects and their mirrors), so no target's labels reach its own model. "
+          "*fusion s* is the correction alone; training took "
+          f"{np.mean([r['train_seconds'] for r in corrected]):.0f} s per model on average, once per atlas set in use.\n")
     return "".join(lines)
 
 
@@ -239,24 +282,39 @@ def main():
                 if kept.exists():
                     rows.append(json.loads(kept.read_text()))
                     continue
-                if m.endswith(MIRROR) and not all((args.cache / t / f"{a}-mirrored.json").exists() for a in atlases):
+                mirrored = m.endswith(MIRROR) or m == CORRECTED
+                if mirrored and not all((args.cache / t / f"{a}-mirrored.json").exists() for a in atlases):
                     reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, no mirrored atlases (register_pairs.py --mirror)")
                     continue
-                out, seconds, peak = fuse(args, t, atlases, m, work)
+                if m == CORRECTED:
+                    if len(targets) < 2 or not (work / f"{t}_jlf{MIRROR}.nii.gz").exists():
+                        reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, needs other targets and jlf{MIRROR}'s labels")
+                        continue
+                    out, train_seconds, seconds, peak = correct(args, t, targets, work)
+                else:
+                    out, seconds, peak = fuse(args, t, atlases, m, work)
                 d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
-                rows.append(dict(target=t, method=m, atlases=len(atlases) * (2 if m.endswith(MIRROR) else 1),
+                rows.append(dict(target=t, method=m, atlases=len(atlases) * (2 if mirrored else 1),
                                  mean_dice=d, ants_dice=ants[t],
                                  seconds=seconds, peak_mib=peak))
+                if m == CORRECTED:
+                    rows[-1]["train_seconds"] = train_seconds
                 atomic_write(kept, lambda tmp: tmp.write_text(json.dumps(rows[-1])))
-                out.unlink()
+                if m != "jlf" + MIRROR:  # corrective learning corrects these labels
+                    out.unlink()
                 reg.log(f"[{n}/{len(targets)}] {t} {m}: Dice {d:.4f} (ANTs {ants[t]:.4f}), {seconds:.1f} s, {peak:.0f} MiB")
         for t in args.time_targets:
             for mirror in (False, True) if "jlf" + MIRROR in args.methods else (False,):
+                kept = work / f"{t}_atlas-segment{MIRROR if mirror else ''}.timing.json"
+                if kept.exists():
+                    timed.append(json.loads(kept.read_text()))
+                    continue
                 seconds, peak, registration, fusion, out = segment_whole(args, t, work, mirror)
                 ref, _, _ = reg.load_labels(args.data / f"{t}_glm.nii.gz")
                 d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
                 timed.append(dict(target=t, mirror=mirror, seconds=seconds, peak_mib=peak, registration=registration,
                                   fusion=fusion, dice=d))
+                atomic_write(kept, lambda tmp: tmp.write_text(json.dumps(timed[-1])))
                 reg.log(f"atlas-segment {t}{' --mirror' if mirror else ''}: {seconds:.0f} s ({registration:.0f} s "
                         f"registering, {fusion:.0f} s fusing), Dice {d:.4f}")
     except reg.CommandFailed as e:
