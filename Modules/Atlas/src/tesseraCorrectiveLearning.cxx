@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <random>
 
-#include <opencv2/core.hpp>
-#include <opencv2/ml.hpp>
+#include <nlohmann/json.hpp>
 
 #include "itkBinaryDilateImageFilter.h"
 #include "itkFlatStructuringElement.h"
@@ -14,6 +14,7 @@
 #include "itkSmoothingRecursiveGaussianImageFilter.h"
 #include "tesseraError.h"
 #include "tesseraImageUtilities.h"
+#include "tesseraModuleLoader.h"
 #include "tesseraParallelRanges.h"
 
 namespace tessera
@@ -22,6 +23,41 @@ namespace
 {
 constexpr const char * ModelName = "tessera-corrective-learning";
 constexpr int          ModelVersion = 1;
+/** OpenCV's random forests and FileStorage, in a module loaded on first use (tesseraOpenCVForest.cxx). */
+const std::string ForestModule = "TesseraOpenCVForest";
+
+/** A forest of the module, freed by it. */
+std::shared_ptr<void>
+OwnedForest(void * forest)
+{
+  return std::shared_ptr<void>(forest, ModuleFunction<void(void *)>(ForestModule, "tesseraForestFree"));
+}
+
+/** A model file of the module, closed on destruction (Close() reports whether writing completed). */
+class ModelFile
+{
+public:
+  ModelFile(const std::string & path, bool write)
+    : m_File(ModuleFunction<void *(const char *, int)>(ForestModule, "tesseraModelFileOpen")(path.c_str(), write))
+  {}
+  ~ModelFile()
+  {
+    if (m_File)
+      Close();
+  }
+  ModelFile(const ModelFile &) = delete;
+  ModelFile & operator=(const ModelFile &) = delete;
+  void * Get() const { return m_File; }
+  bool   Close()
+  {
+    const bool done = ModuleFunction<int(void *)>(ForestModule, "tesseraModelFileClose")(m_File) != 0;
+    m_File = nullptr;
+    return done;
+  }
+
+private:
+  void * m_File;
+};
 
 /** Features per voxel: 3^D neighbours, intensity smoothed at 1 and 2 mm, signed distance, the
  * region's indicator smoothed at 1, 2 and 4 mm, position relative to the centroid. */
@@ -211,8 +247,8 @@ struct CorrectiveLearning<D>::Model
   /** A label's forest, or (when its training voxels all gave one answer) that answer. */
   struct Classifier
   {
-    cv::Ptr<cv::ml::RTrees> forest;
-    float                   constant = 0;
+    std::shared_ptr<void> forest;
+    float                 constant = 0;
   };
   std::map<LabelPixel, Reservoir>  samples;
   std::map<LabelPixel, Classifier> forests;
@@ -286,31 +322,29 @@ CorrectiveLearning<D>::Train()
     labels.push_back(entry.first);
   std::vector<typename Model::Classifier> forests(labels.size());
   constexpr int F = static_cast<int>(FeatureCount<D>());
+  const auto train = ModuleFunction<void *(const float *, const float *, size_t, unsigned, unsigned, unsigned)>(
+    ForestModule, "tesseraForestTrain");
+  std::vector<char> failed(labels.size(), 0);
   ParallelRanges(labels.size(), WorkUnits(labels.size(), 0, 2), [&](size_t begin, size_t end, unsigned) {
     for (size_t i = begin; i < end; ++i)
     {
-      auto &    r = samples.at(labels[i]);
-      const int n = static_cast<int>(r.answers.size());
+      const auto & r = samples.at(labels[i]);
       if (std::all_of(r.answers.begin(), r.answers.end(), [&](float a) { return a == r.answers.front(); }))
       {
         forests[i].constant = r.answers.front();
         continue;
       }
-      auto      forest = cv::ml::RTrees::create();
-      forest->setMaxDepth(static_cast<int>(m_Settings.depth));
-      forest->setMinSampleCount(5);
-      forest->setRegressionAccuracy(0);
-      forest->setUseSurrogates(false);
-      forest->setCVFolds(0);
-      forest->setActiveVarCount(0); // sqrt(features) per split
-      forest->setTermCriteria(cv::TermCriteria(cv::TermCriteria::MAX_ITER, static_cast<int>(m_Settings.trees), 0));
-      const cv::Mat x(n, F, CV_32F, r.rows.data()), y(n, 1, CV_32F, r.answers.data());
-      forest->train(cv::ml::TrainData::create(x, cv::ml::ROW_SAMPLE, y));
-      forests[i].forest = forest;
+      forests[i].forest =
+        OwnedForest(train(r.rows.data(), r.answers.data(), r.answers.size(), F, m_Settings.trees, m_Settings.depth));
+      failed[i] = !forests[i].forest;
     }
   });
   for (size_t i = 0; i < labels.size(); ++i)
+  {
+    if (failed[i])
+      throw Error("corrective learning", "OpenCV could not fit the forest of label " + std::to_string(labels[i]));
     m_Model->forests[labels[i]] = forests[i];
+  }
   samples.clear();
 }
 
@@ -337,8 +371,9 @@ CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * aut
   for (size_t i = 0; i < n; ++i)
     if (!m_Model->forests.count(a[i]))
       best[i] = 0.5f;
-  constexpr int F = static_cast<int>(FeatureCount<D>());
-  size_t        done = 0;
+  const auto predict =
+    ModuleFunction<int(const void *, const float *, size_t, unsigned, float *)>(ForestModule, "tesseraForestPredict");
+  size_t done = 0;
   for (const auto & entry : subject.boxes)
   {
     const auto forest = m_Model->forests.find(entry.first);
@@ -349,12 +384,13 @@ CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * aut
       subject.Features(entry.first, m_Settings.dilation, rows, voxels);
       if (!voxels.empty())
       {
-        cv::Mat p(static_cast<int>(voxels.size()), 1, CV_32F, cv::Scalar(forest->second.constant));
-        if (forest->second.forest)
-          forest->second.forest->predict(cv::Mat(static_cast<int>(voxels.size()), F, CV_32F, rows.data()), p);
+        std::vector<float> p(voxels.size(), forest->second.constant);
+        if (forest->second.forest &&
+            !predict(forest->second.forest.get(), rows.data(), voxels.size(), FeatureCount<D>(), p.data()))
+          throw Error("corrective learning", "OpenCV could not apply the forest of label " + std::to_string(entry.first));
         for (size_t v = 0; v < voxels.size(); ++v)
         {
-          const float score = p.at<float>(static_cast<int>(v));
+          const float score = p[v];
           if (score > best[voxels[v]])
           {
             best[voxels[v]] = score;
@@ -386,84 +422,79 @@ template <unsigned int D>
 void
 CorrectiveLearning<D>::Save(const std::string & path) const
 {
-  cv::FileStorage fs;
-  try
-  {
-    fs.open(path, cv::FileStorage::WRITE);
-  }
-  catch (const cv::Exception & e)
-  {
-    throw Error(path, "cannot be written (" + std::string(e.what()) + ")");
-  }
-  if (!fs.isOpened())
-    throw Error(path, "cannot be written");
-  fs << "model" << ModelName << "version" << ModelVersion << "dimension" << static_cast<int>(D);
-  fs << "dilation" << static_cast<int>(m_Settings.dilation) << "samplesPerLabel"
-     << static_cast<int>(m_Settings.samplesPerLabel) << "trees" << static_cast<int>(m_Settings.trees) << "depth"
-     << static_cast<int>(m_Settings.depth) << "seed" << static_cast<int>(m_Settings.seed);
-  std::vector<int> labels;
-  for (const auto & entry : m_Model->forests)
-    labels.push_back(entry.first);
-  fs << "labels" << labels;
+  // A JSON header (what the model is, its settings, labels and constant answers), then the forests.
+  nlohmann::json header{ { "model", ModelName },
+                         { "version", ModelVersion },
+                         { "dimension", D },
+                         { "dilation", m_Settings.dilation },
+                         { "samplesPerLabel", m_Settings.samplesPerLabel },
+                         { "trees", m_Settings.trees },
+                         { "depth", m_Settings.depth },
+                         { "seed", m_Settings.seed } };
   for (const auto & [label, classifier] : m_Model->forests)
   {
-    if (!classifier.forest)
-    {
-      fs << "constant_" + std::to_string(label) << classifier.constant;
-      continue;
-    }
-    fs << "forest_" + std::to_string(label) << "{";
-    classifier.forest->write(fs);
-    fs << "}";
+    header["labels"].push_back(label);
+    header["constants"].push_back(classifier.forest ? nullptr : nlohmann::json(classifier.constant));
   }
-  fs.release();
+  ModelFile  file(path, true);
+  const auto text = ModuleFunction<int(void *, const char *, const char *)>(ForestModule, "tesseraModelFileWriteText");
+  const auto forest =
+    ModuleFunction<int(void *, const char *, const void *)>(ForestModule, "tesseraModelFileWriteForest");
+  bool written = file.Get() && text(file.Get(), "header", header.dump().c_str());
+  for (const auto & [label, classifier] : m_Model->forests)
+    if (written && classifier.forest)
+      written = forest(file.Get(), ("forest_" + std::to_string(label)).c_str(), classifier.forest.get());
+  if (!file.Get() || !file.Close() || !written)
+    throw Error(path, "cannot be written");
 }
 
 template <unsigned int D>
 CorrectiveLearning<D>
 CorrectiveLearning<D>::Load(const std::string & path)
 {
-  cv::FileStorage fs;
-  try
-  {
-    fs.open(path, cv::FileStorage::READ);
-  }
-  catch (const cv::Exception &)
-  {
-    throw Error(path, "is not a corrective-learning model (tessera corrective-learning train writes them)");
-  }
-  if (!fs.isOpened() || static_cast<std::string>(fs["model"]) != ModelName)
-    throw Error(path, "is not a corrective-learning model (tessera corrective-learning train writes them)");
-  if (static_cast<int>(fs["version"]) != ModelVersion)
-    throw Error(path, "is a corrective-learning model of version " + std::to_string(static_cast<int>(fs["version"])) +
+  const std::string notModel = "is not a corrective-learning model (tessera corrective-learning train writes them)";
+  ModelFile         file(path, false);
+  const char *      text =
+    file.Get() ? ModuleFunction<const char *(void *, const char *)>(ForestModule, "tesseraModelFileReadText")(
+                   file.Get(), "header")
+               : nullptr;
+  const auto header = nlohmann::json::parse(text ? text : "", nullptr, false);
+  if (!header.is_object() || header.value("model", "") != ModelName)
+    throw Error(path, notModel);
+  if (header.value("version", 0) != ModelVersion)
+    throw Error(path, "is a corrective-learning model of version " + std::to_string(header.value("version", 0)) +
                         "; this Tessera reads version " + std::to_string(ModelVersion));
-  if (static_cast<int>(fs["dimension"]) != static_cast<int>(D))
-    throw Error(path, "was trained on " + std::to_string(static_cast<int>(fs["dimension"])) + "D images, not " +
+  if (header.value("dimension", 0u) != D)
+    throw Error(path, "was trained on " + std::to_string(header.value("dimension", 0u)) + "D images, not " +
                         std::to_string(D) + "D");
   CorrectiveLearning model;
-  model.m_Settings.dilation = static_cast<unsigned>(static_cast<int>(fs["dilation"]));
-  model.m_Settings.samplesPerLabel = static_cast<unsigned>(static_cast<int>(fs["samplesPerLabel"]));
-  model.m_Settings.trees = static_cast<unsigned>(static_cast<int>(fs["trees"]));
-  model.m_Settings.depth = static_cast<unsigned>(static_cast<int>(fs["depth"]));
-  model.m_Settings.seed = static_cast<unsigned>(static_cast<int>(fs["seed"]));
-  std::vector<int> labels;
-  fs["labels"] >> labels;
-  for (const int label : labels)
+  try
   {
-    auto &     classifier = model.m_Model->forests[static_cast<LabelPixel>(label)];
-    const auto constant = fs["constant_" + std::to_string(label)];
-    if (!constant.empty())
+    model.m_Settings.dilation = header.at("dilation").get<unsigned>();
+    model.m_Settings.samplesPerLabel = header.at("samplesPerLabel").get<unsigned>();
+    model.m_Settings.trees = header.at("trees").get<unsigned>();
+    model.m_Settings.depth = header.at("depth").get<unsigned>();
+    model.m_Settings.seed = header.at("seed").get<unsigned>();
+    const auto & labels = header.at("labels");
+    const auto & constants = header.at("constants");
+    const auto   read = ModuleFunction<void *(void *, const char *)>(ForestModule, "tesseraModelFileReadForest");
+    for (size_t i = 0; i < labels.size(); ++i)
     {
-      classifier.constant = static_cast<float>(constant);
-      continue;
+      const auto label = labels.at(i).get<LabelPixel>();
+      auto &     classifier = model.m_Model->forests[label];
+      if (!constants.at(i).is_null())
+      {
+        classifier.constant = constants.at(i).get<float>();
+        continue;
+      }
+      classifier.forest = OwnedForest(read(file.Get(), ("forest_" + std::to_string(label)).c_str()));
+      if (!classifier.forest)
+        throw Error(path, "holds no readable forest for label " + std::to_string(label));
     }
-    const auto node = fs["forest_" + std::to_string(label)];
-    if (node.empty())
-      throw Error(path, "has no classifier for label " + std::to_string(label));
-    classifier.forest = cv::ml::RTrees::create();
-    classifier.forest->read(node);
-    if (!classifier.forest->isTrained())
-      throw Error(path, "holds an unreadable classifier for label " + std::to_string(label));
+  }
+  catch (const nlohmann::json::exception &)
+  {
+    throw Error(path, "is a damaged corrective-learning model (its header lacks a field or has one of the wrong type)");
   }
   if (model.m_Model->forests.empty())
     throw Error(path, "holds no classifier");
