@@ -35,8 +35,9 @@ struct CorrectiveLearningSettings
  * position (mm, physical axes) relative to the region's centroid. The classifier is a regression forest on the
  * 0/1 answer (Breiman 2001; OpenCV's RTrees), so its output is a probability comparable across
  * labels. Correcting, each voxel takes the label whose classifier gives it the highest
- * probability among the working regions that contain it; voxels outside every region, and labels
- * the model has not seen, keep their automatic label.
+ * probability among the working regions that contain it (ties keep the automatic label); voxels
+ * outside every region keep theirs, and so do voxels of a label the model has not seen unless
+ * another label scores above 0.5.
  *
  * Training data must come from the same automatic method as the results it corrects (for
  * multi-atlas segmentation: each atlas segmented from the others, as a leave-one-out). 2D and 3D. */
@@ -64,7 +65,8 @@ public:
    * features. \throws Error when the grids differ. */
   void AddSubject(const ImageType * image, const LabelImageType * automatic, const LabelImageType * manual,
                   const MaskImageType * mask);
-  /** Fits one classifier per label seen in the automatic labels. \throws Error without subjects. */
+  /** Fits one classifier per label seen in the automatic labels. \throws Error without subjects, or
+   * when no voxel's manual label equals its automatic one (the method labels with other values). */
   void Train();
 
   /** The automatic labels corrected (voxels outside the mask keep theirs). \throws Error before

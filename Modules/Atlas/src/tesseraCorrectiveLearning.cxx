@@ -318,8 +318,15 @@ CorrectiveLearning<D>::Train()
   if (samples.empty())
     throw Error("corrective learning", "no training subject was added");
   std::vector<LabelPixel> labels;
+  bool                    agrees = false;
   for (const auto & entry : samples)
+  {
     labels.push_back(entry.first);
+    agrees = agrees || std::find(entry.second.answers.begin(), entry.second.answers.end(), 1.0f) != entry.second.answers.end();
+  }
+  if (!agrees)
+    throw Error("manual labels", "no voxel's manual label equals its automatic label: the method must give the manual "
+                                 "labels' values (remap its labels first)");
   std::vector<typename Model::Classifier> forests(labels.size());
   constexpr int F = static_cast<int>(FeatureCount<D>());
   const auto train = ModuleFunction<void *(const float *, const float *, size_t, unsigned, unsigned, unsigned)>(
@@ -390,8 +397,9 @@ CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * aut
           throw Error("corrective learning", "OpenCV could not apply the forest of label " + std::to_string(entry.first));
         for (size_t v = 0; v < voxels.size(); ++v)
         {
+          // Ties keep the automatic label.
           const float score = p[v];
-          if (score > best[voxels[v]])
+          if (score > best[voxels[v]] || (score == best[voxels[v]] && a[voxels[v]] == entry.first))
           {
             best[voxels[v]] = score;
             result[voxels[v]] = entry.first;

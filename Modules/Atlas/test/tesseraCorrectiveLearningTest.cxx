@@ -163,6 +163,19 @@ TEST(CorrectiveLearning, RefusesUntrainedUseAndOtherGrids)
   EXPECT_THROW(learner.Train(), Error);
   const Synthetic<3> other(20, c, 4, true);
   EXPECT_THROW(learner.AddSubject(subject.image, other.automatic, subject.manual, nullptr), Error);
+  // A method whose label values are not the manual ones (here shifted by 10) has nothing to learn from.
+  for (size_t i = 0; i < subject.automatic->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+    subject.automatic->GetBufferPointer()[i] += 10;
+  learner.AddSubject(subject.image, subject.automatic, subject.manual, nullptr);
+  try
+  {
+    learner.Train();
+    ADD_FAILURE() << "no error";
+  }
+  catch (const Error & e)
+  {
+    EXPECT_NE(e.Problem().find("remap"), std::string::npos) << e.what();
+  }
 }
 } // namespace
 } // namespace tessera
