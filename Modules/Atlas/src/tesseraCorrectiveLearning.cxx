@@ -252,7 +252,7 @@ struct CorrectiveLearning<D>::Model
   };
   std::map<LabelPixel, Reservoir>  samples;
   std::map<LabelPixel, Classifier> forests;
-  std::mt19937_64                                  random;
+  std::mt19937_64                  random;
 };
 
 template <unsigned int D>
