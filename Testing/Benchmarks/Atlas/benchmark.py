@@ -12,8 +12,8 @@ and scores the mean Dice over the 126 labels of scored-labels.csv against the ma
 Each fusion's result (seconds, peak memory, Dice) is kept in <cache>/fusion/<target>_<method>.json
 and reused by later runs (delete the folder to measure again), so targets can be added as
 register_pairs.py completes them; so are the whole-application timings (<target>_atlas-segment*.timing.json)
-and the labels that corrective learning needs (jlf-mirror's, and the training segmentations in
-<cache>/fusion/training/).
+and what corrective learning needs (jlf-mirror's labels, the training segmentations in <cache>/fusion/training/,
+and the model that the targets outside --corrective-group share).
 
 --time-targets ID... also runs the whole `tessera atlas-segment` (registrations included, 17 atlases,
 --threads as given) for those targets and reports its time split; run it on an idle machine.
@@ -67,33 +67,51 @@ def fuse(args, target, atlases, method, work, out=None):
     return out, seconds, peak
 
 
-def training_segmentation(args, subject, targets, work):
-    """jlf-mirror labels of `subject` from the atlases that are no target (and their mirrors): training data for
-    corrective learning that no target's own labels have touched. Kept in <work>/training/."""
-    out = work / "training" / f"{subject}.nii.gz"
+def training_segmentation(args, subject, pool, folder):
+    """jlf-mirror labels of `subject` from the atlases of `pool` (and their mirrors), kept in <folder>."""
+    out = folder / f"{subject}.nii.gz"
     if not out.exists():
-        out.parent.mkdir(exist_ok=True)
-        outside = [a for a in cached_atlases(args.cache, subject) if a not in targets]
-        fuse(args, subject, outside, "jlf" + MIRROR, work / "training", out)
+        folder.mkdir(parents=True, exist_ok=True)
+        fuse(args, subject, [a for a in cached_atlases(args.cache, subject) if a in pool], "jlf" + MIRROR, folder, out)
     return out
 
 
-def correct(args, target, targets, work):
-    """Corrective learning for `target`: trained on the other targets' training segmentations and manual labels,
-    applied to the target's jlf-mirror labels. Returns (labels, training s, applying s, peak MiB)."""
-    model = work / f"{target}_cl-model.yml.gz"
+def train(args, model, subjects, pool, folder, log):
+    """`corrective-learning train` on `subjects`, each segmented from `pool` minus itself. Returns (s, peak MiB)."""
     cmd = [args.tessera, "corrective-learning", "train", "-m", model, "--threads", args.threads]
-    for s in targets:
-        if s != target:
-            cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", training_segmentation(args, s, targets, work),
-                    "--manual", args.data / f"{s}_glm.nii.gz", "--mask", args.data / f"{s}_mask.nii.gz"]
-    train_seconds, train_peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_cl-train", args.probe)
+    for s in subjects:
+        cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", training_segmentation(args, s, pool, folder),
+                "--manual", args.data / f"{s}_glm.nii.gz", "--mask", args.data / f"{s}_mask.nii.gz"]
+    return reg.run_measured([str(c) for c in cmd], log, model.name.removesuffix(".yml.gz"), args.probe)
+
+
+def correct(args, target, group, work):
+    """Corrective learning for `target` from a model that no label of `target` has reached:
+    - a target of the group: its own model, trained on the rest of the group, each segmented by the atlases
+      outside the group;
+    - any other target: one model for all of them, trained on the whole group, each subject segmented by the
+      rest of the group (kept in <work> for the next target).
+    Applied to the target's jlf-mirror labels. Returns (labels, training s, applying s, peak MiB)."""
+    name = "-".join(group)
+    if target in group:
+        model = work / f"{target}_cl-model.yml.gz"
+        outside = [a for a in SUBJECTS if a not in group]
+        train_seconds, train_peak = train(args, model, [s for s in group if s != target], outside,
+                                          work / "training" / name, work)
+    else:
+        model = work / f"within-{name}_cl-model.yml.gz"
+        timing = work / f"within-{name}_cl-model.seconds.json"
+        if not model.exists():
+            trained = train(args, model, group, group, work / "training" / f"within-{name}", work)
+            atomic_write(timing, lambda tmp: tmp.write_text(json.dumps(trained)))
+        train_seconds, train_peak = json.loads(timing.read_text())
     out = work / f"{target}_{CORRECTED}.nii.gz"
     cmd = [args.tessera, "corrective-learning", "apply", "-i", args.data / f"{target}_SS.nii.gz",
            "-l", work / f"{target}_jlf{MIRROR}.nii.gz", "--mask", args.data / f"{target}_mask.nii.gz", "-m", model,
            "-o", out, "--threads", args.threads]
     seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_{CORRECTED}", args.probe)
-    model.unlink()
+    if target in group:
+        model.unlink()
     return out, train_seconds, seconds, max(peak, train_peak)
 
 
@@ -144,10 +162,8 @@ def report(args, rows, timed, ants, labels_count, version, commit):
     w("Generated by `Testing/Benchmarks/Atlas/benchmark.py`; do not edit by hand.\n\n")
     w(f"Each of {len(targets)} MICCAI 2012 subjects (skull-stripped T1, 1 mm) is labelled from the other 17 with "
       f"`tessera label-fusion` on atlases registered by `tessera register {' '.join(REGISTER)}` (as "
-      "`tessera atlas-segment` does by default; computed once by `register_pairs.py`"
-      + (f" `--targets {' '.join(targets)}`: each atlas registered onto the target" if len(targets) < len(SUBJECTS)
-         else ", once per pair, the reverse direction through the inverse transform") +
-      ") and warped with `tessera warp` (labels: `--interpolation label`). Fusion runs inside the brain mask. "
+      "`tessera atlas-segment` does by default; computed once by `register_pairs.py --targets`: each atlas "
+      "registered onto the target) and warped with `tessera warp` (labels: `--interpolation label`). Fusion runs inside the brain mask. "
       f"Score: mean Dice over the {labels_count} labels of `scored-labels.csv` against the manual labels. *ANTs*: "
       "`antsRegistrationSyN.sh` + `antsJointFusion` with 29 atlases per target (the challenge's 15 + 20 subjects "
       "minus the target; published per-subject figures, `ants-jlf-leave-one-out.csv`): about 3 h per registration "
@@ -157,10 +173,11 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "and *peak MiB*: wall time and largest resident set of `tessera label-fusion` (results are kept between "
       "runs, and some targets were fused while registrations of the cache shared the two cores: the times are "
       "upper bounds).\n\n")
-    subset = " --targets " + " ".join(targets) if len(targets) < len(SUBJECTS) else ""
-    if any(r["method"].endswith(MIRROR) for r in rows):
-        subset += " --mirror"
-    w("Reproduce with (from the repository root):\n\n```\nTesting/Benchmarks/Atlas/register_pairs.py" + subset + "\n"
+    mirrored = sorted({r["target"] for r in rows if r["method"].endswith(MIRROR)})
+    w("Reproduce with (from the repository root):\n\n```\n"
+      + ("" if mirrored == targets else "Testing/Benchmarks/Atlas/register_pairs.py --targets " + " ".join(targets) + "\n")
+      + ("Testing/Benchmarks/Atlas/register_pairs.py --mirror --targets " + " ".join(mirrored) + "\n"
+         if mirrored else "") +
       "Testing/Benchmarks/Atlas/benchmark.py" + (" --time-targets " + " ".join(args.time_targets)
                                                   if args.time_targets else "") + "\n```\n\n")
     w("| method | targets | mean Dice | sd | mean − ANTs | targets ≥ ANTs | fusion s | peak MiB |\n")
@@ -178,9 +195,13 @@ def report(args, rows, timed, ants, labels_count, version, commit):
           f"| {m} | {len(r)} | {np.mean(d):.4f} | {np.std(d):.4f} | {np.mean(diff):+.4f} | "
           f"{sum(x >= 0 for x in diff)}/{len(r)} | – | ")
         w(f"{max(mem):.0f} |\n" if mem else "– |\n")
-    ants_mean = np.mean([ants[t] for t in targets])
-    w(f"| ANTs SyN + joint label fusion, 29 atlases | {len(targets)} | {ants_mean:.4f} | "
-      f"{np.std([ants[t] for t in targets]):.4f} | 0 | – | ~14400 | – |\n\n")
+    subsets = {tuple(sorted(x["target"] for x in r)) for r in by.values()} - {tuple(targets)}
+    for subset in [tuple(targets)] + sorted(subsets, key=len, reverse=True):
+        a = [ants[t] for t in subset]
+        w(f"| ANTs SyN + joint label fusion, 29 atlases"
+          + (f" (targets {', '.join(subset)})" if subset != tuple(targets) else "")
+          + f" | {len(subset)} | {np.mean(a):.4f} | {np.std(a):.4f} | 0 | – | ~14400 | – |\n")
+    w("\n")
     w("![Mean Dice per target](AtlasSegmentation.png)\n\n")
     if timed:
         w("## The whole application, registrations included\n\n")
@@ -213,14 +234,26 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "`tessera atlas-segment --mirror` does.\n")
     corrected = by.get(CORRECTED, [])
     if corrected:
+        g = args.corrective_group
+        inside = [r for r in corrected if r["target"] in g]
+        others = [r for r in corrected if r["target"] not in g]
         w(f"- **{CORRECTED}**: jlf-mirror's labels corrected by `tessera corrective-learning apply` (Wang et al. "
           "2011: per label, a random forest decides from intensities, the distance to the label's boundary and the "
-          "position whether each voxel near the label belongs to it). The model of each target is trained "
-          "(`tessera corrective-learning train`, default settings) on the other targets: their manual labels and "
-          "their jlf-mirror labels from the atlases that are no target "
-          f"({len(SUBJECTS) - len(targets)} subjects and their mirrors), so no target's labels reach its own model. "
-          "*fusion s* is the correction alone; training took "
-          f"{np.mean([r['train_seconds'] for r in corrected]):.0f} s per model on average, once per atlas set in use.\n")
+          "position whether each voxel near the label belongs to it), trained by `tessera corrective-learning "
+          "train` (default settings). No target's labels reach its own model; among 18 subjects that takes two "
+          f"protocols around a group ({', '.join(g)}, `--corrective-group`):\n")
+        if inside:
+            w(f"  - each target of the group ({len(inside)} rows) has its own model, trained on the other "
+              f"{len(g) - 1} subjects of the group: their manual labels and their jlf-mirror labels from the "
+              f"{len(SUBJECTS) - len(g)} subjects outside the group and their mirrors; training took "
+              f"{np.mean([r['train_seconds'] for r in inside]):.0f} s per model on average;\n")
+        if others:
+            w(f"  - the other targets ({len(others)} rows) share one model, trained on the {len(g)} subjects of "
+              f"the group, each segmented by jlf-mirror from the other {len(g) - 1} subjects of the group and "
+              f"their mirrors, in {others[0]['train_seconds']:.0f} s;\n")
+        w(f"  either way the training labels came from fewer atlases ({2 * (len(SUBJECTS) - len(g))} or "
+          f"{2 * (len(g) - 1)}) than the labels corrected (34), and were worse than them. *fusion s* is the "
+          "correction alone.\n")
     return "".join(lines)
 
 
@@ -256,6 +289,10 @@ def main():
     p.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     p.add_argument("--targets", nargs="+", default=None, help="default: every target with 17 atlases in the cache")
     p.add_argument("--time-targets", nargs="*", default=[])
+    p.add_argument("--corrective-group", nargs="+", default=SUBJECTS[:8], choices=SUBJECTS,
+                   help=f"{CORRECTED}: a target of the group is corrected by a model trained on the rest of the group "
+                   "segmented by the atlases outside it; any other target by one model trained on the group, each "
+                   "subject segmented by the rest of the group (default: %(default)s)")
     p.add_argument("--out", type=Path, default=REPO / "Documentation/Benchmarks")
     args = p.parse_args()
     args.probe = reg.memory_probe()
@@ -280,17 +317,19 @@ def main():
             for m in args.methods:
                 kept = work / f"{t}_{m}.json"
                 if kept.exists():
-                    rows.append(json.loads(kept.read_text()))
-                    continue
+                    row = json.loads(kept.read_text())
+                    if m != CORRECTED or row.get("group") == args.corrective_group:
+                        rows.append(row)
+                        continue
                 mirrored = m.endswith(MIRROR) or m == CORRECTED
                 if mirrored and not all((args.cache / t / f"{a}-mirrored.json").exists() for a in atlases):
                     reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, no mirrored atlases (register_pairs.py --mirror)")
                     continue
                 if m == CORRECTED:
-                    if len(targets) < 2 or not (work / f"{t}_jlf{MIRROR}.nii.gz").exists():
-                        reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, needs other targets and jlf{MIRROR}'s labels")
+                    if not (work / f"{t}_jlf{MIRROR}.nii.gz").exists():
+                        reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, no jlf{MIRROR} labels")
                         continue
-                    out, train_seconds, seconds, peak = correct(args, t, targets, work)
+                    out, train_seconds, seconds, peak = correct(args, t, args.corrective_group, work)
                 else:
                     out, seconds, peak = fuse(args, t, atlases, m, work)
                 d = reg.dice(reg.load_labels(out)[0], ref, labels)[0]
@@ -298,7 +337,7 @@ def main():
                                  mean_dice=d, ants_dice=ants[t],
                                  seconds=seconds, peak_mib=peak))
                 if m == CORRECTED:
-                    rows[-1]["train_seconds"] = train_seconds
+                    rows[-1].update(train_seconds=train_seconds, group=args.corrective_group)
                 atomic_write(kept, lambda tmp: tmp.write_text(json.dumps(rows[-1])))
                 if m != "jlf" + MIRROR:  # corrective learning corrects these labels
                     out.unlink()
@@ -324,7 +363,7 @@ def main():
 
     def write_csv(tmp):
         with open(tmp, "w", newline="") as f:
-            wr = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+            wr = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
             wr.writeheader()
             for r in rows:
                 wr.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
