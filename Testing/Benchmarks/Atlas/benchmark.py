@@ -101,7 +101,7 @@ def correct(args, target, group, work):
     else:
         model = work / f"within-{name}_cl-model.yml.gz"
         timing = work / f"within-{name}_cl-model.seconds.json"
-        if not model.exists():
+        if not timing.exists():  # written once the model is
             trained = train(args, model, group, group, work / "training" / f"within-{name}", work)
             atomic_write(timing, lambda tmp: tmp.write_text(json.dumps(trained)))
         train_seconds, train_peak = json.loads(timing.read_text())
@@ -163,7 +163,8 @@ def report(args, rows, timed, ants, labels_count, version, commit):
     w(f"Each of {len(targets)} MICCAI 2012 subjects (skull-stripped T1, 1 mm) is labelled from the other 17 with "
       f"`tessera label-fusion` on atlases registered by `tessera register {' '.join(REGISTER)}` (as "
       "`tessera atlas-segment` does by default; computed once by `register_pairs.py --targets`: each atlas "
-      "registered onto the target) and warped with `tessera warp` (labels: `--interpolation label`). Fusion runs inside the brain mask. "
+      "registered onto the target) and warped with `tessera warp` (labels: `--interpolation label`). "
+      "Fusion runs inside the brain mask. "
       f"Score: mean Dice over the {labels_count} labels of `scored-labels.csv` against the manual labels. *ANTs*: "
       "`antsRegistrationSyN.sh` + `antsJointFusion` with 29 atlases per target (the challenge's 15 + 20 subjects "
       "minus the target; published per-subject figures, `ants-jlf-leave-one-out.csv`): about 3 h per registration "
@@ -240,7 +241,7 @@ def report(args, rows, timed, ants, labels_count, version, commit):
         w(f"- **{CORRECTED}**: jlf-mirror's labels corrected by `tessera corrective-learning apply` (Wang et al. "
           "2011: per label, a random forest decides from intensities, the distance to the label's boundary and the "
           "position whether each voxel near the label belongs to it), trained by `tessera corrective-learning "
-          "train` (default settings). No target's labels reach its own model; among 18 subjects that takes two "
+          f"train` (default settings). No target's labels reach its own model; among {len(SUBJECTS)} subjects that takes two "
           f"protocols around a group ({', '.join(g)}, `--corrective-group`):\n")
         if inside:
             w(f"  - each target of the group ({len(inside)} rows) has its own model, trained on the other "
