@@ -13,7 +13,7 @@ Each fusion's result (seconds, peak memory, Dice) is kept in <cache>/fusion/<tar
 and reused by later runs (delete the folder to measure again), so targets can be added as
 register_pairs.py completes them; so are the whole-application timings (<target>_atlas-segment*.timing.json)
 and what corrective learning needs (jlf-mirror's labels, the training segmentations in <cache>/fusion/training/,
-and the model that the targets outside --corrective-group share).
+and each fold's model).
 
 --time-targets ID... also runs the whole `tessera atlas-segment` (registrations included, 17 atlases,
 --threads as given) for those targets and reports its time split; run it on an idle machine.
@@ -85,33 +85,28 @@ def train(args, model, subjects, pool, folder, log):
     return reg.run_measured([str(c) for c in cmd], log, model.name.removesuffix(".yml.gz"), args.probe)
 
 
+def fold_of(target, group):
+    """The fold of `target` in the two-fold split of SUBJECTS into `group` and the rest."""
+    return [s for s in SUBJECTS if (s in group) == (target in group)]
+
+
 def correct(args, target, group, work):
-    """Corrective learning for `target` from a model that no label of `target` has reached:
-    - a target of the group: its own model, trained on the rest of the group, each segmented by the atlases
-      outside the group;
-    - any other target: one model for all of them, trained on the whole group, each subject segmented by the
-      rest of the group (kept in <work> for the next target).
-    Applied to the target's jlf-mirror labels. Returns (labels, training s, applying s, peak MiB)."""
-    name = "-".join(group)
-    if target in group:
-        model = work / f"{target}_cl-model.yml.gz"
-        outside = [a for a in SUBJECTS if a not in group]
-        train_seconds, train_peak = train(args, model, [s for s in group if s != target], outside,
-                                          work / "training" / name, work)
-    else:
-        model = work / f"within-{name}_cl-model.yml.gz"
-        timing = work / f"within-{name}_cl-model.seconds.json"
-        if not timing.exists():  # written once the model is
-            trained = train(args, model, group, group, work / "training" / f"within-{name}", work)
-            atomic_write(timing, lambda tmp: tmp.write_text(json.dumps(trained)))
-        train_seconds, train_peak = json.loads(timing.read_text())
+    """Corrective learning for `target` by the model of the other fold (two-fold cross-validation, so that no label
+    of `target` reaches it): trained on that fold's subjects, each segmented by the rest of the fold; trained once
+    and kept in <work>. Applied to the target's jlf-mirror labels. Returns (labels, training s, applying s, peak MiB)."""
+    other = [s for s in SUBJECTS if s not in fold_of(target, group)]
+    name = "within-" + "-".join(other)
+    model = work / f"{name}_cl-model.yml.gz"
+    timing = work / f"{name}_cl-model.seconds.json"
+    if not timing.exists():  # written once the model is
+        trained = train(args, model, other, other, work / "training" / name, work)
+        atomic_write(timing, lambda tmp: tmp.write_text(json.dumps(trained)))
+    train_seconds, train_peak = json.loads(timing.read_text())
     out = work / f"{target}_{CORRECTED}.nii.gz"
     cmd = [args.tessera, "corrective-learning", "apply", "-i", args.data / f"{target}_SS.nii.gz",
            "-l", work / f"{target}_jlf{MIRROR}.nii.gz", "--mask", args.data / f"{target}_mask.nii.gz", "-m", model,
            "-o", out, "--threads", args.threads]
     seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_{CORRECTED}", args.probe)
-    if target in group:
-        model.unlink()
     return out, train_seconds, seconds, max(peak, train_peak)
 
 
@@ -235,26 +230,19 @@ def report(args, rows, timed, ants, labels_count, version, commit):
       "`tessera atlas-segment --mirror` does.\n")
     corrected = by.get(CORRECTED, [])
     if corrected:
-        g = args.corrective_group
-        inside = [r for r in corrected if r["target"] in g]
-        others = [r for r in corrected if r["target"] not in g]
         w(f"- **{CORRECTED}**: jlf-mirror's labels corrected by `tessera corrective-learning apply` (Wang et al. "
           "2011: per label, a random forest decides from intensities, the distance to the label's boundary and the "
-          "position whether each voxel near the label belongs to it), trained by `tessera corrective-learning "
-          f"train` (default settings). No target's labels reach its own model; among {len(SUBJECTS)} subjects that takes two "
-          f"protocols around a group ({', '.join(g)}, `--corrective-group`):\n")
-        if inside:
-            w(f"  - each target of the group ({len(inside)} rows) has its own model, trained on the other "
-              f"{len(g) - 1} subjects of the group: their manual labels and their jlf-mirror labels from the "
-              f"{len(SUBJECTS) - len(g)} subjects outside the group and their mirrors; training took "
-              f"{np.mean([r['train_seconds'] for r in inside]):.0f} s per model on average;\n")
-        if others:
-            w(f"  - the other targets ({len(others)} rows) share one model, trained on the {len(g)} subjects of "
-              f"the group, each segmented by jlf-mirror from the other {len(g) - 1} subjects of the group and "
-              f"their mirrors, in {others[0]['train_seconds']:.0f} s;\n")
-        w(f"  either way the training labels came from fewer atlases ({2 * (len(SUBJECTS) - len(g))} or "
-          f"{2 * (len(g) - 1)}) than the labels corrected (34), and were worse than them. *fusion s* is the "
-          "correction alone.\n")
+          "position whether each voxel near the label belongs to it), in two-fold cross-validation so that no "
+          f"target's labels reach its model: the subjects {', '.join(args.corrective_group)} "
+          "(`--corrective-group`) and the others. Each fold's targets are corrected by the model of the other fold "
+          "(`tessera corrective-learning train`, default settings), trained on its subjects' manual labels and "
+          "their jlf-mirror labels from the rest of that fold and their mirrors:")
+        for fold in sorted({tuple(fold_of(r["target"], args.corrective_group)) for r in corrected}):
+            rs = [r for r in corrected if r["target"] in fold]
+            w(f" {len(rs)} targets by a model trained on {len(SUBJECTS) - len(fold)} subjects "
+              f"(each from {2 * (len(SUBJECTS) - len(fold) - 1)} atlases) in {rs[0]['train_seconds']:.0f} s;")
+        w(" so the training labels came from fewer atlases than the labels corrected (34), and were worse than "
+          "them. *fusion s* is the correction alone.\n")
     return "".join(lines)
 
 
@@ -291,9 +279,9 @@ def main():
     p.add_argument("--targets", nargs="+", default=None, help="default: every target with 17 atlases in the cache")
     p.add_argument("--time-targets", nargs="*", default=[])
     p.add_argument("--corrective-group", nargs="+", default=SUBJECTS[:8], choices=SUBJECTS,
-                   help=f"{CORRECTED}: a target of the group is corrected by a model trained on the rest of the group "
-                   "segmented by the atlases outside it; any other target by one model trained on the group, each "
-                   "subject segmented by the rest of the group (default: %(default)s)")
+                   help=f"{CORRECTED}: one fold of the two-fold split (the other subjects are the other); each "
+                   "fold's targets are corrected by a model trained on the other fold, each of its subjects segmented "
+                   "by the rest of its fold (default: %(default)s)")
     p.add_argument("--out", type=Path, default=REPO / "Documentation/Benchmarks")
     args = p.parse_args()
     args.probe = reg.memory_probe()
