@@ -194,7 +194,7 @@ def report(args, rows, timed, ants, labels_count, version, commit):
     subsets = {tuple(sorted(x["target"] for x in r)) for r in by.values()} - {tuple(targets)}
     for subset in [tuple(targets)] + sorted(subsets, key=len, reverse=True):
         a = [ants[t] for t in subset]
-        w(f"| ANTs SyN + joint label fusion, 29 atlases"
+        w("| ANTs SyN + joint label fusion, 29 atlases"
           + (f" (targets {', '.join(subset)})" if subset != tuple(targets) else "")
           + f" | {len(subset)} | {np.mean(a):.4f} | {np.std(a):.4f} | 0 | – | ~14400 | – |\n")
     w("\n")
