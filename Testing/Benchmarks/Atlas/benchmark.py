@@ -76,11 +76,11 @@ def training_segmentation(args, subject, pool, folder):
     return out
 
 
-def train(args, model, subjects, pool, folder, log):
-    """`corrective-learning train` on `subjects`, each segmented from `pool` minus itself. Returns (s, peak MiB)."""
+def train(args, model, subjects, folder, log):
+    """`corrective-learning train` on `subjects`, each segmented by the others. Returns (s, peak MiB)."""
     cmd = [args.tessera, "corrective-learning", "train", "-m", model, "--threads", args.threads]
     for s in subjects:
-        cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", training_segmentation(args, s, pool, folder),
+        cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", training_segmentation(args, s, subjects, folder),
                 "--manual", args.data / f"{s}_glm.nii.gz", "--mask", args.data / f"{s}_mask.nii.gz"]
     return reg.run_measured([str(c) for c in cmd], log, model.name.removesuffix(".yml.gz"), args.probe)
 
@@ -99,7 +99,7 @@ def correct(args, target, group, work):
     model = work / f"{name}_cl-model.yml.gz"
     timing = work / f"{name}_cl-model.seconds.json"
     if not timing.exists():  # written once the model is
-        trained = train(args, model, other, other, work / "training" / name, work)
+        trained = train(args, model, other, work / "training" / name, work)
         atomic_write(timing, lambda tmp: tmp.write_text(json.dumps(trained)))
     train_seconds, train_peak = json.loads(timing.read_text())
     out = work / f"{target}_{CORRECTED}.nii.gz"
