@@ -28,11 +28,15 @@ struct CorrectiveLearningSettings
  *
  * For every label l the method gives, a classifier sees the voxels of l's working region (the
  * automatic region of l dilated by `dilation` voxels, inside the mask) and estimates the
- * probability that the manual label there is l. Features per voxel (36 in 3D, 17 in 2D): the 3^D
+ * probability that the manual label there is l. Features per voxel (40 in 3D, 21 in 2D): the 3^D
  * intensities of its neighbourhood and the intensity smoothed at 1 and 2 mm, standardised by the
- * subject's median and interquartile range inside the mask; the signed distance (mm) to the
- * boundary of l's automatic region; that region's indicator smoothed at 1, 2 and 4 mm; and the
- * position (mm, physical axes) relative to the region's centroid. The classifier is a regression forest on the
+ * subject's median and interquartile range inside the mask; the smoothed intensity less its median
+ * over l's automatic region and over the region's rim (the rest of the working region), its
+ * gradient magnitude (per mm) and its derivative along the boundary's normal; the signed distance
+ * (mm) to the boundary of l's automatic region; that region's indicator smoothed at 1, 2 and 4 mm;
+ * the position (mm, physical axes) relative to the region's centroid; and, when the method gives
+ * it, its confidence in its label (for label fusion: the fused probability of the chosen label,
+ * LabelFusion::GetConfidence), one more feature. The classifier is a regression forest on the
  * 0/1 answer (Breiman 2001; OpenCV's RTrees), so its output is a probability comparable across
  * labels. Correcting, each voxel takes the label whose classifier gives it the highest
  * probability among the working regions that contain it (ties keep the automatic label); voxels
@@ -61,18 +65,22 @@ public:
   void SetObserver(std::function<void(const std::string &, double)> observer) { m_Observer = std::move(observer); }
 
   /** Adds one training subject: its image, the automatic labels and the manual labels on the
-   * image's grid, and optionally a mask (nullptr: the whole image). Keeps only the sampled
-   * features. \throws Error when the grids differ. */
+   * image's grid, optionally a mask (nullptr: the whole image) and the method's confidence in its
+   * labels (given for every subject or none). Keeps only the sampled features. \throws Error when
+   * the grids differ or the confidence is given for some subjects only. */
   void AddSubject(const ImageType * image, const LabelImageType * automatic, const LabelImageType * manual,
-                  const MaskImageType * mask);
+                  const MaskImageType * mask, const ImageType * confidence = nullptr);
   /** Fits one classifier per label seen in the automatic labels. \throws Error without subjects, or
    * when no voxel's manual label equals its automatic one (the method labels with other values). */
   void Train();
 
-  /** The automatic labels corrected (voxels outside the mask keep theirs). \throws Error before
-   * training or when the grids differ. */
+  /** The automatic labels corrected (voxels outside the mask keep theirs); `confidence` as in
+   * training. \throws Error before training, when the grids differ, or when the confidence is given
+   * to a model trained without it or missing for one trained with it. */
   typename LabelImageType::Pointer Apply(const ImageType * image, const LabelImageType * automatic,
-                                         const MaskImageType * mask) const;
+                                         const MaskImageType * mask, const ImageType * confidence = nullptr) const;
+  /** Whether the model learnt from the method's confidence (Apply then needs it). */
+  bool UsesConfidence() const;
 
   /** Labels with a classifier, ascending. */
   std::vector<LabelPixel> GetLabels() const;

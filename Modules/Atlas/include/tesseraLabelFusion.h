@@ -10,7 +10,8 @@
 
 /** \file Label fusion: several atlases' labels, already resampled onto the target's grid (with their
  * intensities for the weighted methods), combined into one label image and, on request, per-class
- * probabilities (ProbabilityImage, one component per label of the atlases, ascending).
+ * probabilities (ProbabilityImage, one component per label of the atlases, ascending) or just the
+ * chosen label's probability (its confidence).
  *
  * Every method but STAPLE (whose EM learns from them) decides a voxel at once when all atlases
  * give it the same label; outside the mask (when one is set) the output is 0 and the
@@ -64,12 +65,17 @@ public:
   void SetObserver(Observer observer) { m_Observer = std::move(observer); }
   /** Also keep per-class probabilities (one float per label and voxel: mind the memory). */
   void SetComputeProbabilities(bool on) { m_ComputeProbabilities = on; }
+  /** Also keep the chosen label's probability at each voxel (its confidence: 1 where the atlases
+   * agree, 0 outside the mask; 4 bytes per voxel). Corrective learning can learn from it. */
+  void SetComputeConfidence(bool on) { m_ComputeConfidence = on; }
   /** \throws Error when fewer than one atlas, or intensities are missing for the method. */
   void Update();
 
   typename LabelImage<D>::Pointer GetLabels() const { return m_Labels; }
   /** Components in the order of GetLabelSet(); null unless SetComputeProbabilities(true). */
   typename ProbabilityImage<D>::Pointer GetProbabilities() const { return m_Probabilities; }
+  /** Null unless SetComputeConfidence(true). */
+  typename ScalarImage<D>::Pointer GetConfidence() const { return m_Confidence; }
   /** Every label any atlas gives, ascending. */
   const std::vector<LabelPixel> & GetLabelSet() const { return m_LabelSet; }
   /** The global weights (GlobalWeighted), normalised to sum 1; empty for the other methods. */
@@ -84,7 +90,7 @@ private:
    * weight and matched voxel; index maps labels to their place in m_LabelSet. */
   void VotePatches(const std::vector<size_t> & undecided, const std::vector<float> & jointWeights,
                    const std::vector<unsigned int> & jointMatches, const std::vector<unsigned int> & index,
-                   LabelPixel * out, float * probabilities);
+                   LabelPixel * out, float * probabilities, float * confidence);
 
   FusionSettings                              m_Settings;
   const ScalarImage<D> *                      m_Target = nullptr;
@@ -93,8 +99,10 @@ private:
   std::vector<typename ScalarImage<D>::ConstPointer> m_AtlasImages;
   Observer                                    m_Observer;
   bool                                        m_ComputeProbabilities = false;
+  bool                                        m_ComputeConfidence = false;
   typename LabelImage<D>::Pointer             m_Labels;
   typename ProbabilityImage<D>::Pointer       m_Probabilities;
+  typename ScalarImage<D>::Pointer            m_Confidence;
   std::vector<LabelPixel>                     m_LabelSet;
   std::vector<double>                         m_AtlasWeights;
   size_t                                      m_ConsensusVoxels = 0;

@@ -45,12 +45,15 @@ public:
    * swapped (LeftRightLabelPairs), so N atlases give 2N registrations to fuse. */
   void SetMirroredLabels(std::map<LabelPixel, LabelPixel> pairs) { m_MirroredLabels = std::move(pairs); }
   void SetComputeProbabilities(bool on) { m_ComputeProbabilities = on; }
+  /** As LabelFusion::SetComputeConfidence. */
+  void SetComputeConfidence(bool on) { m_ComputeConfidence = on; }
   void SetObserver(Observer observer) { m_Observer = std::move(observer); }
   /** \throws Error naming an atlas file when it cannot be read or registered. */
   void Update();
 
   typename LabelImage<D>::Pointer       GetLabels() const { return m_Labels; }
   typename ProbabilityImage<D>::Pointer GetProbabilities() const { return m_Probabilities; }
+  typename ScalarImage<D>::Pointer      GetConfidence() const { return m_Confidence; }
   const std::vector<LabelPixel> &       GetLabelSet() const { return m_LabelSet; }
   /** Wall seconds spent registering and warping the atlases, and fusing. */
   double GetRegistrationSeconds() const { return m_RegistrationSeconds; }
@@ -64,9 +67,11 @@ private:
   FusionSettings                        m_Fusion;
   std::map<LabelPixel, LabelPixel>      m_MirroredLabels;
   bool                                  m_ComputeProbabilities = false;
+  bool                                  m_ComputeConfidence = false;
   Observer                              m_Observer;
   typename LabelImage<D>::Pointer       m_Labels;
   typename ProbabilityImage<D>::Pointer m_Probabilities;
+  typename ScalarImage<D>::Pointer      m_Confidence;
   std::vector<LabelPixel>               m_LabelSet;
   double                                m_RegistrationSeconds = 0;
   double                                m_FusionSeconds = 0;

@@ -115,6 +115,7 @@ FuseLabels(StageContext & c)
   fusion.SetTargetImage(target);
   fusion.SetMask(mask);
   fusion.SetComputeProbabilities(c.Wants("probabilities"));
+  fusion.SetComputeConfidence(c.Wants("confidence"));
   std::vector<typename LabelImage<D>::Pointer>  labels;
   std::vector<typename ScalarImage<D>::Pointer> images;
   LabelTable                                    atlasTable = names;
@@ -143,6 +144,8 @@ FuseLabels(StageContext & c)
   fusion.SetObserver([&](double f) { c.Progress().Report(0.1 + 0.9 * f); });
   fusion.Update();
   SetFusedOutputs<D>(c, fusion.GetLabels(), fusion.GetProbabilities(), fusion.GetLabelSet(), atlasTable);
+  if (const auto confidence = fusion.GetConfidence())
+    c.SetOutput("confidence", confidence);
   c.Report(std::to_string(labelPaths.size()) + " atlases, " + FusionMethodName(s.method) + ": " +
            std::to_string(fusion.GetConsensusVoxels()) + " voxels by consensus, " +
            std::to_string(fusion.GetFusedVoxels()) + " fused");
@@ -213,6 +216,7 @@ SegmentWithAtlases(StageContext & c)
   std::optional<CorrectiveLearning<D>> corrector;
   if (!c.InputPaths("corrector").empty())
     corrector = CorrectiveLearning<D>::Load(c.InputPaths("corrector").at(0));
+  segmentation.SetComputeConfidence(c.Wants("confidence") || (corrector && corrector->UsesConfidence()));
   segmentation.SetObserver([&](const std::string & step, double fraction) {
     c.Progress().SetStage(step);
     c.Progress().Report(fraction);
@@ -228,11 +232,14 @@ SegmentWithAtlases(StageContext & c)
     c.Progress().SetStage("corrective learning");
     corrector->SetObserver([&](const std::string &, double f) { c.Progress().Report(f); });
     const auto start = std::chrono::steady_clock::now();
-    labels = corrector->Apply(target, labels, c.Input<MaskImage<D>>("mask"));
+    labels = corrector->Apply(target, labels, c.Input<MaskImage<D>>("mask"),
+                              corrector->UsesConfidence() ? segmentation.GetConfidence().GetPointer() : nullptr);
     s << ", corrected (" << corrector->GetChangedVoxels() << " voxels relabelled) in "
       << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s";
   }
   SetFusedOutputs<D>(c, labels, segmentation.GetProbabilities(), segmentation.GetLabelSet(), names);
+  if (c.Wants("confidence"))
+    c.SetOutput("confidence", segmentation.GetConfidence());
   c.Report(s.str());
 }
 
@@ -257,6 +264,7 @@ TrainCorrection(StageContext & c)
   const auto & automatic = c.InputPaths("automatic");
   const auto & manual = c.InputPaths("manual");
   const auto & masks = c.InputPaths("mask");
+  const auto & confidences = c.InputPaths("confidence");
   auto         count = [&](const std::string & port, size_t n) {
     if (n != images.size())
       throw Error(port, "give one per training image, in the same order (" + std::to_string(images.size()) +
@@ -266,6 +274,8 @@ TrainCorrection(StageContext & c)
   count("manual", manual.size());
   if (!masks.empty())
     count("mask", masks.size());
+  if (!confidences.empty())
+    count("confidence", confidences.size());
   // Every file is read and checked before the first subject's features are computed.
   for (size_t i = 0; i < images.size(); ++i)
   {
@@ -275,6 +285,12 @@ TrainCorrection(StageContext & c)
     CheckSameGrid(image.GetPointer(), images[i], ReadLabelImage<D>(manual[i]).GetPointer(), manual[i]);
     if (!masks.empty())
       ReadMask<D>(masks[i], image.GetPointer(), images[i]);
+    if (!confidences.empty())
+    {
+      const auto confidence = ReadIntensityImage<D>(confidences[i]);
+      CheckFinite<D>(confidence.GetPointer(), confidences[i]);
+      CheckSameGrid(image.GetPointer(), images[i], confidence.GetPointer(), confidences[i]);
+    }
   }
   auto learner = std::make_shared<CorrectiveLearning<D>>();
   learner->SetSettings(CorrectiveLearningSettingsFrom(c));
@@ -284,7 +300,9 @@ TrainCorrection(StageContext & c)
     const auto image = MeanOfComponents<D>(ReadIntensityImage<D>(images[i]));
     const auto mask = masks.empty() ? nullptr : ReadMask<D>(masks[i], image.GetPointer(), images[i]);
     learner->SetObserver([&](const std::string &, double f) { c.Progress().Report((i + f) / images.size()); });
-    learner->AddSubject(image, ReadLabelImage<D>(automatic[i]), ReadLabelImage<D>(manual[i]), mask);
+    const auto confidence =
+      confidences.empty() ? nullptr : MeanOfComponents<D>(ReadIntensityImage<D>(confidences[i]));
+    learner->AddSubject(image, ReadLabelImage<D>(automatic[i]), ReadLabelImage<D>(manual[i]), mask, confidence);
   }
   c.Progress().SetStage("training");
   learner->Train();
@@ -300,11 +318,13 @@ ApplyCorrection(StageContext & c)
   const auto image = MeanOfComponents<D>(c.Input<VectorImage<D>>("input"));
   const auto automatic = c.Input<LabelImage<D>>("automatic");
   const auto mask = c.Input<MaskImage<D>>("mask");
+  const auto confidence = c.Input<VectorImage<D>>("confidence");
   auto       model = CorrectiveLearning<D>::Load(c.InputPaths("model").at(0));
   const auto table = ReadLabelTableText(c.InputPaths("automatic").at(0), automatic->GetMetaDataDictionary());
   c.Progress().SetStage("correcting");
   model.SetObserver([&](const std::string &, double f) { c.Progress().Report(f); });
-  const auto corrected = model.Apply(image, automatic, mask);
+  const auto corrected = model.Apply(image, automatic, mask,
+                                     confidence ? MeanOfComponents<D>(confidence).GetPointer() : nullptr);
   if (!table.empty())
     SetLabelTable(corrected, LabelTable::FromJson(table, c.InputPaths("automatic").at(0)));
   c.SetOutput("output", corrected);
@@ -418,6 +438,10 @@ ListParameters()
       .WhenAbsent("none"),
   };
 }
+
+const char * const ConfidenceDoc = "The fused probability of the chosen label at each voxel (1 where the atlases agree, "
+                                   "0 outside the mask; float): where the fusion hesitated, and a feature for "
+                                   "`corrective-learning train --confidence`";
 } // namespace
 
 void
@@ -448,6 +472,7 @@ RegisterAtlasStages(StageRegistry & registry)
       OutputPort("probabilities", PortKind::Probabilities, "Per-label vote fractions (one component per label the "
                                                            "atlases give: 4 bytes per voxel and label)")
         .Optional(),
+      OutputPort("confidence", PortKind::Image, ConfidenceDoc).Optional(),
       OverlayPort("overlay", "output"),
     };
     s.parameters = FusionParameters();
@@ -478,6 +503,7 @@ RegisterAtlasStages(StageRegistry & registry)
       OutputPort("output", PortKind::Labels, "Fused labels, with the atlases' label table").Alias("o"),
       OutputPort("probabilities", PortKind::Probabilities, "Per-label fusion weights (4 bytes per voxel and label)")
         .Optional(),
+      OutputPort("confidence", PortKind::Image, ConfidenceDoc).Optional(),
       OverlayPort("overlay", "output"),
     };
     s.parameters = Concatenate(
@@ -509,6 +535,11 @@ RegisterAtlasStages(StageRegistry & registry)
       InputPort("manual", PortKind::File, "Manual labels of each training image, in the same order").Alias("l").Multiple(),
       InputPort("mask", PortKind::File, "Masks of the training images, in the same order: only voxels inside are "
                                         "learnt from")
+        .Multiple()
+        .Optional(),
+      InputPort("confidence", PortKind::File, "The method's confidence in its labels of each training image, in the "
+                                              "same order (`label-fusion --confidence`): one more feature, which the "
+                                              "model then needs when applied")
         .Multiple()
         .Optional(),
     };
@@ -548,6 +579,9 @@ RegisterAtlasStages(StageRegistry & registry)
       InputPort("automatic", PortKind::Labels, "Its labels from the method the model was trained on").Alias("l"),
       InputPort("model", PortKind::File, "Model written by `tessera corrective-learning train`").Alias("m"),
       InputPort("mask", PortKind::Mask, "Only voxels inside (non-zero) are corrected").Optional(),
+      InputPort("confidence", PortKind::Image, "The method's confidence in these labels (`label-fusion "
+                                               "--confidence`), for a model trained with it")
+        .Optional(),
     };
     s.outputs = {
       OutputPort("output", PortKind::Labels, "Corrected labels, with the automatic labels' table").Alias("o"),

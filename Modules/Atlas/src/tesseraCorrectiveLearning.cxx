@@ -1,6 +1,7 @@
 #include "tesseraCorrectiveLearning.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <random>
@@ -22,7 +23,7 @@ namespace tessera
 namespace
 {
 constexpr const char * ModelName = "tessera-corrective-learning";
-constexpr int          ModelVersion = 1;
+constexpr int          ModelVersion = 2;
 /** OpenCV's random forests and FileStorage, in a module loaded on first use (tesseraOpenCVForest.cxx). */
 const std::string ForestModule = "TesseraOpenCVForest";
 
@@ -59,13 +60,40 @@ private:
   void * m_File;
 };
 
-/** Features per voxel: 3^D neighbours, intensity smoothed at 1 and 2 mm, signed distance, the
- * region's indicator smoothed at 1, 2 and 4 mm, position relative to the centroid. */
+/** Features per voxel: 3^D neighbours, intensity smoothed at 1 and 2 mm, its differences from
+ * the region's and its rim's median, its gradient magnitude and derivative along the boundary's
+ * normal, signed distance, the region's indicator smoothed at 1, 2 and 4 mm, position relative
+ * to the centroid, and the method's confidence when it gives one. */
 template <unsigned int D>
 constexpr unsigned int
-FeatureCount()
+FeatureCount(bool confidence)
 {
-  return (D == 2 ? 9 : 27) + 2 + 1 + 3 + D;
+  return (D == 2 ? 9 : 27) + 2 + 2 + 2 + 1 + 3 + D + (confidence ? 1 : 0);
+}
+
+/** Median of `values` (0 when empty); reorders them. */
+float
+Median(std::vector<float> & values)
+{
+  if (values.empty())
+    return 0.0f;
+  auto at = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), at, values.end());
+  return *at;
+}
+
+/** Central difference of `image` at `index` along axis `d` per mm, clamped to `region`. */
+template <unsigned int D>
+float
+Derivative(const ScalarImage<D> * image, const itk::ImageRegion<D> & region, itk::Index<D> index, unsigned d)
+{
+  auto low = index, high = index;
+  low[d] = std::max(index[d] - 1, region.GetIndex(d));
+  high[d] = std::min(index[d] + 1, region.GetUpperIndex()[d]);
+  if (low[d] == high[d])
+    return 0.0f;
+  return static_cast<float>((image->GetPixel(high) - image->GetPixel(low)) /
+                            ((high[d] - low[d]) * image->GetSpacing()[d]));
 }
 
 template <unsigned int D>
@@ -89,12 +117,15 @@ struct Subject
   typename ScalarImage<D>::Pointer      smooth1, smooth2;
   const LabelImage<D> *                 automatic = nullptr;
   const MaskImage<D> *                  mask = nullptr;
+  const ScalarImage<D> *                confidence = nullptr;
   std::map<LabelPixel, itk::ImageRegion<D>> boxes;
   std::map<LabelPixel, itk::Point<double, D>> centroids;
 
-  Subject(const ScalarImage<D> * image, const LabelImage<D> * labels, const MaskImage<D> * m)
+  Subject(const ScalarImage<D> * image, const LabelImage<D> * labels, const MaskImage<D> * m,
+          const ScalarImage<D> * c)
     : automatic(labels)
     , mask(m)
+    , confidence(c)
   {
     const size_t        n = image->GetLargestPossibleRegion().GetNumberOfPixels();
     const float *       in = image->GetBufferPointer();
@@ -157,7 +188,7 @@ struct Subject
     }
   }
 
-  /** Features of label `label`'s working region: one row of FeatureCount<D>() per voxel, and the
+  /** Features of label `label`'s working region: one row of FeatureCount<D>(confidence) per voxel, and the
    * voxels' offsets in the image buffer. */
   void Features(LabelPixel label, unsigned int dilation, std::vector<float> & rows, std::vector<size_t> & voxels) const
   {
@@ -202,6 +233,14 @@ struct Subject
 
     const auto   whole = automatic->GetLargestPossibleRegion();
     const auto & centroid = centroids.at(label);
+    // The intensity the region has and the one around it in this subject: which of the two a
+    // voxel resembles corrects for contrast that varies between subjects.
+    std::vector<float> within, rim;
+    for (itk::ImageRegionConstIteratorWithIndex<ByteImage> it(region, box); !it.IsAtEnd(); ++it)
+      if (it.Get() && (!mask || mask->GetPixel(it.GetIndex())))
+        (inside->GetPixel(it.GetIndex()) ? within : rim).push_back(smooth1->GetPixel(it.GetIndex()));
+    const float regionMedian = Median(within), rimMedian = Median(rim);
+    const auto * signedDistance = distance->GetOutput();
     for (itk::ImageRegionConstIteratorWithIndex<ByteImage> it(region, box); !it.IsAtEnd(); ++it)
     {
       const auto index = it.GetIndex();
@@ -220,15 +259,31 @@ struct Subject
         }
         rows.push_back(intensity->GetPixel(at));
       }
-      rows.push_back(smooth1->GetPixel(index));
+      const float value = smooth1->GetPixel(index);
+      rows.push_back(value);
       rows.push_back(smooth2->GetPixel(index));
-      rows.push_back(distance->GetOutput()->GetPixel(index));
+      rows.push_back(value - regionMedian);
+      rows.push_back(value - rimMedian);
+      // The intensity's gradient, and its component along the distance's (the outward normal).
+      double magnitude = 0, normal = 0, along = 0;
+      for (unsigned d = 0; d < D; ++d)
+      {
+        const double g = Derivative<D>(smooth1, whole, index, d), n = Derivative<D>(signedDistance, box, index, d);
+        magnitude += g * g;
+        normal += n * n;
+        along += g * n;
+      }
+      rows.push_back(static_cast<float>(std::sqrt(magnitude)));
+      rows.push_back(static_cast<float>(normal > 0 ? along / std::sqrt(normal) : 0.0));
+      rows.push_back(signedDistance->GetPixel(index));
       for (const auto & s : smoothed)
         rows.push_back(s->GetPixel(index));
       itk::Point<double, D> p;
       automatic->TransformIndexToPhysicalPoint(index, p);
       for (unsigned d = 0; d < D; ++d)
         rows.push_back(static_cast<float>(p[d] - centroid[d]));
+      if (confidence)
+        rows.push_back(confidence->GetPixel(index));
     }
   }
 };
@@ -253,6 +308,7 @@ struct CorrectiveLearning<D>::Model
   std::map<LabelPixel, Reservoir>  samples;
   std::map<LabelPixel, Classifier> forests;
   std::mt19937_64                  random;
+  bool                             confidence = false; ///< a feature: the method's confidence
 };
 
 template <unsigned int D>
@@ -269,17 +325,25 @@ CorrectiveLearning<D> & CorrectiveLearning<D>::operator=(CorrectiveLearning &&) 
 template <unsigned int D>
 void
 CorrectiveLearning<D>::AddSubject(const ImageType * image, const LabelImageType * automatic,
-                                  const LabelImageType * manual, const MaskImageType * mask)
+                                  const LabelImageType * manual, const MaskImageType * mask,
+                                  const ImageType * confidence)
 {
   CheckSameGrid(image, "image", automatic, "automatic labels");
   CheckSameGrid(image, "image", manual, "manual labels");
   if (mask)
     CheckSameGrid(image, "image", mask, "mask");
+  if (confidence)
+    CheckSameGrid(image, "image", confidence, "confidence");
   if (m_Model->samples.empty() && m_Model->forests.empty())
+  {
     m_Model->random.seed(m_Settings.seed);
-  const Subject<D>   subject(image, automatic, mask);
+    m_Model->confidence = confidence != nullptr;
+  }
+  else if (m_Model->confidence != (confidence != nullptr))
+    throw Error("confidence", "give it for every training subject or for none");
+  const Subject<D>   subject(image, automatic, mask, confidence);
   const LabelPixel * truth = manual->GetBufferPointer();
-  constexpr unsigned F = FeatureCount<D>();
+  const unsigned     F = FeatureCount<D>(m_Model->confidence);
   size_t             done = 0;
   for (const auto & entry : subject.boxes)
   {
@@ -328,7 +392,7 @@ CorrectiveLearning<D>::Train()
     throw Error("manual labels", "no voxel's manual label equals its automatic label: the method must give the manual "
                                  "labels' values (remap its labels first)");
   std::vector<typename Model::Classifier> forests(labels.size());
-  constexpr int F = static_cast<int>(FeatureCount<D>());
+  const int F = static_cast<int>(FeatureCount<D>(m_Model->confidence));
   const auto train = ModuleFunction<void *(const float *, const float *, size_t, unsigned, unsigned, unsigned)>(
     ForestModule, "tesseraForestTrain");
   std::vector<char> failed(labels.size(), 0);
@@ -357,14 +421,21 @@ CorrectiveLearning<D>::Train()
 
 template <unsigned int D>
 typename LabelImage<D>::Pointer
-CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * automatic, const MaskImageType * mask) const
+CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * automatic, const MaskImageType * mask,
+                             const ImageType * confidence) const
 {
   if (m_Model->forests.empty())
     throw Error("corrective learning", "the model has no classifier: train it first");
+  if (m_Model->confidence && !confidence)
+    throw Error("confidence", "the model learnt from the method's confidence: give the confidence of these labels");
+  if (!m_Model->confidence && confidence)
+    throw Error("confidence", "the model learnt without the method's confidence: leave it out");
   CheckSameGrid(image, "image", automatic, "automatic labels");
   if (mask)
     CheckSameGrid(image, "image", mask, "mask");
-  const Subject<D> subject(image, automatic, mask);
+  if (confidence)
+    CheckSameGrid(image, "image", confidence, "confidence");
+  const Subject<D> subject(image, automatic, mask, confidence);
   const size_t     n = automatic->GetLargestPossibleRegion().GetNumberOfPixels();
   auto             out = LabelImageType::New();
   out->CopyInformation(automatic);
@@ -393,7 +464,8 @@ CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * aut
       {
         std::vector<float> p(voxels.size(), forest->second.constant);
         if (forest->second.forest &&
-            !predict(forest->second.forest.get(), rows.data(), voxels.size(), FeatureCount<D>(), p.data()))
+            !predict(forest->second.forest.get(), rows.data(), voxels.size(), FeatureCount<D>(m_Model->confidence),
+                     p.data()))
           throw Error("corrective learning", "OpenCV could not apply the forest of label " + std::to_string(entry.first));
         for (size_t v = 0; v < voxels.size(); ++v)
         {
@@ -414,6 +486,13 @@ CorrectiveLearning<D>::Apply(const ImageType * image, const LabelImageType * aut
   for (size_t i = 0; i < n; ++i)
     m_Changed += result[i] != a[i];
   return out;
+}
+
+template <unsigned int D>
+bool
+CorrectiveLearning<D>::UsesConfidence() const
+{
+  return m_Model->confidence;
 }
 
 template <unsigned int D>
@@ -438,7 +517,8 @@ CorrectiveLearning<D>::Save(const std::string & path) const
                          { "samplesPerLabel", m_Settings.samplesPerLabel },
                          { "trees", m_Settings.trees },
                          { "depth", m_Settings.depth },
-                         { "seed", m_Settings.seed } };
+                         { "seed", m_Settings.seed },
+                         { "confidence", m_Model->confidence } };
   for (const auto & [label, classifier] : m_Model->forests)
   {
     header["labels"].push_back(label);
@@ -483,6 +563,7 @@ CorrectiveLearning<D>::Load(const std::string & path)
     model.m_Settings.trees = header.at("trees").get<unsigned>();
     model.m_Settings.depth = header.at("depth").get<unsigned>();
     model.m_Settings.seed = header.at("seed").get<unsigned>();
+    model.m_Model->confidence = header.at("confidence").get<bool>();
     const auto & labels = header.at("labels");
     const auto & constants = header.at("constants");
     const auto   read = ModuleFunction<void *(void *, const char *)>(ForestModule, "tesseraModelFileReadForest");

@@ -319,17 +319,24 @@ struct Votes
     entries.emplace_back(label, w);
   }
   /** Voxel i gets the winner's label and, when probabilities is not null, the votes normalised to
-   * sum 1 (one component per entry of labelSet). */
-  void Decide(size_t i, const std::vector<LabelPixel> & labelSet, LabelPixel * out, float * probabilities) const
+   * sum 1 (one component per entry of labelSet); when confidence is not null, the winner's. */
+  void Decide(size_t i, const std::vector<LabelPixel> & labelSet, LabelPixel * out, float * probabilities,
+              float * confidence) const
   {
-    out[i] = labelSet[Winner()];
-    if (!probabilities)
+    const unsigned int winner = Winner();
+    out[i] = labelSet[winner];
+    if (!probabilities && !confidence)
       return;
     double total = 0;
     for (const auto & e : entries)
       total += e.second;
     for (const auto & e : entries)
-      probabilities[i * labelSet.size() + e.first] = static_cast<float>(e.second / total);
+    {
+      if (probabilities)
+        probabilities[i * labelSet.size() + e.first] = static_cast<float>(e.second / total);
+      if (confidence && e.first == winner)
+        confidence[i] = static_cast<float>(e.second / total);
+    }
   }
   /** The label index with the most weight, ties to the smallest. */
   unsigned int Winner() const
@@ -450,6 +457,16 @@ LabelFusion<D>::Update()
     probabilities = m_Probabilities->GetBufferPointer();
     std::fill(probabilities, probabilities + n * classes, 0.0f);
   }
+  float * confidence = nullptr;
+  m_Confidence = nullptr;
+  if (m_ComputeConfidence)
+  {
+    m_Confidence = ScalarImage<D>::New();
+    m_Confidence->CopyInformation(first);
+    m_Confidence->SetRegions(first->GetLargestPossibleRegion());
+    m_Confidence->Allocate(true);
+    confidence = m_Confidence->GetBufferPointer();
+  }
 
   // Consensus voxels are decided at once; the others are fused below.
   std::vector<const LabelPixel *> labels(atlases);
@@ -470,6 +487,8 @@ LabelFusion<D>::Update()
       out[i] = l;
       if (probabilities)
         probabilities[i * classes + index[l]] = 1.0f;
+      if (confidence)
+        confidence[i] = 1.0f;
       ++m_ConsensusVoxels;
     }
     else
@@ -635,7 +654,7 @@ LabelFusion<D>::Update()
         case FusionMethod::Staple:
           break;
       }
-      votes.Decide(i, m_LabelSet, out, probabilities);
+      votes.Decide(i, m_LabelSet, out, probabilities, confidence);
     }
   };
   // In batches, so that progress is reported from this thread.
@@ -648,7 +667,7 @@ LabelFusion<D>::Update()
       m_Observer(double(b + 1) / batches);
   }
   if (jlf)
-    VotePatches(undecided, jointWeights, jointMatches, index, out, probabilities);
+    VotePatches(undecided, jointWeights, jointMatches, index, out, probabilities, confidence);
 }
 
 template <unsigned int D>
@@ -656,7 +675,7 @@ void
 LabelFusion<D>::VotePatches(const std::vector<size_t> & undecided, const std::vector<float> & jointWeights,
                             const std::vector<unsigned int> & jointMatches,
                             const std::vector<unsigned int> & index, LabelPixel * out,
-                            float * probabilities)
+                            float * probabilities, float * confidence)
 {
   // As Wang and Yushkevich's implementation (ANTs' antsJointFusion): the weights found at voxel x
   // vote for every voxel x + o of its patch, with each atlas's label at its matched voxel + o, so a
@@ -694,7 +713,7 @@ LabelFusion<D>::VotePatches(const std::vector<size_t> & undecided, const std::ve
           votes.Add(index[labels[k][static_cast<long>(jointMatches[x * atlases + k]) + patchLinear[o]]],
                     jointWeights[x * atlases + k]);
       }
-      votes.Decide(i, m_LabelSet, out, probabilities);
+      votes.Decide(i, m_LabelSet, out, probabilities, confidence);
     }
   });
 }
@@ -838,12 +857,16 @@ LabelFusion<D>::RunStaple(const std::vector<size_t> & voxels)
   allTuples();
   LabelPixel * out = m_Labels->GetBufferPointer();
   float *      probabilities = m_Probabilities ? m_Probabilities->GetBufferPointer() : nullptr;
+  float *      confidence = m_Confidence ? m_Confidence->GetBufferPointer() : nullptr;
   for (size_t v = 0; v < voxels.size(); ++v)
   {
     const size_t   t = voxelTuple[v];
     const auto &   classes = allowed[tuples[t][0]];
     const double * w = &posterior[offset[t]];
-    out[voxels[v]] = m_LabelSet[classes[std::max_element(w, w + classes.size()) - w]];
+    const auto     winner = std::max_element(w, w + classes.size());
+    out[voxels[v]] = m_LabelSet[classes[winner - w]];
+    if (confidence)
+      confidence[voxels[v]] = static_cast<float>(*winner);
     if (probabilities)
       for (size_t x = 0; x < classes.size(); ++x)
         probabilities[voxels[v] * k + classes[x]] = static_cast<float>(w[x]);

@@ -77,6 +77,7 @@ MultiAtlasSegmentation<D>::Update()
   fusion.SetTargetImage(m_Target);
   fusion.SetMask(m_Mask);
   fusion.SetComputeProbabilities(m_ComputeProbabilities);
+  fusion.SetComputeConfidence(m_ComputeConfidence);
   std::vector<typename LabelImage<D>::Pointer>  warpedLabels;
   std::vector<typename ScalarImage<D>::Pointer> warpedImages;
   const auto                                    start = Clock::now();
@@ -142,6 +143,7 @@ MultiAtlasSegmentation<D>::Update()
   fusion.Update();
   m_Labels = fusion.GetLabels();
   m_Probabilities = fusion.GetProbabilities();
+  m_Confidence = fusion.GetConfidence();
   m_LabelSet = fusion.GetLabelSet();
   m_RegistrationSeconds = std::chrono::duration<double>(registered - start).count();
   m_FusionSeconds = std::chrono::duration<double>(Clock::now() - registered).count();

@@ -1,6 +1,7 @@
 #include "tesseraCorrectiveLearning.h"
 
 #include <array>
+#include <tuple>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +152,79 @@ TEST(CorrectiveLearning, RetrainedAndSavedModelsCorrectAlike)
   {
     EXPECT_EQ(e.Subject(), (dir / "other.yml").string());
   }
+  fs::remove_all(dir);
+}
+
+/** A subject whose only clue to the method's errors is its confidence: intensities are flat; the
+ * automatic labels overgrow the ball by its one-voxel shell in some subjects (confidence 0.6 there)
+ * and not in others (confidence 0.9 on the shell), with confidence 1 elsewhere. */
+struct Hesitant : Synthetic<3>
+{
+  ScalarImage<3>::Pointer confidence = ScalarImage<3>::New();
+
+  Hesitant(double centre, double radius, bool overgrow)
+    : Synthetic<3>(24, { centre, centre, centre }, radius, overgrow)
+  {
+    confidence->SetRegions(image->GetLargestPossibleRegion());
+    confidence->Allocate();
+    for (itk::ImageRegionIteratorWithIndex<ScalarImage<3>> it(confidence, confidence->GetLargestPossibleRegion());
+         !it.IsAtEnd(); ++it)
+    {
+      const auto index = it.GetIndex();
+      const bool shell = manual->GetPixel(index) == 2 && automatic->GetPixel(index) == 1;
+      image->SetPixel(index, 50.0f);
+      it.Set(shell ? 0.6f : 1.0f);
+    }
+    if (overgrow)
+      return;
+    const Synthetic<3> overgrown(24, { centre, centre, centre }, radius, true);
+    for (size_t i = 0; i < overgrown.automatic->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+      if (overgrown.automatic->GetBufferPointer()[i] != automatic->GetBufferPointer()[i])
+        confidence->GetBufferPointer()[i] = 0.9f;
+  }
+};
+
+TEST(CorrectiveLearning, LearnsFromTheMethodsConfidence)
+{
+  namespace fs = std::filesystem;
+  CorrectiveLearning<3> with, without;
+  for (auto * learner : { &with, &without })
+  {
+    CorrectiveLearningSettings s;
+    s.trees = 20;
+    s.depth = 8;
+    learner->SetSettings(s);
+  }
+  for (const auto & [centre, radius, overgrow] :
+       std::vector<std::tuple<double, double, bool>>{ { 10, 4, true }, { 12, 5, false }, { 11, 3.5, true }, { 11, 4.5, false } })
+  {
+    const Hesitant subject(centre, radius, overgrow);
+    with.AddSubject(subject.image, subject.automatic, subject.manual, nullptr, subject.confidence);
+    without.AddSubject(subject.image, subject.automatic, subject.manual, nullptr);
+    // Every subject or none.
+    EXPECT_THROW(with.AddSubject(subject.image, subject.automatic, subject.manual, nullptr), Error);
+  }
+  with.Train();
+  without.Train();
+  // Without the confidence an overgrown result and a right one look alike.
+  const Hesitant overgrown(11.5, 4.5, true), right(11.5, 5.5, false);
+  const size_t   before = Differences<3>(overgrown.automatic, overgrown.manual);
+  ASSERT_GT(before, 200u);
+  EXPECT_EQ(Differences<3>(with.Apply(overgrown.image, overgrown.automatic, nullptr, overgrown.confidence),
+                           overgrown.manual), 0u);
+  EXPECT_EQ(Differences<3>(with.Apply(right.image, right.automatic, nullptr, right.confidence), right.manual), 0u);
+  EXPECT_GT(Differences<3>(without.Apply(overgrown.image, overgrown.automatic, nullptr), overgrown.manual) +
+              Differences<3>(without.Apply(right.image, right.automatic, nullptr), right.manual),
+            before / 2);
+  // The model needs the confidence it learnt from, and only such a model takes it; saved, it still does.
+  EXPECT_TRUE(with.UsesConfidence());
+  EXPECT_FALSE(without.UsesConfidence());
+  EXPECT_THROW(with.Apply(right.image, right.automatic, nullptr), Error);
+  EXPECT_THROW(without.Apply(right.image, right.automatic, nullptr, right.confidence), Error);
+  const fs::path dir = fs::temp_directory_path() / ("tessera-confidence-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  with.Save((dir / "model.yml.gz").string());
+  EXPECT_TRUE(CorrectiveLearning<3>::Load((dir / "model.yml.gz").string()).UsesConfidence());
   fs::remove_all(dir);
 }
 

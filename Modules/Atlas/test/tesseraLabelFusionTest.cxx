@@ -111,8 +111,10 @@ TEST(LabelFusion, MajorityTiesGoToTheSmallestLabel)
     fusion.AddAtlas(raters.back());
   }
   fusion.SetComputeProbabilities(true);
+  fusion.SetComputeConfidence(true);
   fusion.Update();
   EXPECT_EQ(fusion.GetLabels()->GetBufferPointer()[0], 2);
+  EXPECT_FLOAT_EQ(fusion.GetConfidence()->GetBufferPointer()[0], 0.5f);
   EXPECT_FLOAT_EQ(fusion.GetProbabilities()->GetBufferPointer()[0], 0.5f);
   EXPECT_FLOAT_EQ(fusion.GetProbabilities()->GetBufferPointer()[1], 0.5f);
 }
@@ -128,6 +130,7 @@ TEST(LabelFusion, StapleAgreesWithItkMultiLabelStapleInDouble)
   s.stapleIterations = 50;
   fusion.SetSettings(s);
   fusion.SetComputeProbabilities(true);
+  fusion.SetComputeConfidence(true);
   for (unsigned int r = 0; r < raters.size(); ++r)
   {
     itkStaple->SetInput(r, raters[r]);
@@ -138,12 +141,14 @@ TEST(LabelFusion, StapleAgreesWithItkMultiLabelStapleInDouble)
   const auto * expected = itkStaple->GetOutput()->GetBufferPointer();
   const auto * actual = fusion.GetLabels()->GetBufferPointer();
   const auto * p = fusion.GetProbabilities()->GetBufferPointer();
+  const auto * confidence = fusion.GetConfidence()->GetBufferPointer();
   size_t       differing = 0;
   for (size_t i = 0; i < 30 * 20; ++i)
   {
     // ITK marks exact ties with label 8 (its maximum + 1); there is none here.
     differing += actual[i] != expected[i];
     EXPECT_NEAR(p[3 * i] + p[3 * i + 1] + p[3 * i + 2], 1.0f, 1e-5f);
+    EXPECT_EQ(confidence[i], *std::max_element(p + 3 * i, p + 3 * i + 3));
   }
   EXPECT_EQ(differing, 0u);
 }
@@ -268,11 +273,13 @@ TEST(LabelFusion, MaskProbabilitiesAndThreadInvariance)
       fusion.SetTargetImage(target);
       fusion.SetMask(mask);
       fusion.SetComputeProbabilities(true);
+      fusion.SetComputeConfidence(true);
       for (unsigned r = 0; r < raters.size(); ++r)
         fusion.AddAtlas(raters[r], images[r]);
       fusion.Update();
       const auto * l = fusion.GetLabels()->GetBufferPointer();
       const auto * p = fusion.GetProbabilities()->GetBufferPointer();
+      const auto * confidence = fusion.GetConfidence()->GetBufferPointer();
       for (size_t i = 0; i < 32 * 32; ++i)
       {
         const float sum = p[3 * i] + p[3 * i + 1] + p[3 * i + 2];
@@ -281,10 +288,12 @@ TEST(LabelFusion, MaskProbabilitiesAndThreadInvariance)
           ASSERT_NEAR(sum, 1.0f, 1e-5f);
           const auto best = std::max_element(p + 3 * i, p + 3 * i + 3) - (p + 3 * i);
           ASSERT_EQ(l[i], fusion.GetLabelSet()[best]);
+          ASSERT_EQ(confidence[i], p[3 * i + best]);
         }
         else
         {
           ASSERT_EQ(sum, 0.0f);
+          ASSERT_EQ(confidence[i], 0.0f);
           ASSERT_EQ(l[i], 0);
         }
       }
