@@ -53,12 +53,19 @@ def cached_atlases(cache, target):
     return [s for s in SUBJECTS if s != target and (folder / f"{s}.json").exists()]
 
 
+def confidence_of(labels):
+    """Where the fusion that wrote `labels` keeps its confidence (corrective learning's input)."""
+    return labels.with_name(labels.name.removesuffix(".nii.gz") + "_confidence.nii.gz")
+
+
 def fuse(args, target, atlases, method, work, out=None):
     folder = args.cache / target
     out = out or work / f"{target}_{method}.nii.gz"
     cmd = [args.tessera, "label-fusion", "-i", args.data / f"{target}_SS.nii.gz",
            "--mask", args.data / f"{target}_mask.nii.gz", "--fusion", method.removesuffix(MIRROR), "-o", out,
            "--threads", args.threads]
+    if method == "jlf" + MIRROR:  # corrective learning corrects these labels
+        cmd += ["--confidence", confidence_of(out)]
     if method.endswith(MIRROR):
         atlases = atlases + [a + "-mirrored" for a in atlases]
     for a in atlases:
@@ -70,7 +77,7 @@ def fuse(args, target, atlases, method, work, out=None):
 def training_segmentation(args, subject, pool, folder):
     """jlf-mirror labels of `subject` from the atlases of `pool` (and their mirrors), kept in <folder>."""
     out = folder / f"{subject}.nii.gz"
-    if not out.exists():
+    if not confidence_of(out).exists():
         folder.mkdir(parents=True, exist_ok=True)
         fuse(args, subject, [a for a in cached_atlases(args.cache, subject) if a in pool], "jlf" + MIRROR, folder, out)
     return out
@@ -80,7 +87,8 @@ def train(args, model, subjects, folder, log):
     """`corrective-learning train` on `subjects`, each segmented by the others. Returns (s, peak MiB)."""
     cmd = [args.tessera, "corrective-learning", "train", "-m", model, "--threads", args.threads]
     for s in subjects:
-        cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", training_segmentation(args, s, subjects, folder),
+        automatic = training_segmentation(args, s, subjects, folder)
+        cmd += ["-i", args.data / f"{s}_SS.nii.gz", "--automatic", automatic, "--confidence", confidence_of(automatic),
                 "--manual", args.data / f"{s}_glm.nii.gz", "--mask", args.data / f"{s}_mask.nii.gz"]
     return reg.run_measured([str(c) for c in cmd], log, model.name.removesuffix(".yml.gz"), args.probe)
 
@@ -90,22 +98,34 @@ def fold_of(target, group):
     return [s for s in SUBJECTS if (s in group) == (target in group)]
 
 
+def model_of(target, group, work):
+    """The corrective-learning model for `target` (that of the other fold) and the file timing its training."""
+    name = "within-" + "-".join(s for s in SUBJECTS if s not in fold_of(target, group))
+    return work / f"{name}_cl-model.yml.gz", work / f"{name}_cl-model.seconds.json"
+
+
+def model_written(target, group, work):
+    """When the model for `target` was written (ns; None before): results of an older model are recomputed."""
+    model, timing = model_of(target, group, work)
+    return model.stat().st_mtime_ns if timing.exists() else None
+
+
 def correct(args, target, group, work):
     """Corrective learning for `target` by the model of the other fold (two-fold cross-validation, so that no label
     of `target` reaches it): trained on that fold's subjects, each segmented by the rest of the fold; trained once
-    and kept in <work>. Applied to the target's jlf-mirror labels. Returns (labels, training s, applying s, peak MiB)."""
+    and kept in <work> (delete it to retrain). Applied to the target's jlf-mirror labels and their confidence.
+    Returns (labels, training s, applying s, peak MiB)."""
     other = [s for s in SUBJECTS if s not in fold_of(target, group)]
-    name = "within-" + "-".join(other)
-    model = work / f"{name}_cl-model.yml.gz"
-    timing = work / f"{name}_cl-model.seconds.json"
+    model, timing = model_of(target, group, work)
     if not timing.exists():  # written once the model is
-        trained = train(args, model, other, work / "training" / name, work)
+        trained = train(args, model, other, work / "training" / model.name.removesuffix("_cl-model.yml.gz"), work)
         atomic_write(timing, lambda tmp: tmp.write_text(json.dumps(trained)))
     train_seconds, train_peak = json.loads(timing.read_text())
     out = work / f"{target}_{CORRECTED}.nii.gz"
+    automatic = work / f"{target}_jlf{MIRROR}.nii.gz"
     cmd = [args.tessera, "corrective-learning", "apply", "-i", args.data / f"{target}_SS.nii.gz",
-           "-l", work / f"{target}_jlf{MIRROR}.nii.gz", "--mask", args.data / f"{target}_mask.nii.gz", "-m", model,
-           "-o", out, "--threads", args.threads]
+           "-l", automatic, "--confidence", confidence_of(automatic), "--mask", args.data / f"{target}_mask.nii.gz",
+           "-m", model, "-o", out, "--threads", args.threads]
     seconds, peak = reg.run_measured([str(c) for c in cmd], work, f"{target}_{CORRECTED}", args.probe)
     return out, train_seconds, seconds, max(peak, train_peak)
 
@@ -231,8 +251,9 @@ def report(args, rows, timed, ants, labels_count, version, commit):
     corrected = by.get(CORRECTED, [])
     if corrected:
         w(f"- **{CORRECTED}**: jlf-mirror's labels corrected by `tessera corrective-learning apply` (Wang et al. "
-          "2011: per label, a random forest decides from intensities, the distance to the label's boundary and the "
-          "position whether each voxel near the label belongs to it), in two-fold cross-validation so that no "
+          "2011: per label, a random forest decides from intensities, the distance to the label's boundary, the "
+          "position and jlf's confidence (`label-fusion --confidence`) whether each voxel near the label belongs to "
+          "it), in two-fold cross-validation so that no "
           f"target's labels reach its model: the subjects {', '.join(args.corrective_group)} "
           "(`--corrective-group`) and the others. Each fold's targets are corrected by the model of the other fold "
           "(`tessera corrective-learning train`, default settings), trained on its subjects' manual labels and "
@@ -307,7 +328,13 @@ def main():
                 kept = work / f"{t}_{m}.json"
                 if kept.exists():
                     row = json.loads(kept.read_text())
-                    if m != CORRECTED or row.get("group") == args.corrective_group:
+                    if m == CORRECTED:
+                        written = model_written(t, args.corrective_group, work)
+                        current = row.get("group") == args.corrective_group and written is not None and \
+                            row.get("model_written") == written
+                    else:  # jlf-mirror is kept with its confidence, which corrective learning needs
+                        current = m != "jlf" + MIRROR or confidence_of(work / f"{t}_{m}.nii.gz").exists()
+                    if current:
                         rows.append(row)
                         continue
                 mirrored = m.endswith(MIRROR) or m == CORRECTED
@@ -315,7 +342,7 @@ def main():
                     reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, no mirrored atlases (register_pairs.py --mirror)")
                     continue
                 if m == CORRECTED:
-                    if not (work / f"{t}_jlf{MIRROR}.nii.gz").exists():
+                    if not confidence_of(work / f"{t}_jlf{MIRROR}.nii.gz").exists():
                         reg.log(f"[{n}/{len(targets)}] {t} {m}: skipped, no jlf{MIRROR} labels")
                         continue
                     out, train_seconds, seconds, peak = correct(args, t, args.corrective_group, work)
@@ -326,7 +353,8 @@ def main():
                                  mean_dice=d, ants_dice=ants[t],
                                  seconds=seconds, peak_mib=peak))
                 if m == CORRECTED:
-                    rows[-1].update(train_seconds=train_seconds, group=args.corrective_group)
+                    rows[-1].update(train_seconds=train_seconds, group=args.corrective_group,
+                                    model_written=model_written(t, args.corrective_group, work))
                 atomic_write(kept, lambda tmp: tmp.write_text(json.dumps(rows[-1])))
                 if m != "jlf" + MIRROR:  # corrective learning corrects these labels
                     out.unlink()
