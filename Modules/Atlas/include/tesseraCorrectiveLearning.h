@@ -15,9 +15,9 @@ namespace tessera
 struct CorrectiveLearningSettings
 {
   unsigned int dilation = 1;            ///< voxels: a label's working region is its automatic region dilated this far
-  unsigned int samplesPerLabel = 20000; ///< training voxels kept per label, drawn at random (seeded) from all subjects
-  unsigned int trees = 30;              ///< random-forest trees per label
-  unsigned int depth = 10;              ///< largest tree depth
+  unsigned int samplesPerLabel = 40000; ///< training voxels kept per label, drawn at random (seeded) from all subjects
+  unsigned int trees = 50;              ///< random-forest trees per label
+  unsigned int depth = 12;              ///< largest tree depth
   unsigned int seed = 1;                ///< the random draw of the training voxels (OpenCV seeds its forests itself)
 };
 

@@ -552,12 +552,12 @@ RegisterAtlasStages(StageRegistry & registry)
                                                   "(a ball); only voxels there can change to or from it")
         .AtLeast(0)
         .AtMost(5),
-      IntegerParameter("samples-per-label", "20000", "count", "Training voxels kept per label, drawn at random "
+      IntegerParameter("samples-per-label", "40000", "count", "Training voxels kept per label, drawn at random "
                                                               "(seeded) from all subjects' working regions")
         .AtLeast(100)
         .AtMost(10000000),
-      IntegerParameter("trees", "30", "count", "Trees of each label's random forest").AtLeast(1).AtMost(1000),
-      IntegerParameter("depth", "10", "count", "Largest depth of a tree").AtLeast(1).AtMost(25),
+      IntegerParameter("trees", "50", "count", "Trees of each label's random forest").AtLeast(1).AtMost(1000),
+      IntegerParameter("depth", "12", "count", "Largest depth of a tree").AtLeast(1).AtMost(25),
     };
     s.seeded = true;
     s.perImage = false;
